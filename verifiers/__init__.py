@@ -1,0 +1,56 @@
+"""verifier-suite: turn a model's answer into a trustworthy reward.
+
+    >>> from verifiers import verify
+    >>> verify("The answer is 42.", "42", domain="numeric").status
+    <Status.CORRECT: 'correct'>
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .api import resolve_verifier, verify, verify_batch
+from .cache import Cache, MemoryCache, SQLiteCache
+from .cascade import Cascade
+from .errors import (
+    DatasetError,
+    OptionError,
+    PluginError,
+    UnknownDomainError,
+    UnknownNameError,
+    UnknownVerifierError,
+    VerifiersError,
+)
+from .hookspecs import hookimpl
+from .plugins import get_verifier, list_domains, list_verifiers
+from .runner import Runner
+from .verdict import Sample, Status, StepVerdict, Verdict
+from .verifier import Verifier
+
+__all__ = [
+    "__version__",
+    "Cache",
+    "Cascade",
+    "DatasetError",
+    "MemoryCache",
+    "OptionError",
+    "PluginError",
+    "Runner",
+    "SQLiteCache",
+    "Sample",
+    "Status",
+    "StepVerdict",
+    "UnknownDomainError",
+    "UnknownNameError",
+    "UnknownVerifierError",
+    "Verdict",
+    "Verifier",
+    "VerifiersError",
+    "get_verifier",
+    "hookimpl",
+    "list_domains",
+    "list_verifiers",
+    "resolve_verifier",
+    "verify",
+    "verify_batch",
+]

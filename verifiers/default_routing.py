@@ -1,0 +1,44 @@
+"""Built-in plugin: guess a sample's domain from the shape of its reference when none is given.
+
+Deliberately shallow: an explicit `domain` (on the sample or the call) always wins, and third-party
+`route_sample` hooks run before this one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from .hookspecs import hookimpl
+from .verdict import Sample
+
+_CHOICE = re.compile(r"^\s*\(?([A-J])\)?\s*$")
+_NUMBER = re.compile(r"^\s*[-+]?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?([eE][-+]?\d+)?\s*%?\s*$")
+
+
+def guess_domain(reference: Any) -> str | None:
+    if isinstance(reference, Mapping):
+        if "tests" in reference:
+            return "code"
+        if "steps" in reference or "statement" in reference:
+            return "lean"
+        return None
+    if isinstance(reference, bool):
+        return "text"
+    if isinstance(reference, (int, float)):
+        return "numeric"
+    if isinstance(reference, str):
+        if _CHOICE.match(reference):
+            return "multiple_choice"
+        if _NUMBER.match(reference) and any(ch.isdigit() for ch in reference):
+            return "numeric"
+        return "text"
+    if isinstance(reference, (list, tuple)) and all(isinstance(r, str) for r in reference):
+        return "text"
+    return None
+
+
+@hookimpl(trylast=True)
+def route_sample(sample: Sample) -> str | None:
+    return guess_domain(sample.reference)
