@@ -66,6 +66,7 @@ class Cascade:
             runner = Runner()
         final: list[Verdict | None] = [None] * len(samples)
         trail: list[list[dict[str, Any]]] = [[] for _ in samples]
+        elapsed = [0.0] * len(samples)
         pending = list(range(len(samples)))
         for stage in self.stages:
             if not pending:
@@ -78,9 +79,9 @@ class Cascade:
                         "verifier": verdict.verifier,
                         "status": verdict.status.value,
                         "score": verdict.score,
-                        "elapsed_s": round(verdict.elapsed_s, 6),
                     }
                 )
+                elapsed[i] += verdict.elapsed_s
                 final[i] = self._combine(final[i], verdict)
                 if verdict.status in self.forward:
                     still_open.append(i)
@@ -90,8 +91,7 @@ class Cascade:
             assert verdict is not None
             evidence = dict(verdict.evidence)
             evidence["cascade"] = {"name": self.name, "policy": self.policy, "stages": trail[i]}
-            elapsed = sum(step["elapsed_s"] for step in trail[i])
-            out.append(verdict.replace(evidence=evidence, elapsed_s=elapsed))
+            out.append(verdict.replace(evidence=evidence, elapsed_s=elapsed[i]))
         return out
 
     def _combine(self, earlier: Verdict | None, later: Verdict) -> Verdict:

@@ -30,7 +30,7 @@ class UnknownNameError(VerifiersError, KeyError):
         self.name = name
         self.known = sorted(known)
         listing = ", ".join(self.known) if self.known else "(none registered)"
-        super().__init__(f"unknown {self.kind} {name!r}; known {self.kind}s: {listing}")
+        super().__init__(f"unknown {self.kind} {name!r}; registered: {listing}")
 
     def __str__(self) -> str:  # KeyError would repr() the message
         return str(self.args[0])

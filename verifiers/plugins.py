@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import warnings
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -40,6 +41,8 @@ __all__ = [
     "sandbox_registry",
     "judge_backend_registry",
     "get_verifier",
+    "get_sandbox",
+    "get_judge_backend",
     "list_verifiers",
     "list_domains",
     "route",
@@ -61,6 +64,11 @@ _loaded = False
 _snapshot: tuple[frozenset[int], dict[str, Registry[Any]]] | None = None
 _instances: dict[tuple[str, str], Any] = {}
 _dists: dict[str, metadata.EntryPoint] = {}
+_failed: dict[str, str] = {}
+
+
+class PluginLoadWarning(UserWarning):
+    """A third-party plugin could not be imported or registered; it is skipped."""
 
 
 def _env_list(name: str) -> set[str] | None:
@@ -95,12 +103,16 @@ def load_plugins() -> None:
                 continue
             try:
                 plugin = ep.load()
-            except Exception as exc:  # a broken plugin must not take the library down with it
-                raise PluginError(
-                    f"plugin {ep.name!r} ({ep.value}) failed to load: {type(exc).__name__}: {exc}; "
-                    f"fix or uninstall it, or block it with VERIFIERS_DISABLE_PLUGINS={ep.name}"
-                ) from exc
-            pm.register(plugin, name=ep.name)
+                pm.register(plugin, name=ep.name)
+            except Exception as exc:  # one broken plugin must not take the library down with it
+                _failed[ep.name] = f"{type(exc).__name__}: {exc}"
+                warnings.warn(
+                    f"verifiers plugin {ep.name!r} ({ep.value}) failed to load and is skipped: {_failed[ep.name]}; "
+                    f"fix or uninstall it, or block it with VERIFIERS_DISABLE_PLUGINS={ep.name}",
+                    PluginLoadWarning,
+                    stacklevel=2,
+                )
+                continue
             _dists[ep.name] = ep
 
 
@@ -171,6 +183,16 @@ def get_verifier(name: str, **options: Any) -> Any:
         return instance
 
 
+def get_sandbox(name: str, **options: Any) -> Any:
+    """A new sandbox backend registered as `name` (see `sandboxes.Sandbox`)."""
+    return sandbox_registry().create(name, **options)
+
+
+def get_judge_backend(name: str, **options: Any) -> Any:
+    """A new model-judge backend registered as `name`."""
+    return judge_backend_registry().create(name, **options)
+
+
 def list_verifiers() -> list[dict[str, Any]]:
     """One row per registered verifier: name, domains, cost, plugin and the first line of its docstring."""
     rows = []
@@ -217,9 +239,13 @@ class PluginInfo:
     version: str | None
     hooks: list[str]
     builtin: bool
+    error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "version": self.version, "hooks": self.hooks, "builtin": self.builtin}
+        data = {"name": self.name, "version": self.version, "hooks": self.hooks, "builtin": self.builtin}
+        if self.error:
+            data["error"] = self.error
+        return data
 
 
 def plugin_info() -> list[PluginInfo]:
@@ -237,4 +263,6 @@ def plugin_info() -> list[PluginInfo]:
         if ep is not None and getattr(ep, "dist", None) is not None:
             version = ep.dist.version
         infos.append(PluginInfo(name, version, hooks, builtin))
+    for name, error in _failed.items():
+        infos.append(PluginInfo(name, None, [], False, error=error))
     return sorted(infos, key=lambda i: (not i.builtin, i.name))

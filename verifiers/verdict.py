@@ -203,7 +203,7 @@ class Verdict:
     steps: tuple[StepVerdict, ...] = ()
     aspects: Mapping[str, float] = field(default_factory=dict)
     evidence: Mapping[str, Any] = field(default_factory=dict)
-    elapsed_s: float = 0.0
+    elapsed_s: float = field(default=0.0, compare=False)  # timing is not part of what was concluded
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", Status(self.status))

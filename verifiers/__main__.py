@@ -1,0 +1,7 @@
+"""`python -m verifiers` is the `verifiers` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
