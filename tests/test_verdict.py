@@ -98,3 +98,14 @@ def test_any_verdict_round_trips(status, score, reason, evidence, steps):
     again = Verdict.from_json(text)
     assert again == verdict
     assert 0.0 <= again.score <= 1.0 and math.isfinite(again.score)
+
+
+def test_sample_and_verdict_pickle():
+    import pickle
+
+    sample = Sample("a", {"x": (1, 2)}, metadata={"k": 1}, id="3")
+    verdict = Verdict("partial", 0.5, "x", steps=(StepVerdict("a", "correct", 1.0),), aspects={"a": 1},
+                      evidence={"e": [1]}, elapsed_s=0.1)
+    assert pickle.loads(pickle.dumps(sample)) == sample
+    again = pickle.loads(pickle.dumps(verdict))
+    assert again == verdict and again.elapsed_s == 0.1

@@ -20,14 +20,14 @@ from typing import Any
 from .cache import Cache, cache_key
 from .verdict import Sample, Verdict
 
-__all__ = ["Runner", "call_verify", "call_verify_batch", "verifier_name"]
+__all__ = ["Runner", "call_verify", "call_verify_batch", "exception_verdict", "verifier_name"]
 
 
 def verifier_name(verifier: Any) -> str:
     return str(getattr(verifier, "name", "") or type(verifier).__name__)
 
 
-def _exception_verdict(verifier: Any, exc: BaseException) -> Verdict:
+def exception_verdict(verifier: Any, exc: BaseException) -> Verdict:
     frames = traceback.extract_tb(exc.__traceback__)
     where = f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
     return Verdict.error(
@@ -55,7 +55,7 @@ def call_verify(verifier: Any, sample: Sample) -> Verdict:
     try:
         result = verifier.verify(sample)
     except Exception as exc:
-        return _exception_verdict(verifier, exc).replace(elapsed_s=time.perf_counter() - start)
+        return exception_verdict(verifier, exc).replace(elapsed_s=time.perf_counter() - start)
     return _checked(verifier, result, time.perf_counter() - start)
 
 
@@ -71,7 +71,7 @@ def call_verify_batch(verifier: Any, samples: Sequence[Sample], **kwargs: Any) -
         results = list(verifier.verify_batch(list(samples), **kwargs))
     except Exception as exc:
         if len(samples) == 1:
-            return [_exception_verdict(verifier, exc).replace(elapsed_s=time.perf_counter() - start)]
+            return [exception_verdict(verifier, exc).replace(elapsed_s=time.perf_counter() - start)]
         return [call_verify_batch(verifier, [sample], **kwargs)[0] for sample in samples]
     if len(results) != len(samples):
         reason = f"verify_batch returned {len(results)} verdicts for {len(samples)} samples"

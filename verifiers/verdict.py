@@ -123,6 +123,9 @@ class Sample:
     def __hash__(self) -> int:
         return hash(self.fingerprint())
 
+    def __reduce__(self) -> tuple[Any, ...]:  # mapping proxies do not pickle; rebuild from plain values
+        return (Sample, (self.response, self.reference, self.prompt, self.domain, dict(self.metadata), self.id))
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -220,6 +223,11 @@ class Verdict:
         object.__setattr__(self, "evidence", _freeze(self.evidence))
         elapsed = float(self.elapsed_s)
         object.__setattr__(self, "elapsed_s", elapsed if math.isfinite(elapsed) and elapsed >= 0 else 0.0)
+
+    def __reduce__(self) -> tuple[Any, ...]:  # mapping proxies do not pickle; rebuild from plain values
+        fields = (self.status, self.score, self.verifier, self.reason, self.steps, dict(self.aspects),
+                  dict(self.evidence), self.elapsed_s)
+        return (Verdict, fields)
 
     # -- constructors for the common outcomes -------------------------------------------------------------
     @classmethod
