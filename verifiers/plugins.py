@@ -56,12 +56,28 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "verifiers.aggregate",
 )
 
-pm = pluggy.PluginManager("verifiers")
+class _PluginManager(pluggy.PluginManager):
+    """A pluggy manager that counts (un)registrations, so registries rebuild exactly when plugins change."""
+
+    generation = 0
+
+    def register(self, plugin: object, name: str | None = None) -> str | None:
+        result = super().register(plugin, name)
+        self.generation += 1
+        return result
+
+    def unregister(self, plugin: object | None = None, name: str | None = None) -> Any:
+        result = super().unregister(plugin, name)
+        self.generation += 1
+        return result
+
+
+pm = _PluginManager("verifiers")
 pm.add_hookspecs(hookspecs)
 
 _lock = threading.RLock()
 _loaded = False
-_snapshot: tuple[frozenset[int], dict[str, Registry[Any]]] | None = None
+_snapshot: tuple[int, dict[str, Registry[Any]]] | None = None
 _instances: dict[tuple[str, str], Any] = {}
 _dists: dict[str, metadata.EntryPoint] = {}
 _failed: dict[str, str] = {}
@@ -129,7 +145,7 @@ def _registries() -> dict[str, Registry[Any]]:
     global _snapshot
     load_plugins()
     with _lock:
-        key = frozenset(id(p) for p in pm.get_plugins())
+        key = pm.generation
         if _snapshot is not None and _snapshot[0] == key:
             return _snapshot[1]
         registries: dict[str, Registry[Any]] = {

@@ -64,6 +64,11 @@ class Verifier:
                 f"its options are: {known}"
             )
         self.config: dict[str, Any] = {**self.options, **options}
+        self.check_options(self.config)
+
+    @classmethod
+    def check_options(cls, config: Mapping[str, Any]) -> None:
+        """Raise `OptionError` when a value in `config` is unusable; say what to pass instead."""
 
     def settings(self, sample: Sample) -> dict[str, Any]:
         """The options in force for `sample`: defaults < call options < `sample.metadata` entries."""
@@ -72,6 +77,16 @@ class Verifier:
             if key in merged:
                 merged[key] = value
         return merged
+
+    def resolve(self, sample: Sample) -> dict[str, Any] | Verdict:
+        """`settings(sample)` checked: an ERROR verdict when the sample's metadata brings a bad value."""
+        config = self.settings(sample)
+        if config != self.config:
+            try:
+                self.check_options(config)
+            except OptionError as exc:
+                return Verdict.error(self.name, f"bad option in the sample's metadata: {exc}")
+        return config
 
     def verify(self, sample: Sample) -> Verdict:
         raise NotImplementedError(f"{type(self).__name__} must implement verify(sample)")
