@@ -1,0 +1,270 @@
+"""Resumable dataset runs: one record per id, torn lines repaired, ERROR records for bad rows, honest summaries."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from verifiers import Sample, UnknownDomainError, UnknownVerifierError, Verdict, Verifier, VerifiersError, hookimpl
+from verifiers.datasets import open_dataset
+from verifiers.jobs import (
+    ProgressInfo,
+    default_summary_path,
+    read_output,
+    run_dataset,
+    scan_output,
+    summarize_output,
+)
+
+
+class ToyParity(Verifier):
+    """Correct when the response's length has the parity named by the reference ("even"/"odd")."""
+
+    name = "toy.parity"
+    domains = ("toy",)
+    options = {"invert": False}
+
+    def verify(self, sample: Sample) -> Verdict:
+        if sample.reference not in ("even", "odd"):
+            return Verdict.undecided(self.name, "reference is not even/odd")
+        ok = (len(sample.response) % 2 == 0) == (sample.reference == "even")
+        return Verdict.from_bool(self.name, ok != self.settings(sample)["invert"])
+
+
+class ToyPlugin:
+    @hookimpl
+    def register_verifiers(self, register):
+        register(ToyParity)
+
+
+@pytest.fixture
+def toy(register_plugin) -> None:
+    register_plugin(ToyPlugin())
+
+
+def samples(n: int, prefix: str = "s") -> list[Sample]:
+    return [Sample(str(i), str(i) if i % 3 else "nope", id=f"{prefix}{i}") for i in range(n)]
+
+
+def lines_of(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_bytes().splitlines()]
+
+
+def test_records_are_one_line_per_sample(tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    result = run_dataset(samples(10), out, verifier="exact", chunk_size=3)
+    records = lines_of(out)
+    assert [r["id"] for r in records] == [f"s{i}" for i in range(10)]
+    assert set(records[0]) == {"id", "domain", "verdict"}
+    assert Verdict.from_dict(records[1]["verdict"]).is_correct
+    assert records[0]["verdict"]["status"] == "incorrect"
+    assert result.written == 10 and result.already_done == 0 and not result.interrupted
+    assert result.summary_path == default_summary_path(out) == tmp_path / "out.summary.json"
+
+
+def test_resume_skips_done_ids_and_appends_the_rest(tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    run_dataset(samples(25)[:10], out, verifier="exact", chunk_size=4)
+    result = run_dataset(samples(25), out, verifier="exact", chunk_size=4)
+    ids = [r["id"] for r in lines_of(out)]
+    assert len(ids) == len(set(ids)) == 25
+    assert result.written == 15 and result.already_done == 10
+    again = run_dataset(samples(25), out, verifier="exact")
+    assert again.written == 0 and again.already_done == 25
+    assert len(lines_of(out)) == 25
+
+
+def test_torn_last_line_is_cut_and_the_sample_redone(tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    run_dataset(samples(6), out, verifier="exact")
+    data = out.read_bytes().splitlines(keepends=True)
+    out.write_bytes(b"".join(data[:4]) + data[4][: len(data[4]) // 2])  # a kill in the middle of line 5
+    scan = scan_output(out, repair=False)
+    assert scan.done == {"s0", "s1", "s2", "s3"} and scan.torn_bytes > 0
+    result = run_dataset(samples(6), out, verifier="exact")
+    assert result.torn_bytes > 0 and result.written == 2
+    records = lines_of(out)  # every line parses again
+    assert sorted(r["id"] for r in records) == [f"s{i}" for i in range(6)]
+
+
+def test_complete_last_line_without_newline_is_kept(tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    run_dataset(samples(3), out, verifier="exact")
+    out.write_bytes(out.read_bytes().rstrip(b"\n"))
+    result = run_dataset(samples(5), out, verifier="exact")
+    assert result.already_done == 3 and result.written == 2 and result.torn_bytes == 0
+    assert [r["id"] for r in lines_of(out)] == ["s0", "s1", "s2", "s3", "s4"]
+
+
+def test_summary_counts_the_whole_file_after_resume(tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    items = samples(30) + [Sample("x", None, id="no-ref")]
+    run_dataset(items[:12], out, verifier="exact", chunk_size=5)
+    result = run_dataset(items, out, verifier="exact", chunk_size=5)
+    summary = json.loads(default_summary_path(out).read_text())
+    assert summary == result.summary
+    records = lines_of(out)
+    statuses = Counter(r["verdict"]["status"] for r in records)
+    assert summary["total"] == 31
+    assert summary["statuses"] == {s: statuses.get(s, 0) for s in summary["statuses"]}
+    assert summary["statuses"]["error"] == 1  # the None reference: an ERROR, not a 0
+    decided = [r["verdict"]["score"] for r in records if r["verdict"]["status"] in ("correct", "incorrect", "partial")]
+    assert summary["decided"] == len(decided) == 30
+    assert summary["mean_score"] == pytest.approx(sum(decided) / len(decided), abs=1e-6)
+    assert summary["by_verifier"]["exact"]["total"] == 31
+    assert summary["run"]["written"] == 19 and summary["run"]["already_done"] == 12
+    assert {k: v for k, v in summarize_output(out).items() if k != "run"} == {k: v for k, v in summary.items() if k != "run"}
+
+
+def test_unknown_names_fail_before_anything_is_written(tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    with pytest.raises(UnknownVerifierError, match="no-such-verifier.*exact"):
+        run_dataset(samples(3), out, verifier="no-such-verifier")
+    with pytest.raises(UnknownDomainError):
+        run_dataset(samples(3), out, domain="no-such-domain")
+    assert not out.exists()
+
+
+def test_bad_rows_become_error_records_and_the_run_goes_on(tmp_path: Path) -> None:
+    data = tmp_path / "d.jsonl"
+    data.write_bytes(
+        b'{"id": "ok", "response": "a", "reference": "a"}\n'
+        b"{broken\n"
+        b'{"id": "latin", "response": "caf\xe9", "reference": "x"}\n'
+        b'{"id": "none", "response": "a", "reference": null}\n'
+        b'{"id": "last", "response": "b", "reference": "b"}\n'
+    )
+    out = tmp_path / "out.jsonl"
+    run_dataset(open_dataset(data), out, verifier="exact")
+    records = {r["id"]: r for r in lines_of(out)}
+    assert set(records) == {"ok", "d:1", "d:2", "none", "last"}
+    assert records["d:1"]["source"] == f"{data}:2"
+    assert records["d:1"]["verdict"]["status"] == "error" and f"{data}:2" in records["d:1"]["verdict"]["reason"]
+    assert records["d:2"]["verdict"]["status"] == "error" and "UTF-8" in records["d:2"]["verdict"]["reason"]
+    assert records["none"]["verdict"]["status"] == "error"
+    assert records["ok"]["verdict"]["status"] == records["last"]["verdict"]["status"] == "correct"
+
+
+def test_routing_by_domain_with_errors_for_unknown_domains(tmp_path: Path, toy: None) -> None:
+    items = [
+        Sample("ab", "even", domain="toy", id="a"),
+        Sample("abc", "even", domain="toy", id="b"),
+        Sample("abc", "odd", domain="unheard-of", id="c"),
+        Sample("abc", None, id="d"),  # no domain and nothing to route by
+    ]
+    out = tmp_path / "out.jsonl"
+    result = run_dataset(items, out)
+    records = {r["id"]: r for r in lines_of(out)}
+    assert records["a"]["verdict"]["status"] == "correct" and records["a"]["domain"] == "toy"
+    assert records["b"]["verdict"]["status"] == "incorrect"
+    assert records["c"]["verdict"]["status"] == "error" and "unheard-of" in records["c"]["verdict"]["reason"]
+    assert records["d"]["verdict"]["status"] == "error" and "--domain" in records["d"]["verdict"]["reason"]
+    assert result.summary["by_domain"]["toy"]["mean_score"] == 0.5
+
+
+def test_forced_domain_and_options(tmp_path: Path, toy: None) -> None:
+    items = [Sample("ab", "even", id="a"), Sample("ab", "odd", domain="other", id="b")]
+    out = tmp_path / "out.jsonl"
+    run_dataset(items, out, domain="toy", options={"invert": True})
+    records = {r["id"]: r for r in lines_of(out)}
+    assert records["a"]["domain"] == records["b"]["domain"] == "toy"
+    assert records["a"]["verdict"]["status"] == "incorrect" and records["b"]["verdict"]["status"] == "correct"
+
+
+def test_duplicate_ids_in_the_input_keep_the_first(tmp_path: Path) -> None:
+    items = [Sample("a", "a", id="x"), Sample("b", "b", id="y"), Sample("zzz", "a", id="x")]
+    out = tmp_path / "out.jsonl"
+    result = run_dataset(items, out, verifier="exact")
+    assert [r["id"] for r in lines_of(out)] == ["x", "y"]
+    assert result.duplicates == 1 and result.duplicate_examples == ("x",)
+    assert lines_of(out)[0]["verdict"]["status"] == "correct"
+    rerun = run_dataset(items, out, verifier="exact")
+    assert rerun.duplicates == 1 and rerun.already_done == 2 and rerun.written == 0
+
+
+def test_retry_errors_verifies_failures_again(tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    run_dataset([Sample("a", None, id="a"), Sample("b", "b", id="b")], out, verifier="exact")
+    assert lines_of(out)[0]["verdict"]["status"] == "error"
+    result = run_dataset([Sample("a", "a", id="a"), Sample("b", "b", id="b")], out, verifier="exact", retry_errors=True)
+    assert result.written == 1 and result.summary["run"]["retried_failures"] == 1
+    assert {r["id"]: r["verdict"]["status"] for r in lines_of(out)} == {"a": "correct", "b": "correct"}
+
+
+def test_keyboard_interrupt_keeps_what_was_written(tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    seen: list[ProgressInfo] = []
+
+    def progress(info: ProgressInfo) -> None:
+        seen.append(info)
+        if info.written >= 20:
+            raise KeyboardInterrupt
+
+    result = run_dataset(samples(100), out, verifier="exact", chunk_size=10, progress=progress)
+    assert result.interrupted and result.written == 20
+    assert len(lines_of(out)) == 20
+    assert json.loads(default_summary_path(out).read_text())["run"]["interrupted"] is True
+    assert seen[-1].statuses["correct"] + seen[-1].statuses["incorrect"] == 20
+    finished = run_dataset(samples(100), out, verifier="exact", chunk_size=10)
+    assert finished.already_done == 20 and len({r["id"] for r in lines_of(out)}) == len(lines_of(out)) == 100
+
+
+def test_progress_reports_totals_and_live_scores(tmp_path: Path) -> None:
+    seen: list[ProgressInfo] = []
+    run_dataset(samples(9), tmp_path / "o.jsonl", verifier="exact", chunk_size=4, total=9, progress=seen.append)
+    last = seen[-1]
+    assert (last.seen, last.written, last.total) == (9, 9, 9)
+    assert last.mean_score == pytest.approx(6 / 9)
+
+
+def test_ten_megabyte_response_and_unicode(tmp_path: Path) -> None:
+    big = "é" * (5 * 1024 * 1024)  # 10 MB of UTF-8
+    items = [Sample(big, big, id="big"), Sample("\ud800", "x", id="surrogate")]
+    out = tmp_path / "out.jsonl"
+    run_dataset(items, out, verifier="exact", summary_path=None)
+    assert out.stat().st_size < 10_000  # verdicts are written, not responses
+    records = {r["id"]: r for r in read_output(out)}
+    assert records["big"]["verdict"]["status"] == "correct"
+    assert records["surrogate"]["verdict"]["status"] == "incorrect"
+    assert not default_summary_path(out).exists()
+
+
+def test_a_second_run_on_the_same_output_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    summary = default_summary_path(out)
+
+    def progress(info: ProgressInfo) -> None:
+        if info.written == 5:  # the first run is mid-way and holds the file
+            with pytest.raises(VerifiersError, match="another run is writing"):
+                run_dataset(samples(10), out, verifier="exact")
+
+    result = run_dataset(samples(10), out, verifier="exact", chunk_size=5, progress=progress)
+    assert result.written == 10 and len(lines_of(out)) == 10
+    assert json.loads(summary.read_text())["total"] == 10
+
+
+def test_unwritable_output_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "dir.jsonl").mkdir()
+    with pytest.raises(VerifiersError, match="cannot write"):
+        run_dataset(samples(1), tmp_path / "dir.jsonl", verifier="exact")
+
+
+@settings(max_examples=50, deadline=None)
+@given(n=st.integers(1, 30), chunk=st.integers(1, 8), cut=st.floats(0, 1))
+def test_a_kill_at_any_byte_resumes_to_exactly_one_record_per_id(
+    tmp_path_factory: pytest.TempPathFactory, n: int, chunk: int, cut: float
+) -> None:
+    out = tmp_path_factory.mktemp("torn") / "out.jsonl"
+    items = samples(n)
+    run_dataset(items, out, verifier="exact", chunk_size=chunk, summary_path=None, fsync=False)
+    data = out.read_bytes()
+    out.write_bytes(data[: int(len(data) * cut)])  # what a kill -9 at that byte would leave
+    result = run_dataset(items, out, verifier="exact", chunk_size=chunk, summary_path=None, fsync=False)
+    records = lines_of(out)
+    assert sorted(r["id"] for r in records) == sorted(s.id for s in items)
+    assert result.summary["total"] == n

@@ -1,0 +1,458 @@
+"""The `verifiers` command: `run` a dataset, `check` one answer, list `plugins` and verifiers (`list`).
+
+Exit codes: 0 done, 1 unexpected failure, 2 a usage or configuration error (one line, no traceback; set
+VERIFIERS_DEBUG=1 for one), 130 interrupted (what was written is kept; rerun the same command to resume).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+
+__all__ = ["main", "build_parser", "parse_options"]
+
+PROG = "verifiers"
+_STATUS_STYLE = {
+    "correct": "green",
+    "partial": "yellow",
+    "incorrect": "red",
+    "undecided": "magenta",
+    "error": "bold red",
+    "timeout": "bold red",
+}
+_PLAIN_PROGRESS_EVERY_S = 30.0
+
+
+class UsageError(Exception):
+    """A bad command line the argument parser cannot see (a malformed --option)."""
+
+
+def parse_options(pairs: Sequence[str] | None) -> dict[str, Any]:
+    """`["strip=false", "mode=weighted"]` -> `{"strip": False, "mode": "weighted"}`: JSON when the value is
+    valid JSON, else the string."""
+    options: dict[str, Any] = {}
+    for pair in pairs or ():
+        key, sep, raw = pair.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise UsageError(f"--option expects KEY=VALUE, got {pair!r}")
+        try:
+            options[key] = json.loads(raw)
+        except ValueError:
+            options[key] = raw
+    return options
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected seconds > 0, got {text}")
+    return value
+
+
+def _add_choice_args(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--verifier", metavar="NAME", help="verify every sample with this verifier (see `verifiers list`)"
+    )
+    group.add_argument("--domain", metavar="DOMAIN", help="verify every sample with this domain's default cascade")
+    parser.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a verifier option; VALUE is read as JSON when it is valid JSON, else as a string (repeatable)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, description="Turn a model's answers into trustworthy rewards.")
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+
+    run = commands.add_parser(
+        "run",
+        help="verify a dataset into a JSON-lines file (resumable: rerun the same command after a crash)",
+        description="Verify every row of DATA and append one JSON line per sample to OUT. Rerunning the same "
+        "command skips the ids already in OUT, so an interrupted run resumes where it stopped.",
+    )
+    run.add_argument("data", metavar="DATA", help="a .jsonl or .parquet file, or a Hugging Face dataset directory")
+    run.add_argument("-o", "--output", required=True, metavar="OUT", help="the JSON-lines results file (appended to)")
+    run.add_argument("--format", choices=("auto", "jsonl", "parquet", "hf"), default="auto")
+    run.add_argument(
+        "--preset",
+        choices=("auto", "plain", "verl", "trl"),
+        default="auto",
+        help="column layout: plain (response/reference), verl (reward_model.ground_truth, data_source, "
+        "responses), trl (prompt/completion/solution); auto picks from the first row",
+    )
+    run.add_argument("--split", help="the split of a saved DatasetDict (or of a directory of split files)")
+    for name in ("response", "reference", "prompt", "domain", "id"):
+        run.add_argument(
+            f"--{name}-col",
+            metavar="COLUMN",
+            help=f"the {name} column; dotted paths reach into nested columns"
+            + (" ('' for none)" if name == "reference" else ""),
+        )
+    run.add_argument("--metadata-col", metavar="COLUMNS", help="comma-separated columns merged into sample metadata")
+    run.add_argument("--limit", type=_non_negative_int, help="verify at most this many rows")
+    run.add_argument("--workers", type=_positive_int, help="worker processes for verifiers (default: per verifier)")
+    run.add_argument("--timeout", type=_positive_float, metavar="SECONDS", help="per-sample deadline")
+    _add_choice_args(run)
+    run.add_argument("--cache", metavar="PATH", help="an SQLite verdict cache shared between runs")
+    run.add_argument("--chunk-size", type=_positive_int, default=None, metavar="N", help="samples per batch/write")
+    run.add_argument(
+        "--retry-errors", action="store_true", help="verify again the samples whose record is ERROR or TIMEOUT"
+    )
+    run.add_argument("--summary", metavar="PATH", help="where the summary JSON goes (default: OUT.summary.json)")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.set_defaults(func=_cmd_run)
+
+    check = commands.add_parser("check", help="verify one answer given on the command line; prints the verdict JSON")
+    source = check.add_mutually_exclusive_group(required=True)
+    source.add_argument("--response", help="the model's answer")
+    source.add_argument("--response-file", metavar="PATH", help="read the answer from a file ('-' for stdin)")
+    ref = check.add_mutually_exclusive_group()
+    ref.add_argument("--reference", help="the reference, as a string")
+    ref.add_argument("--reference-json", metavar="JSON", help="the reference as JSON (a list, a test-suite mapping)")
+    check.add_argument("--prompt")
+    _add_choice_args(check)
+    check.set_defaults(func=_cmd_check)
+
+    plugins = commands.add_parser("plugins", help="the installed plugins as JSON: name, version, hooks")
+    plugins.set_defaults(func=_cmd_plugins)
+
+    listing = commands.add_parser("list", help="the registered verifiers")
+    listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    listing.set_defaults(func=_cmd_list)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error argparse already printed
+        return exc.code if isinstance(exc.code, int) else 2
+    from .errors import VerifiersError
+
+    try:
+        return int(args.func(args))
+    except (VerifiersError, UsageError) as exc:
+        _error(str(exc))
+        return 2
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 130
+    except BrokenPipeError:  # `verifiers list | head`
+        return 0
+    except Exception as exc:
+        if os.environ.get("VERIFIERS_DEBUG"):
+            traceback.print_exc()
+        _error(f"unexpected {type(exc).__name__}: {exc} (set VERIFIERS_DEBUG=1 for the traceback)")
+        return 1
+
+
+def _error(message: str) -> None:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+
+
+# -- run --------------------------------------------------------------------------------------------------
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.markup import escape
+
+    from .datasets import open_dataset
+    from .jobs import DEFAULT_CHUNK_SIZE, run_dataset
+
+    options = parse_options(args.option)
+    columns: dict[str, str | None] = {}
+    for name in ("response", "reference", "prompt", "domain", "id", "metadata"):
+        value = getattr(args, f"{name}_col")
+        if value is not None:
+            columns[name] = value
+    chosen = args.verifier is not None or args.domain is not None
+    dataset = open_dataset(
+        args.data,
+        fmt=args.format,
+        preset=args.preset,
+        columns=columns,
+        split=args.split,
+        limit=args.limit,
+        require_reference=not chosen,  # a chosen verifier may need none (format, length); it says so per sample
+    )
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    if dataset.columns.reference is None and "reference" not in columns:
+        err.print(f"note: {escape(str(args.data))} has no reference column; samples are verified without one")
+    progress = _Progress(err, enabled=not args.no_progress, label=escape(Path(args.data).name))
+    progress.total = dataset.count()
+    try:
+        previous = signal.signal(signal.SIGTERM, _interrupt)  # a scheduler's stop ends the run like Ctrl-C
+    except ValueError:  # main() called off the main thread: leave signals alone
+        previous = None
+    try:
+        result = run_dataset(
+            dataset,
+            args.output,
+            verifier=args.verifier,
+            domain=args.domain,
+            options=options,
+            workers=args.workers,
+            timeout=args.timeout,
+            cache=args.cache,
+            chunk_size=args.chunk_size or DEFAULT_CHUNK_SIZE,
+            total=progress.total,
+            progress=progress,
+            summary_path=args.summary or True,
+            retry_errors=args.retry_errors,
+            run_info={
+                "data": str(args.data),
+                "format": dataset.format,
+                "preset": dataset.preset,
+                "columns": dataset.columns.describe(),
+                "limit": args.limit,
+            },
+        )
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+        progress.close()
+    out = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+    _print_summary(out, result.summary)
+    run = result.summary["run"]
+    notes = [f"{result.summary['total']} records in {result.out_path}", f"{result.written} new"]
+    if result.already_done:
+        notes.append(f"{result.already_done} already done")
+    out.print(", ".join(notes) + (f"; summary: {result.summary_path}" if result.summary_path else ""),
+              soft_wrap=True, markup=False)
+    where = escape(str(result.out_path))
+    if result.torn_bytes:
+        err.print(f"[yellow]note:[/] cut a torn last line ({result.torn_bytes} bytes) from {where}")
+    if run.get("unreadable_output_lines"):
+        bad = run["unreadable_output_lines"]
+        err.print(f"[yellow]warning:[/] {bad} unreadable lines in {where} were ignored")
+    if result.duplicates:
+        examples = escape(", ".join(result.duplicate_examples))
+        err.print(
+            f"[yellow]warning:[/] skipped {result.duplicates} rows whose id came earlier in the input "
+            f"(first one kept), e.g. {examples}; give rows unique ids with --id-col"
+        )
+    if result.interrupted:
+        kept = result.summary["total"]
+        err.print(f"interrupted: {kept} records kept in {where}; rerun the same command to resume")
+        return 130
+    return 0
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+class _Progress:
+    """A rich progress bar on a terminal; on a pipe or in CI a plain line at most every 30 s."""
+
+    def __init__(self, console: Any, *, enabled: bool, label: str) -> None:
+        self.console = console
+        self.enabled = enabled
+        self.live = enabled and console.is_terminal and not os.environ.get("CI")
+        self.label = label
+        self.total: int | None = None
+        self._bar: Any = None
+        self._task: Any = None
+        self._last_plain = 0.0
+
+    def _stats(self, info: Any, markup: bool) -> str:
+        parts = ["mean " + ("-" if info.mean_score is None else f"{info.mean_score:.3f}")]
+        for status, count in info.statuses.items():
+            if count:
+                style = _STATUS_STYLE.get(status, "")
+                parts.append(f"[{style}]{status} {count}[/]" if markup and style else f"{status} {count}")
+        return " · ".join(parts) if markup else ", ".join(parts)
+
+    def __call__(self, info: Any) -> None:
+        if not self.enabled:
+            return
+        if self.live:
+            if self._bar is None:
+                from rich.progress import (
+                    BarColumn,
+                    MofNCompleteColumn,
+                    Progress,
+                    TextColumn,
+                    TimeElapsedColumn,
+                    TimeRemainingColumn,
+                )
+
+                self._bar = Progress(
+                    TextColumn("[bold]{task.description}"),
+                    BarColumn(),
+                    MofNCompleteColumn(),
+                    TimeElapsedColumn(),
+                    TimeRemainingColumn(),
+                    TextColumn("{task.fields[stats]}"),
+                    console=self.console,
+                    transient=False,
+                )
+                self._bar.start()
+                self._task = self._bar.add_task(self.label, total=info.total, stats="")
+            self._bar.update(self._task, completed=info.seen, total=info.total, stats=self._stats(info, True))
+            return
+        now = time.monotonic()
+        if not self._last_plain:
+            rows = f" ({info.total} rows)" if info.total is not None else ""
+            resumed = f", {info.already_done} already done" if info.already_done else ""
+            self.console.print(f"verifying {self.label}{rows}{resumed}")
+        elif now - self._last_plain >= _PLAIN_PROGRESS_EVERY_S:
+            done = f"{info.seen}/{info.total}" if info.total is not None else str(info.seen)
+            self.console.print(f"{self.label}: {done} rows, {self._stats(info, False)}")
+        else:
+            return
+        self._last_plain = now
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+
+
+def _print_summary(console: Any, summary: dict[str, Any]) -> None:
+    """The closing table: one row per domain x verifier, a column per status, the mean over decided verdicts."""
+    from rich import box
+    from rich.markup import escape
+    from rich.measure import Measurement
+    from rich.table import Table
+
+    from .verdict import Status
+
+    statuses = [s.value for s in Status]
+    groups = summary.get("groups", [])
+    table = Table(title="verdicts", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    for name in ("domain", "verifier"):
+        longest = max([len(str(g[name] or "(none)")) for g in groups] + [len(name)])
+        table.add_column(name, no_wrap=True, min_width=min(longest, 28))
+    table.add_column("n", justify="right", no_wrap=True)
+    for status in statuses:
+        table.add_column(status, justify="right", style=_STATUS_STYLE.get(status), no_wrap=True)
+    table.add_column("mean", justify="right", no_wrap=True)
+
+    def cells(entry: dict[str, Any]) -> list[str]:
+        mean = entry.get("mean_score")
+        return [
+            str(entry["total"]),
+            *(str(entry["statuses"].get(s, 0)) for s in statuses),
+            "-" if mean is None else f"{mean:.3f}",
+        ]
+
+    for group in groups:
+        table.add_row(escape(group["domain"] or "(none)"), escape(group["verifier"]), *cells(group))
+    table.add_section()
+    table.add_row("all", "", *cells(summary), style="bold")
+    if Measurement.get(console, console.options.update_width(10_000), table).maximum <= console.width:
+        console.print(table)
+        return
+    for entry in [*groups, {"domain": "all", "verifier": "", **summary}]:  # a narrow terminal: one line each
+        name = " · ".join(filter(None, [entry["domain"] or "(none)", entry["verifier"]]))
+        counts = ", ".join(f"{s} {entry['statuses'].get(s, 0)}" for s in statuses)
+        mean = entry.get("mean_score")
+        shown = "-" if mean is None else f"{mean:.3f}"
+        console.print(f"{name}: n {entry['total']}, {counts}, mean {shown}", markup=False)
+
+
+# -- check, plugins, list ---------------------------------------------------------------------------------
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from .api import verify_batch
+    from .verdict import Sample
+
+    options = parse_options(args.option)
+    if args.response_file is not None:
+        if args.response_file == "-":
+            response = sys.stdin.buffer.read().decode("utf-8", errors="replace")
+        else:
+            try:
+                response = Path(args.response_file).read_bytes().decode("utf-8", errors="replace")
+            except OSError as exc:
+                raise UsageError(f"cannot read --response-file: {exc}") from None
+    else:
+        response = args.response
+    reference: Any = args.reference
+    if args.reference_json is not None:
+        try:
+            reference = json.loads(args.reference_json)
+        except ValueError as exc:
+            raise UsageError(f"--reference-json is not valid JSON: {exc}") from None
+    sample = Sample(response=response, reference=reference, prompt=args.prompt, domain=args.domain)
+    verdict = verify_batch([sample], verifier=args.verifier, **options)[0]
+    print(json.dumps(verdict.to_dict(), indent=2, ensure_ascii=False))
+    return 0
+
+
+def _cmd_plugins(args: argparse.Namespace) -> int:
+    from .plugins import plugin_info
+
+    print(json.dumps([info.to_dict() for info in plugin_info()], indent=2))
+    return 0
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    from .plugins import list_verifiers
+
+    rows = list_verifiers()
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=f"{len(rows)} verifiers", title_justify="left")
+    for column in ("name", "domains", "cost", "plugin", "description"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        domains = ", ".join(row["domains"]) or "-"
+        cells = [row["name"], domains, f"{row['cost']:g}", row["plugin"], row["description"]]
+        table.add_row(*(escape(str(c)) for c in cells))
+    Console(highlight=False, width=None if sys.stdout.isatty() else 160).print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
