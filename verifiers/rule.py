@@ -83,6 +83,12 @@ def _check_choice(name: str, config: Mapping[str, Any], key: str, allowed: Seque
     )
 
 
+def _check_positive_int(name: str, config: Mapping[str, Any], key: str) -> None:
+    value = config[key]
+    _need(isinstance(value, int) and not isinstance(value, bool) and value > 0,
+          f"{name}: option {key!r} must be a positive integer, got {value!r}")
+
+
 def _check_number(name: str, config: Mapping[str, Any], key: str, *, minimum: float = 0.0, optional: bool = False,
                   strict: bool = False) -> None:
     value = config[key]
@@ -519,11 +525,7 @@ class RegexMatch(Verifier):
         )
         _check_choice(cls.name, config, "mode", ("search", "fullmatch"))
         _check_bools(cls.name, config, ["ignore_case", "multiline", "dotall"])
-        _need(
-            isinstance(config["max_chars"], int) and not isinstance(config["max_chars"], bool)
-            and config["max_chars"] > 0,
-            f"{cls.name}: option 'max_chars' must be a positive integer, got {config['max_chars']!r}",
-        )
+        _check_positive_int(cls.name, config, "max_chars")
 
     def verify(self, sample: Sample) -> Verdict:
         config = self.resolve(sample)
@@ -921,11 +923,7 @@ class BleuScore(Verifier):
         )
         _need(isinstance(config["tokenize"], str), f"{cls.name}: option 'tokenize' must be a tokenizer name")
         _check_bools(cls.name, config, ["lowercase", "ignore_think"])
-        _need(
-            isinstance(config["max_chars"], int) and not isinstance(config["max_chars"], bool)
-            and config["max_chars"] > 0,
-            f"{cls.name}: option 'max_chars' must be a positive integer, got {config['max_chars']!r}",
-        )
+        _check_positive_int(cls.name, config, "max_chars")
 
     def verify(self, sample: Sample) -> Verdict:
         config = self.resolve(sample)
