@@ -69,7 +69,7 @@ def test_pure_python_loop_times_out_and_the_batch_goes_on(pool):
     assert statuses(verdicts) == [Status.TIMEOUT, Status.CORRECT, Status.INCORRECT, Status.CORRECT]
     assert "0.5 s deadline" in verdicts[0].reason
     assert verdicts[0].elapsed_s <= deadline + 1.0
-    assert elapsed < deadline + 1.0 + 1.0  # the deadline + 1 s, plus slack for a busy machine
+    assert elapsed < deadline + 1.0 + 3.0  # the deadline + 1 s, plus slack for a busy machine
 
 
 @pytest.mark.parametrize("how", ["blocked", "swallow"])
@@ -81,7 +81,7 @@ def test_verifier_deaf_to_the_soft_timeout_is_killed(pool, how):
     assert statuses(verdicts) == [Status.TIMEOUT, Status.CORRECT, Status.INCORRECT]
     assert "0.5 s deadline" in verdicts[0].reason and "killed" in verdicts[0].reason
     assert deadline + GRACE_S <= verdicts[0].elapsed_s <= deadline + 1.0
-    assert elapsed < deadline + 1.0 + 1.0
+    assert elapsed < deadline + 1.0 + 3.0
 
 
 def test_exception_becomes_error_naming_it(pool):

@@ -2,29 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from . import plugins
 from .cache import Cache, open_cache
 from .cascade import Cascade
-from .errors import OptionError, VerifiersError
+from .errors import OptionError, PluginError, VerifiersError
 from .runner import Runner
 from .verdict import Sample, Verdict
 
-__all__ = ["verify", "verify_batch", "resolve_verifier", "domain_of"]
+__all__ = ["verify", "verify_batch", "resolve_verifier", "domain_of", "Router", "run_grouped"]
 
 SampleLike = Sample | Mapping[str, Any]
 
 
 def domain_of(sample: Sample, default: str | None = None) -> str:
     """The sample's domain: its own, else the call's `default`, else what the routing hooks say."""
-    domain = sample.domain or default or plugins.route(sample)
+    domain = sample.domain or default
+    if not domain:
+        try:
+            domain = plugins.route(sample)
+        except Exception as exc:  # a broken route_sample hook is a plugin error, not the caller's crash
+            raise PluginError(f"a route_sample hook failed: {type(exc).__name__}: {exc}") from exc
     if not domain:
         known = ", ".join(plugins.list_domains())
         raise VerifiersError(
             f"cannot tell the domain of sample {sample.id!r} from its reference; "
-            f"pass domain= (one of: {known}) or verifier="
+            f"give it a domain (domain= or --domain; one of: {known}) or a verifier (verifier= or --verifier)"
         )
     return str(domain)
 
@@ -53,6 +58,54 @@ def resolve_verifier(verifier: Any = None, domain: str | None = None, **options:
     if len(stages) == 1:
         return stages[0]
     return Cascade(stages, name=f"cascade:{domain}")
+
+
+class Router:
+    """Chooses each sample's verifier, reusing one object per verifier or domain so warm resources stay warm.
+
+    `verifier` (a name or object) verifies every sample. Otherwise each sample's domain picks that domain's
+    cascade: the sample's own domain, else `domain`, else the routing hooks; with `domain_overrides=True`,
+    `domain` wins over the sample's own (what `verifiers run --domain` does).
+    """
+
+    def __init__(
+        self, verifier: Any = None, domain: str | None = None, *, domain_overrides: bool = False, **options: Any
+    ) -> None:
+        self.domain = domain
+        self.options = options
+        self.fixed: Any = None
+        if verifier is not None:
+            self.fixed = resolve_verifier(verifier, **options)
+        elif domain is not None and domain_overrides:
+            self.fixed = resolve_verifier(domain=domain, **options)
+        self._by_domain: dict[str, Any] = {}
+
+    def choose(self, sample: Sample) -> tuple[str | None, Any]:
+        """(domain, verifier) for `sample`; raises `VerifiersError` when none can be chosen."""
+        if self.fixed is not None:
+            return self.domain or sample.domain, self.fixed
+        domain = domain_of(sample, self.domain)
+        if domain not in self._by_domain:
+            try:
+                self._by_domain[domain] = resolve_verifier(domain=domain, **self.options)
+            except VerifiersError as exc:  # remembered: one bad domain is looked up once
+                self._by_domain[domain] = exc
+        chosen = self._by_domain[domain]
+        if isinstance(chosen, VerifiersError):
+            raise chosen
+        return domain, chosen
+
+
+def run_grouped(runner: Runner, samples: Sequence[Sample], chosen: Sequence[Any]) -> list[Verdict]:
+    """Verdicts for `samples`, where `chosen[i]` verifies `samples[i]`: one batch per verifier, input order kept."""
+    groups: dict[int, tuple[Any, list[int]]] = {}
+    for i, verifier in enumerate(chosen):
+        groups.setdefault(id(verifier), (verifier, []))[1].append(i)
+    results: list[Verdict | None] = [None] * len(samples)
+    for verifier, indices in groups.values():
+        for i, verdict in zip(indices, runner.run(verifier, [samples[i] for i in indices])):
+            results[i] = verdict
+    return [r for r in results if r is not None]
 
 
 def _as_sample(item: SampleLike, index: int) -> Sample:
@@ -107,18 +160,6 @@ def verify_batch(
     if executor != "local":
         raise VerifiersError(f"executor {executor!r} is not available; available executors: local")
     batch = [_as_sample(item, i) for i, item in enumerate(samples)]
-    runner = Runner(workers=workers, timeout=timeout, cache=open_cache(cache))
-    groups: dict[str, tuple[Any, list[int]]] = {}
-    if verifier is not None:
-        groups["verifier"] = (resolve_verifier(verifier, **options), list(range(len(batch))))
-    else:
-        for i, sample in enumerate(batch):
-            dom = domain_of(sample, domain)
-            if dom not in groups:
-                groups[dom] = (resolve_verifier(domain=dom, **options), [])
-            groups[dom][1].append(i)
-    results: list[Verdict | None] = [None] * len(batch)
-    for chosen, indices in groups.values():
-        for i, verdict in zip(indices, runner.run(chosen, [batch[i] for i in indices])):
-            results[i] = verdict
-    return [r for r in results if r is not None]
+    router = Router(verifier, domain, **options)
+    chosen = [router.choose(sample)[1] for sample in batch]
+    return run_grouped(Runner(workers=workers, timeout=timeout, cache=open_cache(cache)), batch, chosen)

@@ -25,8 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import plugins
-from .api import resolve_verifier
+from .api import Router, run_grouped
 from .cache import Cache, open_cache
 from .datasets import DatasetItem
 from .errors import VerifiersError
@@ -309,45 +308,6 @@ class JobResult:
     elapsed_s: float
 
 
-class _Router:
-    """Picks the verifier for each sample; the same objects for the whole run so their resources stay warm."""
-
-    def __init__(self, verifier: Any, domain: str | None, options: Mapping[str, Any]) -> None:
-        self.options = dict(options)
-        self.domain = domain
-        self.fixed: Any = None
-        if verifier is not None:
-            self.fixed = resolve_verifier(verifier, **self.options)
-        elif domain is not None:
-            self.fixed = resolve_verifier(domain=domain, **self.options)
-        self._by_domain: dict[str, Any] = {}
-
-    def choose(self, sample: Sample) -> tuple[str | None, Any, str | None]:
-        """(domain, verifier, None) or (domain, None, reason it cannot be verified)."""
-        if self.fixed is not None:
-            return self.domain or sample.domain, self.fixed, None
-        try:
-            domain = sample.domain or plugins.route(sample)
-        except Exception as exc:  # a broken route_sample hook
-            return None, None, f"routing failed: {type(exc).__name__}: {exc}"
-        if not domain:
-            known = ", ".join(plugins.list_domains()) or "(none registered)"
-            return None, None, (
-                f"cannot tell the domain from the reference ({type(sample.reference).__name__}); "
-                f"give the row a domain, or pass --domain (one of: {known}) or --verifier"
-            )
-        domain = str(domain)
-        if domain not in self._by_domain:
-            try:
-                self._by_domain[domain] = resolve_verifier(domain=domain, **self.options)
-            except VerifiersError as exc:
-                self._by_domain[domain] = exc
-        chosen = self._by_domain[domain]
-        if isinstance(chosen, Exception):
-            return domain, None, str(chosen)
-        return domain, chosen, None
-
-
 def _as_items(items: Iterable[DatasetItem | Sample | Mapping[str, Any]]) -> Iterator[DatasetItem]:
     for index, item in enumerate(items):
         if isinstance(item, DatasetItem):
@@ -395,7 +355,7 @@ def run_dataset(
     else:
         target = Path(summary_path)
     job = _Job(
-        router=_Router(verifier, domain, options or {}),  # unknown names raise here, before anything is written
+        router=Router(verifier, domain, domain_overrides=True, **(options or {})),  # unknown names raise here, before anything is written
         runner=Runner(workers=workers, timeout=timeout, cache=open_cache(cache)),
         out_path=Path(out_path),
         summary_path=target,
@@ -419,7 +379,7 @@ class _Job:
     def __init__(
         self,
         *,
-        router: _Router,
+        router: Router,
         runner: Runner,
         out_path: Path,
         summary_path: Path | None,
@@ -597,22 +557,25 @@ def _truncate(out: Any, size: int) -> None:
         pass
 
 
-def _verify_chunk(chunk: list[DatasetItem], router: _Router, runner: Runner) -> list[tuple[str | None, Verdict]]:
+def _verify_chunk(chunk: list[DatasetItem], router: Router, runner: Runner) -> list[tuple[str | None, Verdict]]:
+    """(domain, verdict) per item: unreadable rows and unroutable samples get ERROR records, the rest is verified."""
     results: list[tuple[str | None, Verdict] | None] = [None] * len(chunk)
-    groups: dict[int, tuple[Any, list[int], list[str | None]]] = {}
+    todo: list[int] = []
+    domains: list[str | None] = []
+    chosen: list[Any] = []
     for i, item in enumerate(chunk):
         if item.sample is None:
             results[i] = (None, Verdict.error(INPUT_VERIFIER, item.error or "unreadable row"))
             continue
-        dom, chosen, reason = router.choose(item.sample)
-        if chosen is None:
-            results[i] = (dom, Verdict.error(ROUTING_VERIFIER, reason or "no verifier"))
+        try:
+            domain, verifier = router.choose(item.sample)
+        except VerifiersError as exc:
+            results[i] = (item.sample.domain, Verdict.error(ROUTING_VERIFIER, str(exc)))
             continue
-        group = groups.setdefault(id(chosen), (chosen, [], []))
-        group[1].append(i)
-        group[2].append(dom)
-    for chosen, indices, domains in groups.values():
-        verdicts = runner.run(chosen, [chunk[i].sample for i in indices])  # type: ignore[misc]
-        for i, dom, verdict in zip(indices, domains, verdicts):
-            results[i] = (dom, verdict)
+        todo.append(i)
+        domains.append(domain)
+        chosen.append(verifier)
+    verdicts = run_grouped(runner, [chunk[i].sample for i in todo], chosen)  # type: ignore[misc]
+    for i, domain, verdict in zip(todo, domains, verdicts):
+        results[i] = (domain, verdict)
     return [r for r in results if r is not None]
