@@ -21,7 +21,9 @@ from .errors import (
     UnknownVerifierError,
     VerifiersError,
 )
+from .datasets import open_dataset
 from .hookspecs import hookimpl
+from .jobs import run_dataset
 from .plugins import get_verifier, list_domains, list_verifiers
 from .runner import Runner
 from .verdict import Sample, Status, StepVerdict, Verdict
@@ -50,6 +52,8 @@ __all__ = [
     "hookimpl",
     "list_domains",
     "list_verifiers",
+    "open_dataset",
+    "run_dataset",
     "resolve_verifier",
     "verify",
     "verify_batch",

@@ -1,0 +1,25 @@
+"""The README's Python examples run as written."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+BLOCKS = re.findall(r"```python\n(.*?)```", README, re.S)
+
+
+def test_readme_has_examples():
+    assert len(BLOCKS) >= 2
+
+
+@pytest.mark.parametrize("index", range(len(BLOCKS)))
+def test_readme_example_runs(index):
+    exec(compile(BLOCKS[index], f"README.md example {index}", "exec"), {"__name__": f"readme_{index}"})
+
+
+def test_readme_api_example_gives_the_documented_statuses():
+    namespace: dict = {}
+    exec(compile(BLOCKS[0], "README.md example 0", "exec"), namespace)
+    assert namespace["verdict"].status.value == "correct" and namespace["verdict"].reward == 1.0
+    assert [v.status.value for v in namespace["verdicts"]] == ["correct", "correct"]
