@@ -711,19 +711,11 @@ class Dataset:
         return f"<Dataset {str(self.path)!r} format={self.format} preset={self.preset} {self.columns.describe()}>"
 
 
-def open_dataset(
-    path: str | Path,
-    *,
-    fmt: str | None = None,
-    preset: str = "auto",
-    columns: Mapping[str, str | None] | None = None,
-    split: str | None = None,
-    limit: int | None = None,
-    require_reference: bool = True,
-) -> Dataset:
-    """Open a dataset for verification (see `Dataset`); raises `DatasetError` before anything runs when it
-    cannot be read or lacks the columns asked for. `require_reference=False` accepts a dataset without a
-    reference column (for a chosen verifier that needs none: format, length)."""
-    return Dataset(
-        path, fmt=fmt, preset=preset, columns=columns, split=split, limit=limit, require_reference=require_reference
-    )
+def open_dataset(path: str | Path, **options: Any) -> Dataset:
+    """Open a dataset for verification: `Dataset(path, **options)`.
+
+    Raises `DatasetError` before anything runs when the data cannot be read or lacks the columns asked for;
+    `require_reference=False` accepts a dataset without a reference column (for a chosen verifier that needs
+    none: format, length).
+    """
+    return Dataset(path, **options)
