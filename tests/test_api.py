@@ -151,3 +151,25 @@ def test_per_sample_options_win_over_call_options():
     samples = [Sample(" a ", "a"), Sample(" a ", "a", metadata={"strip": False})]
     verdicts = verifiers.verify_batch(samples, verifier="exact", strip=True)
     assert [v.status for v in verdicts] == [Status.CORRECT, Status.INCORRECT]
+
+
+def test_a_failing_cache_costs_no_verdict():
+    class Broken(MemoryCache):
+        def put(self, key, verdict):
+            raise OSError("disk full")
+
+        def get(self, key):
+            raise OSError("unreadable")
+
+    with pytest.warns(UserWarning, match="disk full"):
+        verdicts = verifiers.verify_batch([Sample("a", "a")], verifier="exact", cache=Broken())
+    assert verdicts[0].is_correct
+
+
+def test_composites_are_not_cached_whole_but_their_parts_are():
+    cache = MemoryCache()
+    cascade = verifiers.Cascade([verifiers.get_verifier("exact"), verifiers.get_verifier("normalized")],
+                                forward=["undecided", "incorrect"])
+    verdict = verifiers.verify_batch([Sample("PARIS", "paris")], verifier=cascade, cache=cache)[0]
+    assert verdict.is_correct and verdict.verifier == "normalized"
+    assert sorted(v.verifier for v in cache._data.values()) == ["exact", "normalized"]

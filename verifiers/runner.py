@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 import traceback
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -107,14 +108,17 @@ class Runner:
 
     def run(self, verifier: Any, samples: Sequence[Sample]) -> list[Verdict]:
         """Verdicts for `samples`, in order."""
+        # A composite's parts are cached one by one as they run through this runner; caching the whole would
+        # also keep it stale when a part's version changes.
+        cache = None if getattr(verifier, "composite", False) else self.cache
         results: list[Verdict | None] = [None] * len(samples)
         keys: list[str | None] = [None] * len(samples)
         todo: list[int] = []
         for i, sample in enumerate(samples):
-            if self.cache is not None:
+            if cache is not None:
                 try:
                     keys[i] = cache_key(verifier, sample)
-                    results[i] = self.cache.get(keys[i])
+                    results[i] = cache.get(keys[i])
                 except Exception:  # an unreadable cache entry is a miss, not a failure
                     results[i] = None
             if results[i] is None:
@@ -123,8 +127,11 @@ class Runner:
             batch = [samples[i] for i in todo]
             for i, verdict in zip(todo, self._execute(verifier, batch)):
                 results[i] = verdict
-                if self.cache is not None and keys[i] is not None:
-                    self.cache.put(keys[i], verdict)
+                if cache is not None and keys[i] is not None:
+                    try:
+                        cache.put(keys[i], verdict)
+                    except Exception as exc:  # a cache that cannot be written must not cost the verdict
+                        warnings.warn(f"verdict cache write failed: {type(exc).__name__}: {exc}", stacklevel=2)
         return [r for r in results if r is not None]
 
     def _execute(self, verifier: Any, samples: list[Sample]) -> list[Verdict]:
