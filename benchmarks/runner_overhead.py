@@ -122,7 +122,7 @@ def pool_overhead(n: int, timeout: float) -> None:
         one.run(exact, samples[:10])
         configs = (("WorkerPool(1), no timeout", None), (f"WorkerPool(1), timeout={timeout:g} s", timeout))
         for label, deadline in configs:
-            elapsed = best_of(3, lambda: one.run(exact, samples, timeout=deadline))
+            elapsed = best_of(3, lambda d=deadline: one.run(exact, samples, timeout=d))
             extra = (elapsed - loop_s) / n * 1e6
             rows.append((label, f"{elapsed:.3f}", f"{elapsed / n * 1e6:.1f}", f"{extra:.1f}"))
     table(

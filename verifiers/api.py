@@ -46,7 +46,8 @@ def resolve_verifier(verifier: Any = None, domain: str | None = None, **options:
     if domain is None:
         raise VerifiersError("resolve_verifier needs a verifier or a domain")
     names = plugins.domain_stages(domain)
-    stages, used = [], set()
+    stages: list[Any] = []
+    used: set[str] = set()
     for name in names:
         accepted = getattr(plugins.verifier_registry().entry(name).factory, "options", None)
         stage_options = options if accepted is None else {k: v for k, v in options.items() if k in accepted}

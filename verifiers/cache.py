@@ -14,7 +14,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from .verdict import Sample, Status, Verdict
+from .verdict import Sample, Verdict
 from .verifier import identity_key
 
 __all__ = ["Cache", "MemoryCache", "SQLiteCache", "cache_key", "open_cache", "is_cacheable"]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,7 +84,7 @@ def detect_format(path: str | Path) -> str:
 
 def read_records(
     path: str | Path, *, fmt: str | None = None, limit: int | None = None, split: str | None = None
-) -> Iterator[RawRecord]:
+) -> Generator[RawRecord, None, None]:
     """Yield the rows of a dataset file or directory, at most `limit` of them (malformed rows count).
 
     `fmt`: "jsonl", "parquet", "hf" or None/"auto" to detect. `split`: the split of a saved `DatasetDict`.
@@ -113,7 +113,7 @@ def read_records(
         rows.close()  # the file now, not whenever the generator is collected
 
 
-def _read_jsonl(path: Path, shown: str, start: int) -> Iterator[RawRecord]:
+def _read_jsonl(path: Path, shown: str, start: int) -> Generator[RawRecord, None, None]:
     if path.is_dir():
         raise DatasetError(f"{shown!r} is a directory; use --format hf for a dataset directory")
     if path.suffix.lower() == ".json" and _starts_with(path, b"["):
@@ -171,7 +171,7 @@ def _starts_with(path: Path, prefix: bytes) -> bool:
     return head.startswith(prefix)
 
 
-def _read_json_array(path: Path, shown: str, start: int) -> Iterator[RawRecord]:
+def _read_json_array(path: Path, shown: str, start: int) -> Generator[RawRecord, None, None]:
     try:
         rows = json.loads(path.read_bytes().decode("utf-8").lstrip("\ufeff"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -193,7 +193,7 @@ def _pyarrow_parquet() -> Any:
     return pq
 
 
-def _read_parquet(path: Path, shown: str, start: int) -> Iterator[RawRecord]:
+def _read_parquet(path: Path, shown: str, start: int) -> Generator[RawRecord, None, None]:
     pq = _pyarrow_parquet()
     try:
         parquet = pq.ParquetFile(path)
@@ -238,7 +238,7 @@ def _is_saved_dataset(path: Path) -> bool:
     return any((path / marker).exists() for marker in _HF_MARKERS)
 
 
-def _read_hf(path: Path, split: str | None) -> Iterator[RawRecord]:
+def _read_hf(path: Path, split: str | None) -> Generator[RawRecord, None, None]:
     if path.is_file():
         raise DatasetError(f"{str(path)!r} is a file; --format hf expects a dataset directory")
     if _is_saved_dataset(path):
@@ -279,7 +279,7 @@ def _load_saved(path: Path, split: str | None) -> tuple[Any, str]:
     return loaded, shown
 
 
-def _read_saved_dataset(path: Path, split: str | None) -> Iterator[RawRecord]:
+def _read_saved_dataset(path: Path, split: str | None) -> Generator[RawRecord, None, None]:
     loaded, shown = _load_saved(path, split)
     index = 0
     for batch in loaded.iter(batch_size=_BATCH_ROWS):
@@ -685,7 +685,7 @@ class Dataset:
         self.preset = preset
         self._known_domains: tuple[str, ...] | None = None
 
-    def _raw(self) -> Iterator[RawRecord]:
+    def _raw(self) -> Generator[RawRecord, None, None]:
         return read_records(self.path, fmt=self.format, limit=self.limit, split=self.split)
 
     def known_domains(self) -> tuple[str, ...]:

@@ -23,7 +23,6 @@ import pluggy
 
 from . import hookspecs
 from .errors import (
-    PluginError,
     UnknownDomainError,
     UnknownJudgeBackendError,
     UnknownSandboxError,
@@ -275,9 +274,9 @@ def plugin_info() -> list[PluginInfo]:
         hooks = sorted(h.name for h in pm.get_hookcallers(plugin) or ())
         builtin = name in DEFAULT_PLUGINS
         version: str | None = __version__ if builtin else None
-        ep = _dists.get(name)
-        if ep is not None and getattr(ep, "dist", None) is not None:
-            version = ep.dist.version
+        dist = getattr(_dists.get(name), "dist", None)
+        if dist is not None:
+            version = dist.version
         infos.append(PluginInfo(name, version, hooks, builtin))
     for name, error in _failed.items():
         infos.append(PluginInfo(name, None, [], False, error=error))

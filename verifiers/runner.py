@@ -117,8 +117,8 @@ class Runner:
         for i, sample in enumerate(samples):
             if cache is not None:
                 try:
-                    keys[i] = cache_key(verifier, sample)
-                    results[i] = cache.get(keys[i])
+                    key = keys[i] = cache_key(verifier, sample)
+                    results[i] = cache.get(key)
                 except Exception:  # an unreadable cache entry is a miss, not a failure
                     results[i] = None
             if results[i] is None:
@@ -127,9 +127,10 @@ class Runner:
             batch = [samples[i] for i in todo]
             for i, verdict in zip(todo, self._execute(verifier, batch)):
                 results[i] = verdict
-                if cache is not None and keys[i] is not None:
+                key = keys[i]
+                if cache is not None and key is not None:
                     try:
-                        cache.put(keys[i], verdict)
+                        cache.put(key, verdict)
                     except Exception as exc:  # a cache that cannot be written must not cost the verdict
                         warnings.warn(f"verdict cache write failed: {type(exc).__name__}: {exc}", stacklevel=2)
         return [r for r in results if r is not None]

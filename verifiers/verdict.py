@@ -265,7 +265,7 @@ class Verdict:
         return self.score if self.status.is_decided else None
 
     def replace(self, **changes: Any) -> Verdict:
-        data = {
+        data: dict[str, Any] = {
             "status": self.status,
             "score": self.score,
             "verifier": self.verifier,
