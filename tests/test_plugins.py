@@ -17,11 +17,17 @@ from verifiers.plugins import DEFAULT_PLUGINS, plugin_info, pm
 PLUGIN_SRC = Path(__file__).parent / "data" / "throwaway_plugin"
 
 
-def run_python(code: str, env_extra: dict[str, str] | None = None, pythonpath: Path | None = None):
+def clean_env(pythonpath: Path | None = None, **extra: str) -> dict[str, str]:
+    """This process's environment without VERIFIERS_* settings, with `pythonpath` and `extra` added."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("VERIFIERS_")}
     if pythonpath is not None:
         env["PYTHONPATH"] = str(pythonpath)
-    env.update(env_extra or {})
+    env.update(extra)
+    return env
+
+
+def run_python(code: str, env_extra: dict[str, str] | None = None, pythonpath: Path | None = None):
+    env = clean_env(pythonpath, **(env_extra or {}))
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
 
 
@@ -84,10 +90,8 @@ def test_installed_plugin_is_found_through_its_entry_point(installed_plugin):
 
 
 def test_plugins_command_shows_the_installed_plugin(installed_plugin):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VERIFIERS_")}
-    env["PYTHONPATH"] = str(installed_plugin)
     result = subprocess.run([sys.executable, "-m", "verifiers", "plugins"], capture_output=True, text=True,
-                            env=env, timeout=120)
+                            env=clean_env(installed_plugin), timeout=120)
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)
     assert {"name": "throwaway", "version": "0.3.1", "hooks": ["register_verifiers"], "builtin": False} in rows
@@ -98,12 +102,10 @@ def test_run_command_uses_the_installed_plugin(installed_plugin, tmp_path):
     data.write_text("".join(json.dumps({"id": str(i), "response": r}) + "\n"
                             for i, r in enumerate(["abba", "abc", "racecar"])))
     out = tmp_path / "out.jsonl"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VERIFIERS_")}
-    env["PYTHONPATH"] = str(installed_plugin)
     result = subprocess.run(
         [sys.executable, "-m", "verifiers", "run", str(data), "-o", str(out), "--verifier", "palindrome",
          "--no-progress"],
-        capture_output=True, text=True, env=env, timeout=120,
+        capture_output=True, text=True, env=clean_env(installed_plugin), timeout=120,
     )
     assert result.returncode == 0, result.stderr
     records = {json.loads(line)["id"]: json.loads(line) for line in out.read_text().splitlines()}

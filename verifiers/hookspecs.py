@@ -7,7 +7,6 @@ thing it provides. Routing hooks are `firstresult`: the first non-None answer wi
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pluggy
 
@@ -37,7 +36,7 @@ def register_judge_backends(register: Callable[..., None]) -> None:
 
 
 @hookspec(firstresult=True)
-def route_sample(sample: Sample) -> Any:
+def route_sample(sample: Sample) -> str | None:
     """Name the domain of a sample that has none (`sample.domain is None`), or return None to pass.
 
     Called once per such sample; the first non-None answer wins. Plugins run before the built-in router,
