@@ -53,6 +53,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "verifiers.default_routing",
     "verifiers.rule",
     "verifiers.aggregate",
+    "verifiers.math",
 )
 
 class _PluginManager(pluggy.PluginManager):

@@ -1,0 +1,190 @@
+"""LaTeX / plain-text math into sympy, behind size and growth caps.
+
+Parser: `latex2sympy2_extended` (the ANTLR LaTeX grammar that Math-Verify uses). It is maintained, reads the
+LaTeX that models write (`\\frac`, `\\sqrt[3]{}`, `\\pm`, intervals, sets, matrices, relations) and builds sympy
+objects directly from the parse tree with `evaluate=False`: no `eval`, `sympify(str)` or `parse_expr` ever
+sees model text (its only `parse_expr` call is for caller-given variable values, which we never pass).
+
+Caps, checked before and after parsing, turn runaway inputs into a `ParseFailure` (-> UNDECIDED): text length,
+brace depth, power towers (`9^{9^{9^{9}}}`), big factorials (`1000!`), huge integer literals, tree size, and
+numeric powers whose exact value would be enormous. The caps bound the work any later sympy step can start;
+the per-sample deadline of the worker pool bounds the rest.
+
+`parse_math(text)` is memoized on the (normalized) text: the gold answer is shared by many responses.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import sympy
+from latex2sympy2_extended import latex2sympy
+from latex2sympy2_extended.latex2sympy2 import ConversionConfig
+from latex2sympy2_extended.math_normalization import NormalizationConfig
+
+__all__ = ["MAX_CHARS", "MAX_FACTORIAL", "MAX_NODES", "MAX_POWER_DIGITS", "ParseFailure", "Parsed", "parse_math"]
+
+MAX_CHARS = 1_500
+"""Longest answer text handed to the parser."""
+MAX_DEPTH = 40
+"""Deepest brace/bracket nesting."""
+MAX_NODES = 3_000
+"""Largest expression tree."""
+MAX_FACTORIAL = 300
+"""Largest integer whose factorial may be computed."""
+MAX_POWER_DIGITS = 2_000
+"""Largest number of digits an exact numeric power may have."""
+MAX_INT_DIGITS = 400
+"""Longest integer literal."""
+
+_NORMALIZATION = NormalizationConfig(
+    basic_latex=True, units=True, malformed_operators=True, nits=True, boxed="all", equations=False
+)
+_CONVERSION = ConversionConfig(interpret_as_mixed_fractions=True, interpret_simple_eq_as_assignment=False,
+                               interpret_contains_as_eq=True, lowercase_symbols=False)
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A parsed answer: the sympy object (an expression, relation, set, interval, tuple or matrix)."""
+
+    value: Any
+    text: str
+
+
+@dataclass(frozen=True)
+class ParseFailure:
+    """Why an answer was not parsed (too big, a power tower, a syntax error)."""
+
+    reason: str
+
+
+_BIG_FACTORIAL = re.compile(r"(\d+)\s*!")
+_INT = re.compile(r"\d+")
+_TOWER_FLAT = re.compile(r"\^\s*[\w.]+\s*\^")
+_WORDS = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{3,}")
+_KNOWN_WORDS = frozenset(
+    ["sin", "cos", "tan", "cot", "sec", "csc", "log", "ln", "exp", "sqrt", "frac", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "lim", "sum", "prod", "int", "max", "min", "gcd", "lcm", "mod", "pmod", "bmod", "det", "infty", "pi", "cup", "cap", "text", "mathrm", "operatorname", "begin", "end", "pmatrix", "bmatrix", "matrix", "array", "cdot", "times", "div", "pm", "mp", "leq", "geq", "neq", "le", "ge", "lt", "gt", "approx", "sim", "equiv", "in", "notin", "emptyset", "varnothing", "mathbb", "dfrac", "tfrac", "binom", "choose", "floor", "ceil", "lfloor", "rfloor", "lceil", "rceil", "circ", "deg", "and", "or"]
+)
+
+
+def _too_deep(text: str) -> str | None:
+    """A reason when braces nest too deep or powers stack into a tower; None when the text is fine."""
+    depth = 0
+    exp_depth = 0
+    stack: list[bool] = []  # True: this group is an exponent
+    pending_exp = False
+    for ch in text:
+        if ch == "^":
+            pending_exp = True
+            if exp_depth >= 2:
+                return "a power tower (exponents nested more than two deep)"
+            continue
+        if ch in "{([":
+            is_exp = pending_exp and ch == "{"
+            stack.append(is_exp)
+            exp_depth += is_exp
+            depth += 1
+            if depth > MAX_DEPTH:
+                return f"brackets nested more than {MAX_DEPTH} deep"
+        elif ch in "})]":
+            if stack:
+                exp_depth -= stack.pop()
+                depth -= 1
+        pending_exp = pending_exp and ch.isspace()
+    if _TOWER_FLAT.search(text):
+        return "a power tower"
+    return None
+
+
+def _precheck(text: str) -> str | None:
+    if len(text) > MAX_CHARS:
+        return f"answer is {len(text)} characters, over the parser cap of {MAX_CHARS}"
+    reason = _too_deep(text)
+    if reason:
+        return reason
+    for m in _BIG_FACTORIAL.finditer(text):
+        if len(m.group(1)) > 4 or int(m.group(1)) > MAX_FACTORIAL:
+            return f"factorial of {m.group(1)[:20]} is over the cap of {MAX_FACTORIAL}!"
+    if text.count("!") > 3:
+        return "repeated factorials"
+    if any(len(m.group()) > MAX_INT_DIGITS for m in _INT.finditer(text)):
+        return f"an integer literal over {MAX_INT_DIGITS} digits"
+    return None
+
+
+def _digits_of_power(base: sympy.Basic, exponent: sympy.Basic) -> float:
+    """About how many digits `base**exponent` has when both are closed-form numbers (0 otherwise)."""
+    if base.free_symbols or exponent.free_symbols or not (base.is_number and exponent.is_number):
+        return 0.0
+    try:
+        b = abs(complex(sympy.N(base, 15)))
+        e = abs(complex(sympy.N(exponent, 15)))
+    except (OverflowError, ValueError, TypeError):
+        return float("inf")
+    if not (math.isfinite(b) and math.isfinite(e)):
+        return float("inf")
+    if b == 0.0 or b == 1.0:
+        return 0.0
+    return e * abs(math.log10(b))
+
+
+def _postcheck(value: Any) -> str | None:
+    nodes = 0
+    todo = [value]
+    while todo:
+        node = todo.pop()
+        nodes += 1
+        if nodes > MAX_NODES:
+            return f"expression has more than {MAX_NODES} parts"
+        if isinstance(node, sympy.MatrixBase):
+            todo.extend(node)
+            continue
+        if not isinstance(node, sympy.Basic):
+            continue
+        if isinstance(node, sympy.Pow):
+            base, exponent = node.args
+            if _digits_of_power(base, exponent) > MAX_POWER_DIGITS:
+                return f"a numeric power with more than {MAX_POWER_DIGITS} digits"
+        elif isinstance(node, (sympy.factorial, sympy.factorial2, sympy.subfactorial)):
+            arg = node.args[0]
+            if not arg.is_Integer or int(arg) > MAX_FACTORIAL:
+                if not arg.free_symbols:
+                    return f"factorial of {str(arg)[:20]} is over the cap"
+        todo.extend(node.args)
+    return None
+
+
+def looks_like_text(text: str) -> bool:
+    """True for a word answer (`Evelyn`, `odd`, `The midpoints form a regular hexagon`): compare it as text."""
+    if "\\" in text.replace("\\text", ""):  # LaTeX commands other than \text: math, not prose
+        return False
+    words = [w for w in _WORDS.findall(text) if w.lower() not in _KNOWN_WORDS]
+    return bool(words) and not re.search(r"[=<>^_]", text)
+
+
+@functools.lru_cache(maxsize=8192)
+def parse_math(text: str) -> Parsed | ParseFailure:
+    """`text` (an answer in `normalize_answer` form) as a sympy object, or why not."""
+    reason = _precheck(text)
+    if reason:
+        return ParseFailure(reason)
+    if not text.strip():
+        return ParseFailure("empty answer")
+    try:
+        value = latex2sympy(text, normalization_config=_NORMALIZATION, conversion_config=_CONVERSION)
+    except RecursionError:
+        return ParseFailure("expression nested too deep for the parser")
+    except Exception as exc:  # the parser signals every syntax error with a bare Exception
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return ParseFailure(f"not parsed as math: {first[:120]}")
+    if value is None:
+        return ParseFailure("not parsed as math")
+    reason = _postcheck(value)
+    if reason:
+        return ParseFailure(reason)
+    return Parsed(value, text)

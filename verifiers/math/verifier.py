@@ -1,0 +1,408 @@
+"""The two math verifiers of the default cascade: `math.rule` (cheap, in-process) then `math.symbolic` (sympy).
+
+Both find the final answer the same way (`extract_answer`) and take the same options, so a cascade passes
+one set of options to both:
+
+  ignore_think  drop `<think>` reasoning before looking for the answer (default True).
+  answer_only   the response *is* the final answer (already extracted): no extraction (default False).
+  fallback      what counts as the answer when nothing is anchored (no `\\boxed{}`, `<answer>`, "final answer"):
+                "conclusion" (default) — "whole", else the one value stated by a concluding sentence that ends
+                the response ("Therefore, there are 12 sequences.", "因此……192公斤。", no digits after it);
+                "whole" — the only math segment (`$...$`, `\\(...\\)`, `\\[...\\]`) of a short response, or a
+                short response (<= 60 characters) with no math at all; "none" — nothing; "last" — the last
+                math segment, else the last number (Math-Verify's habit: weak, opt-in only).
+  percent, rounding, list_order, degrees, rel_tol   the comparison policies (see `normalize.Policy`).
+
+`math.rule` never imports sympy: CORRECT for identical normalized answers or equal plain numbers (and equal
+multiple-choice letters), INCORRECT when certain (different plain numbers or letters, no extractable answer,
+several different numbers), else UNDECIDED. `math.symbolic` runs `equivalence.compare` in the worker pool
+(`cpu_bound`, 5 s deadline); a parse failure is UNDECIDED so the judge can take it.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from ..errors import OptionError
+from ..text import (
+    Answer,
+    clip,
+    distinct,
+    find_answers,
+    find_numbers,
+    last_number,
+    parse_choices,
+    strip_think,
+)
+from ..verdict import Sample, Verdict
+from ..verifier import Verifier
+from .normalize import (
+    LIST_ORDERS,
+    PERCENT_POLICIES,
+    ROUNDING_POLICIES,
+    NormalForm,
+    Policy,
+    normalize_answer,
+    numbers_match,
+    plain_number,
+)
+
+__all__ = ["OPTIONS", "MathRule", "MathSymbolic", "extract_answer", "gold_answer"]
+
+FALLBACKS = ("conclusion", "whole", "none", "last")
+OPTIONS: Mapping[str, Any] = {
+    "ignore_think": True,
+    "answer_only": False,
+    "fallback": "conclusion",
+    "percent": "gold",
+    "rounding": "digits",
+    "list_order": "set",
+    "degrees": True,
+    "rel_tol": 1e-9,
+}
+MAX_ANSWERS = 100
+WHOLE_MAX_CHARS = 60
+SEGMENT_MAX_CHARS = 300
+NO_REFERENCE = "no reference: give the gold answer as the reference"
+
+_MATH_SEGMENT = re.compile(r"\$\$(.+?)\$\$|(?<![\\$])\$((?:\\\$|[^$\n])+?)(?<!\\)\$|\\\(([^\n]+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
+_FOREIGN_ANCHOR = re.compile(
+    r"(?i)(?<![a-z])(?:r[ée]ponse|respuesta|resposta|risposta|antwort|jawaban|cevap)(?:\s+(?:finale|final|est|es|é|è|ist))*"
+    r"\s*[:：]?\s*|(?:最终)?答案\s*(?:是|为|:|：)\s*|الإجابة\s*(?:هي)?\s*[:：]?\s*|ответ\s*[:：]?\s*"
+)
+_VERB = re.compile(r"(?i)(?<![A-Za-z'])(?:is|are|was|equals|est|es|ist|sont|son)(?![A-Za-z'])(?!\s+(?:not|pas|no|nicht)\b)"
+                   r"|(?<!不)是|(?<!不)为|هو|هي")
+_CONCLUSION = re.compile(
+    r"(?i)(?:^|(?<=[\s.。!！?？:：*,，、]))(?:therefore|thus|hence|so|in conclusion|consequently|finally|donc|ainsi|"
+    r"en conclusion|por lo tanto|por tanto|así que|daher|also|somit|quindi|portanto|因此|所以|故|综上|结论|"
+    r"لذا|لذلك|इसलिए|अतः)(?![A-Za-z])[\s,，:：*]*"
+)
+_WORD = re.compile(r"[^\W\d_]{3,}")
+_MATHY = re.compile(r"[+^_!*=<>|√π]|(?<=\S)-|\\(?!d?frac|tfrac|left|right|text|mathrm|quad|,|!|;|\$|%)"
+                    r"|(?<![A-Za-z])(?![aAI](?![A-Za-z]))[A-Za-z](?![A-Za-z])")
+_NEGATION = re.compile(r"(?i)(?<![A-Za-z])(?:not|no|never|cannot|n't|pas|nicht|kein|nunca)(?![A-Za-z])|不|没|非|ليس|नहीं")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]{2,}")
+
+
+def _check(config: Mapping[str, Any], name: str) -> None:
+    def need(ok: bool, message: str) -> None:
+        if not ok:
+            raise OptionError(f"{name}: {message}")
+
+    for key in ("ignore_think", "answer_only", "degrees"):
+        need(isinstance(config[key], bool), f"option {key!r} must be true or false, got {config[key]!r}")
+    for key, allowed in (("fallback", FALLBACKS), ("percent", PERCENT_POLICIES), ("rounding", ROUNDING_POLICIES),
+                         ("list_order", LIST_ORDERS)):
+        need(config[key] in allowed,
+             f"option {key!r} must be one of {', '.join(map(repr, allowed))}, got {config[key]!r}")
+    tol = config["rel_tol"]
+    need(isinstance(tol, (int, float)) and not isinstance(tol, bool) and 0 <= tol < 1,
+         f"option 'rel_tol' must be a number in [0, 1), got {tol!r}")
+
+
+def policy_of(config: Mapping[str, Any]) -> Policy:
+    return Policy(percent=config["percent"], rounding=config["rounding"], list_order=config["list_order"],
+                  degrees=config["degrees"], rel_tol=float(config["rel_tol"]))
+
+
+# -- extraction ---------------------------------------------------------------------------------------------------
+
+
+def _segments(text: str) -> list[str]:
+    return [next(g for g in m.groups() if g is not None) for m in _MATH_SEGMENT.finditer(text)]
+
+
+def _wordy(text: str) -> bool:
+    """Prose rather than math: two or more words outside math segments and LaTeX commands (or CJK text)."""
+    outside = re.sub(r"\\[A-Za-z]+", " ", _MATH_SEGMENT.sub(" ", text))
+    return len(_WORD.findall(outside)) >= 2 or _CJK.search(outside) is not None
+
+
+def refine(answer: str) -> str:
+    """The value an answer sentence states ("The largest $n$ is 34" -> `34`, "Jane started 3 hours ago" -> `3`):
+    after the last "is"/"是"; then its only math segment, or its only number; else the answer unchanged."""
+    text = answer.strip()
+    if not _wordy(text):
+        return _unparen(text)
+    if _NEGATION.search(_MATH_SEGMENT.sub(" ", text)):
+        return answer
+    outside = _MATH_SEGMENT.sub(lambda m: " " * len(m.group()), text)
+    verbs = list(_VERB.finditer(outside))
+    if verbs:
+        tail = text[verbs[-1].end():].strip()
+        if tail and not _wordy(tail):
+            return _one_value(tail) or _unparen(_strip_math(tail))
+        if tail:
+            text = tail
+    return _one_value(text) or answer
+
+
+def _one_value(text: str) -> str | None:
+    """The only math segment of `text`, or its only number (the last `=` decides a chain); None otherwise."""
+    segments = _segments(text)
+    if len(segments) == 1:
+        return _unparen(segments[0])
+    if segments:
+        return None
+    text = text.replace("**", " ")  # markdown bold
+    numbers = find_numbers(text)
+    if len(numbers) > 1 and "=" in text:
+        return _one_value(text[text.rfind("=") + 1:])
+    if numbers and len({(n.value, n.percent) for n in numbers}) == 1 and not _MATHY.search(text):
+        return numbers[-1].text
+    return None
+
+
+def _conclusion(body: str) -> str | None:
+    """The value stated by a concluding sentence ("Therefore, there are 12 ...", "因此...192公斤") that ends the
+    response (no digits after it); None when there is none or it does not state exactly one value."""
+    tail = body[-3_000:]
+    last = None
+    for m in _CONCLUSION.finditer(tail):
+        last = m
+    if last is None:
+        return None
+    rest = tail[last.end():]
+    end = re.search(r"[.!?](?=\s|$)|[。！？\n]|<\|", rest)
+    sentence, after = (rest[: end.start()], rest[end.end():]) if end else (rest, "")
+    if re.search(r"\d", after) or not sentence.strip() or _NEGATION.search(sentence):
+        return None
+    value = refine(sentence)
+    return value if value != sentence else _one_value(sentence)
+
+
+def _strip_math(text: str) -> str:
+    segments = _segments(text)
+    return segments[0] if len(segments) == 1 and _MATH_SEGMENT.sub("", text).strip(" .,;") == "" else text
+
+
+def _unparen(text: str) -> str:
+    """`(35 + 70 = 105)` -> `35 + 70 = 105`: a parenthesized statement, not a tuple."""
+    t = text.strip()
+    if t.startswith("(") and t.endswith(")") and "=" in t and "," not in t:
+        return t[1:-1].strip()
+    return text
+
+
+def _foreign(body: str) -> str | None:
+    """An answer after a non-English answer phrase ("réponse est", "答案：", "Antwort:"), the last one."""
+    last = None
+    for m in _FOREIGN_ANCHOR.finditer(body[-20_000:]):
+        last = m
+    if last is None:
+        return None
+    tail = body[-20_000:][last.end():]
+    line = tail.strip().split("\n", 1)[0]
+    line = re.split(r"(?<=[^\d\s])[.。!?！？](?=\s|$)|[。！？]", line, maxsplit=1)[0].strip()
+    return line or None
+
+
+def _unanchored(body: str, fallback: str) -> tuple[str, str] | None:
+    """(answer, how) for a response with no anchored answer, per the `fallback` policy; None when there is none."""
+    text = body.strip()
+    if not text or fallback == "none":
+        return None
+    if fallback == "last":
+        tail = text[-20_000:]
+        segments = _segments(tail)
+        if segments:
+            return segments[-1], "last math segment"
+        number = last_number(tail)
+        return (number.text, "last number") if number is not None else None
+    segments = _segments(text) if len(text) <= SEGMENT_MAX_CHARS else []
+    if len(segments) == 1:
+        return segments[0], "only math in a short response"
+    if not segments and len(text) <= WHOLE_MAX_CHARS:
+        return text, "whole response"
+    if fallback == "conclusion":
+        value = _conclusion(text)
+        if value is not None:
+            return value, "concluding sentence"
+    return None
+
+
+def extract_answer(response: str, config: Mapping[str, Any]) -> tuple[list[str], str] | str:
+    """(distinct answer texts, anchor) the response commits to, or the reason there is none."""
+    if config["answer_only"]:
+        return [response], "answer_only"
+    body = strip_think(response) if config["ignore_think"] else response
+    answers: list[Answer] = find_answers(body, ignore_think=False)
+    if answers:
+        texts = [a.text if a.kind == "boxed" else refine(a.text) for a in answers]
+        return distinct(texts), answers[-1].kind
+    foreign = _foreign(body)
+    if foreign is not None:
+        return [refine(foreign)], "answer_phrase"
+    found = _unanchored(body, config["fallback"])
+    if found is None:
+        return ("no final answer found: no \\boxed{}, <answer> tag or 'final answer' phrase, and the response is "
+                f"not a short answer (fallback={config['fallback']!r})")
+    return [refine(found[0]) if found[1] == "whole response" else found[0]], found[1]
+
+
+@functools.lru_cache(maxsize=4096)
+def gold_answer(reference: str) -> str:
+    """The gold answer inside a reference: its boxed/anchored answer(s) when it has any (joined as a list when
+    there are several), else the whole reference."""
+    if "\\boxed" not in reference and "\\fbox" not in reference and "answer" not in reference.lower():
+        return reference
+    answers = distinct(a.text for a in find_answers(reference, ignore_think=False))
+    if not answers:
+        return reference
+    return ", ".join(answers)
+
+
+def _forms(answers: list[str]) -> list[NormalForm]:
+    return list({f: None for f in (normalize_answer(a) for a in answers)})
+
+
+def _prepare(verifier: Verifier, sample: Sample) -> tuple[dict[str, Any], list[NormalForm], NormalForm, dict[str, Any]] | Verdict:
+    """Options, the distinct normalized answers, the normalized gold and the evidence; or a finished verdict."""
+    config = verifier.resolve(sample)
+    if isinstance(config, Verdict):
+        return config
+    if sample.reference is None or (isinstance(sample.reference, str) and not sample.reference.strip()):
+        return Verdict.error(verifier.name, NO_REFERENCE)
+    gold = gold_answer(str(sample.reference))
+    found = extract_answer(sample.response, config)
+    if isinstance(found, str):
+        return Verdict.incorrect(verifier.name, found, evidence={"response": clip(sample.response, 200)})
+    answers, anchor = found
+    if len(answers) > MAX_ANSWERS:
+        return Verdict.incorrect(verifier.name, f"{len(answers)} different final answers: a hedge, not an answer",
+                                 evidence={"answers": [clip(a, 100) for a in answers[:10]]})
+    g_form = normalize_answer(gold)
+    forms = _forms(answers)
+    if len(forms) > 1 and _gold_is_list(g_form):
+        forms = [normalize_answer(", ".join(answers))]  # one box per element of a list answer
+    evidence = {
+        "answer": clip(answers[-1]) if len(answers) == 1 else [clip(a, 200) for a in answers[:10]],
+        "anchor": anchor,
+        "gold": clip(gold),
+        "normalized_answer": forms[-1].to_dict(),
+        "normalized_gold": g_form.to_dict(),
+    }
+    return config, forms, g_form, evidence
+
+
+def _gold_is_list(gold: NormalForm) -> bool:
+    from_text = gold.text.count(",") + gold.text.count(";") + len(re.findall(r"\b(?:and|or)\b", gold.text))
+    return from_text > 0 or "\\pm" in gold.text
+
+
+# -- the verifiers ------------------------------------------------------------------------------------------------
+
+
+class MathRule(Verifier):
+    """Fast math check without sympy: identical normalized answers or equal plain numbers are CORRECT;
+    different plain numbers, different choice letters or no extractable answer are INCORRECT; the rest is
+    UNDECIDED (for `math.symbolic`)."""
+
+    name = "math.rule"
+    domains = ("math",)
+    cost = 0.3
+    version = "1"
+    options = OPTIONS
+
+    @classmethod
+    def check_options(cls, config: Mapping[str, Any]) -> None:
+        _check(config, cls.name)
+
+    def verify(self, sample: Sample) -> Verdict:
+        prepared = _prepare(self, sample)
+        if isinstance(prepared, Verdict):
+            return prepared
+        config, forms, gold, evidence = prepared
+        policy = policy_of(config)
+        if len(forms) > 1:
+            numbers = [plain_number(f) for f in forms]
+            if all(n is not None and n.value is not None for n in numbers):
+                first = numbers[0]
+                assert first is not None and first.value is not None
+                if any(not numbers_match(n.value, n.text, n.percent or f.percent, first.value, first.text,
+                                         first.percent or forms[0].percent, policy)
+                       for n, f in zip(numbers[1:], forms[1:]) if n is not None and n.value is not None):
+                    shown = ", ".join(clip(f.text, 40) for f in forms[:5])
+                    return Verdict.incorrect(self.name, f"several different final answers: {shown}", evidence=evidence)
+            return Verdict.undecided(self.name, "several final answers; left to the symbolic check", evidence=evidence)
+        (form,) = forms
+        if form.text == gold.text and form.percent == gold.percent and form.degrees == gold.degrees:
+            return Verdict.correct(self.name, "identical normalized answers", evidence=evidence)
+        if not form.text:
+            return Verdict.incorrect(self.name, "the final answer is empty", evidence=evidence)
+        pn, gn = plain_number(form), plain_number(gold)
+        if pn is not None and gn is not None and pn.value is not None and gn.value is not None:
+            ok = numbers_match(pn.value, pn.text, form.percent or pn.percent, gn.value, gn.text,
+                               gold.percent or gn.percent, policy)
+            reason = f"{clip(pn.text, 40)} {'equals' if ok else 'differs from'} {clip(gn.text, 40)}"
+            return Verdict.from_bool(self.name, ok, reason, evidence=evidence)
+        letter = _gold_choice(gold.text)
+        if letter is not None:
+            letters = parse_choices(form.text, whole=True)
+            if letters:
+                ok = letters == [letter]
+                return Verdict.from_bool(self.name, ok, f"choice {'/'.join(letters)} vs {letter}", evidence=evidence)
+        return Verdict.undecided(self.name, "not a plain number or identical text; left to the symbolic check",
+                                 evidence=evidence)
+
+
+def _gold_choice(text: str) -> str | None:
+    m = re.fullmatch(r"\(?([A-J])\)?[.:]?", text.strip())
+    return m.group(1) if m else None
+
+
+class MathSymbolic(Verifier):
+    """Symbolic equivalence with sympy (`equivalence.compare`), in the killable worker pool with a deadline."""
+
+    name = "math.symbolic"
+    domains = ("math",)
+    cost = 10.0
+    version = "1"
+    options = OPTIONS
+    cpu_bound = True
+    timeout = 5.0
+
+    @classmethod
+    def check_options(cls, config: Mapping[str, Any]) -> None:
+        _check(config, cls.name)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # Unpickled in a worker: import sympy and the parser now, while the pool is "loading" the verifier, so
+        # the import does not eat into the first sample's deadline.
+        self.__dict__.update(state)
+        from . import equivalence  # noqa: F401
+
+    def verify(self, sample: Sample) -> Verdict:
+        from .equivalence import compare
+
+        prepared = _prepare(self, sample)
+        if isinstance(prepared, Verdict):
+            return prepared
+        config, forms, gold, evidence = prepared
+        policy = policy_of(config)
+        if len(forms) > 1:
+            for other in forms[1:]:
+                same = compare(other.text, forms[0].text, policy=policy) if not _marked(other, forms[0]) else None
+                if same is None or same.status.value != "correct":
+                    shown = ", ".join(clip(f.text, 40) for f in forms[:5])
+                    if same is not None and same.status.value == "incorrect":
+                        return Verdict.incorrect(self.name, f"several different final answers: {shown}",
+                                                 evidence=evidence)
+                    return Verdict.undecided(self.name, f"several final answers that may differ: {shown}",
+                                             evidence=evidence)
+        result = compare(_marked_text(forms[-1]), _marked_text(gold), policy=policy)
+        evidence.update({k: v for k, v in result.evidence.items() if k.startswith("parsed")})
+        return Verdict(result.status, 1.0 if result.status.value == "correct" else 0.0, self.name, result.reason,
+                       evidence=evidence)
+
+
+def _marked(a: NormalForm, b: NormalForm) -> bool:
+    return a.percent != b.percent or a.degrees != b.degrees
+
+
+def _marked_text(form: NormalForm) -> str:
+    """A normal form back as answer text, its markers restored (compare normalizes again: idempotent)."""
+    return form.text + ("\\%" if form.percent else "") + ("^\\circ" if form.degrees else "")
