@@ -1,0 +1,253 @@
+"""`math.steps`: claim-by-claim checking of worked solutions (real responses and planted errors)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import verifiers
+from verifiers import OptionError, Sample, Status, Verdict
+from verifiers.math.claims import split_steps
+from verifiers.math.steps import MathSteps
+
+BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench" / "math_responses.jsonl"
+
+
+def check(text: str, **options: object) -> Verdict:
+    return MathSteps(**options).verify(Sample(response=text))
+
+
+def claims(verdict: Verdict) -> dict[str, Status]:
+    """Claim text (the step name without its "step N: " prefix) -> status."""
+    return {step.name.split(": ", 1)[1]: step.status for step in verdict.steps}
+
+
+@pytest.fixture(scope="module")
+def responses() -> dict[str, dict[str, object]]:
+    if not BENCH.exists():
+        pytest.skip(f"benchmark data not found at {BENCH}")
+    rows = [json.loads(line) for line in BENCH.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return {row["id"]: row for row in rows}
+
+
+# -- real responses ---------------------------------------------------------------------------------------
+
+
+def test_a_real_correct_solution_has_every_claim_hold(responses: dict[str, dict[str, object]]) -> None:
+    verdict = check(str(responses["m000_0"]["response"]))
+    assert verdict.status is Status.CORRECT and verdict.score == 1.0
+    assert {"10 \\cdot 6 = 60", "60 \\cdot 7 = 420"} <= set(claims(verdict))
+    assert verdict.evidence["first_wrong_step"] is None
+
+
+def test_a_real_arithmetic_slip_is_found(responses: dict[str, dict[str, object]]) -> None:
+    row = responses["m072_0"]
+    verdict = check(str(row["response"]))
+    wrong = verdict.evidence["first_wrong_step"]
+    assert wrong is not None
+    assert wrong["claim"] == "49{,}994 + 20{,}006 = 69{,}999"
+    assert "70000" in wrong["detail"]
+    assert verdict.status in (Status.PARTIAL, Status.INCORRECT) and verdict.score < 1.0
+
+
+def test_a_real_run_of_wrong_divisions_is_found(responses: dict[str, dict[str, object]]) -> None:
+    verdict = check(str(responses["m097_2"]["response"]))  # "1 \div 50 = 50" and so on
+    assert verdict.evidence["first_wrong_step"]["claim"] == "1 \\div 50 = 50"
+    assert verdict.evidence["incorrect"] > 10
+
+
+def test_real_responses_with_a_true_label_are_rarely_flagged(responses: dict[str, dict[str, object]]) -> None:
+    """On 100 correct responses the verifier never errors, and it flags a wrong claim in only a few."""
+    rows = [row for row in responses.values() if row["label"]][:100]
+    verdicts = [check(str(row["response"])) for row in rows]
+    assert all(v.status in (Status.CORRECT, Status.PARTIAL, Status.INCORRECT, Status.UNDECIDED) for v in verdicts)
+    assert sum(v.status is Status.CORRECT for v in verdicts) >= 60
+    assert sum(v.evidence["incorrect"] > 0 for v in verdicts) <= 10
+
+
+# -- planted errors ---------------------------------------------------------------------------------------
+
+SOLUTION = """A shop sells 21 boxes with 2 apples each.
+
+First, the number of apples:
+\\[ 2 \\cdot 21 = 42 \\]
+Then they buy 18 more, so \\(42 + 18 = 60\\).
+Splitting them among 4 friends gives \\(60 \\div 4 = 15\\) apples each.
+Finally \\(15 \\times 3 = 45\\), so the answer is \\(\\boxed{45}\\).
+"""
+
+
+def test_a_correct_worked_solution_is_correct() -> None:
+    verdict = check(SOLUTION)
+    assert verdict.status is Status.CORRECT and verdict.score == 1.0
+    assert verdict.evidence["checked"] == 4
+    assert all(step.status is Status.CORRECT for step in verdict.steps)
+
+
+def test_the_first_planted_error_is_named() -> None:
+    verdict = check(SOLUTION.replace("42 + 18 = 60", "42 + 18 = 62").replace("60 \\div 4 = 15", "62 \\div 4 = 16"))
+    wrong = verdict.evidence["first_wrong_step"]
+    assert wrong["claim"] == "42 + 18 = 62"
+    assert wrong["index"] == next(s.index for s in split_steps(SOLUTION) if "42 + 18" in s.text)
+    assert "60" in wrong["detail"]
+    assert verdict.status is Status.PARTIAL
+    assert verdict.score == pytest.approx(2 / 4)
+    assert claims(verdict)["62 \\div 4 = 16"] is Status.INCORRECT
+
+
+def test_all_claims_wrong_is_incorrect() -> None:
+    verdict = check("We get \\(2 + 2 = 5\\) and \\(3 \\times 3 = 10\\).")
+    assert verdict.status is Status.INCORRECT and verdict.score == 0.0
+    assert verdict.evidence["first_wrong_step"]["claim"] == "2 + 2 = 5"
+
+
+def test_chains_check_every_link_and_display_rows_continue() -> None:
+    verdict = check("\\[ 3 \\cdot 4 = 12 = 2 \\cdot 7 \\]")
+    assert claims(verdict) == {"3 \\cdot 4 = 12": Status.CORRECT, "12 = 2 \\cdot 7": Status.INCORRECT}
+    aligned = check("\\begin{align*} (2 + 3)^2 &= 5^2 \\\\ &= 25 \\\\ &= 24 \\end{align*}")
+    assert claims(aligned) == {"(2 + 3)^2 = 5^2": Status.CORRECT, "5^2 = 25": Status.CORRECT,
+                               "25 = 24": Status.INCORRECT}
+
+
+def test_plain_text_claims_are_read() -> None:
+    verdict = check("Step 1: 12 x 11 = 132.\nStep 2: 132 - 32 = 90!")
+    assert claims(verdict) == {"12 × 11 = 132": Status.CORRECT, "132 - 32 = 90": Status.INCORRECT}
+
+
+# -- variables ----------------------------------------------------------------------------------------------
+
+
+def test_a_bound_variable_is_substituted() -> None:
+    verdict = check("Let \\(x = 3\\). Then \\(2x + 1 = 7\\).")
+    assert claims(verdict) == {"2x + 1 = 7": Status.CORRECT}
+    assert "x = 3" in verdict.steps[0].detail
+    wrong = check("Let \\(x = 3\\). Then \\(2x + 1 = 8\\).")
+    assert wrong.status is Status.INCORRECT
+
+
+def test_bindings_do_not_reach_unrelated_later_lines() -> None:
+    text = (
+        "Let \\(x = 3\\), so \\(x + 1 = 4\\).\n\n"
+        "Next we look at the second part of the problem.\n\n"
+        "It asks for more.\n\n"
+        "Now solve \\(x^2 = 16\\) for the new unknown."
+    )
+    verdict = check(text)
+    assert verdict.status is Status.CORRECT
+    assert "x^2 = 16" not in claims(verdict)
+
+
+def test_a_new_case_drops_earlier_values() -> None:
+    text = "We find \\(x = 97\\) and \\(y = 94\\).\n\n**Case 2: \\( x - y = -3 \\)**"
+    verdict = check(text)
+    assert verdict.status is Status.UNDECIDED
+
+
+def test_conflicting_and_listed_values_are_not_bindings() -> None:
+    assert check("So \\(x = 2\\) or \\(x = 3\\), and then \\(x + 1 = 3\\).").status is Status.UNDECIDED
+    assert check("The roots are \\(x = 1, 2\\), so \\(x + 1 = 2\\).").status is Status.UNDECIDED
+
+
+def test_identities_in_free_symbols_are_checked_and_equations_skipped() -> None:
+    assert check("Expanding, \\((a+b)^2 = a^2 + 2ab + b^2\\).").status is Status.CORRECT
+    assert check("\\[\\frac{x^2 - 1}{x - 1} = x + 1\\]").status is Status.CORRECT
+    assert check("We need \\(x^2 = 4\\).").status is Status.UNDECIDED  # an equation to solve
+    assert check("So \\((a+b)^2 = a^2 + b^2\\).").status is Status.UNDECIDED  # not an identity: not a claim
+
+
+# -- tolerance ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "claim, status",
+    [
+        ("\\frac{1}{3} = 0.333", Status.CORRECT),  # rounded
+        ("\\frac{2}{3} = 0.666", Status.CORRECT),  # truncated: within one unit in the last place
+        ("\\frac{2}{3} = 0.667", Status.CORRECT),
+        ("\\frac{1}{3} = 0.35", Status.INCORRECT),
+        ("7 / 2 = 3", Status.INCORRECT),  # an integer side is exact
+        ("0.1 + 0.2 = 0.3", Status.CORRECT),  # decimals are exact rationals
+        ("\\pi \\approx 3.14", Status.CORRECT),
+        ("\\sqrt{2} \\approx 1.41", Status.CORRECT),
+        ("\\pi \\approx 3.5", Status.INCORRECT),
+        ("10.0000198 \\approx 10", Status.CORRECT),
+        ("\\sqrt{8} = 2\\sqrt{2}", Status.CORRECT),
+        ("\\sqrt{8} = 2.83", Status.CORRECT),
+        ("\\frac{1}{4} \\times 100 = 25\\%", Status.CORRECT),  # the percent sign as a label
+        ("25\\% = \\frac{1}{4}", Status.CORRECT),
+        ("3 < 4 \\le 4 \\neq 5", Status.CORRECT),
+        ("5 > 7", Status.INCORRECT),
+        ("5! = 120", Status.CORRECT),
+        ("\\binom{5}{2} = 10", Status.CORRECT),
+    ],
+)
+def test_tolerance_policy(claim: str, status: Status) -> None:
+    assert check(f"Indeed \\({claim}\\).").status is status
+
+
+# -- what is not a claim ---------------------------------------------------------------------------------
+
+
+def test_cut_operands_code_and_unreadable_pieces_are_skipped() -> None:
+    assert check("Taking 20% of 50 = 10 gives the discount.").status is Status.UNDECIDED
+    assert check("\\[ 63 \\div 5 = 12 \\text{ remainder } 3 \\]").status is Status.UNDECIDED
+    assert check("```python\nx = 1\nprint(1 == 5)\n```").status is Status.UNDECIDED
+    verdict = check("The answer is \\(f(2, 3) = 7\\) and \\(\\lim_{n} a_n = 0\\).")
+    assert verdict.status is Status.UNDECIDED
+    assert verdict.evidence["unchecked"] >= 2 and verdict.evidence["checked"] == 0
+
+
+def test_no_claims_and_too_long_are_undecided() -> None:
+    assert check("").status is Status.UNDECIDED
+    assert check("There is nothing to compute here.").status is Status.UNDECIDED
+    assert check("1 + 1 = 2 " * 100, max_chars=100).status is Status.UNDECIDED
+
+
+def test_repeated_claims_count_once() -> None:
+    verdict = check("\\(2 + 2 = 4\\), indeed \\(2 + 2 = 4\\).")
+    assert verdict.evidence["checked"] == 1 and verdict.evidence["repeated"] == 1
+
+
+# -- options and running through the library -------------------------------------------------------------
+
+
+def test_options_are_checked() -> None:
+    with pytest.raises(OptionError):
+        MathSteps(approx_rel_tol=2)
+    with pytest.raises(OptionError):
+        MathSteps(binding_window=-1)
+    bad = MathSteps().verify(Sample(response="1 + 1 = 2", metadata={"max_claims": 0}))
+    assert bad.status is Status.ERROR
+    assert check("Let x = 3.\n\nA.\n\nB.\n\nThen 2x = 6.", binding_window=0).status is Status.UNDECIDED
+
+
+def test_runs_through_verify_batch_in_the_worker_pool() -> None:
+    samples = [Sample(response=SOLUTION), Sample(response="\\(2 + 2 = 5\\)"), Sample(response="no claims")]
+    verdicts = verifiers.verify_batch(samples, verifier=MathSteps())
+    assert [v.status for v in verdicts] == [Status.CORRECT, Status.INCORRECT, Status.UNDECIDED]
+    assert verdicts == [MathSteps().verify(s) for s in samples]
+    assert all(Verdict.from_dict(v.to_dict()) == v for v in verdicts)
+
+
+_PIECES = st.sampled_from(
+    ["\\(", "\\)", "\\[", "\\]", "$", "$$", "=", " = ", "\\approx", "<", "\\le", "+", "-", "\\cdot", "\\frac{",
+     "}{", "}", "^", "x", "y", "2", "3", "10", "0.5", "1,000", "!", "%", "\\%", "\n", "\n\n", ". ", ", ", "\\\\",
+     "&", "\\text{ of }", "Case 1:", "Let ", "\\begin{align*}", "\\end{align*}", "```", "(", ")", "\\sqrt{",
+     "9^{9^{9}}", "4000!"]
+)
+
+
+@settings(max_examples=300, deadline=5000)
+@given(st.one_of(st.lists(_PIECES, max_size=40).map("".join), st.text(max_size=300)))
+def test_verify_never_raises_and_scores_stay_in_range(text: str) -> None:
+    verdict = MathSteps().verify(Sample(response=text))
+    assert verdict.status in (Status.CORRECT, Status.PARTIAL, Status.INCORRECT, Status.UNDECIDED)
+    assert 0.0 <= verdict.score <= 1.0
+    checked = verdict.evidence["checked"]
+    assert checked == len(verdict.steps) == verdict.evidence["correct"] + verdict.evidence["incorrect"]
+    if verdict.status is Status.CORRECT:
+        assert verdict.score == 1.0 and checked > 0

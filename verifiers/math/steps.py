@@ -1,0 +1,75 @@
+"""`math.steps`: tool-grounded checking of the computations written in a worked solution (GroundedPRM / VPR idea).
+
+No reference is needed. The response is split into steps; every explicit computational claim the bounded parser
+(`verifiers.math.arith`) can read is checked exactly with sympy; the reward is the fraction that holds, with one
+`StepVerdict` per checked claim and the first wrong one named in the evidence. The splitting, binding and
+tolerance rules are documented in `verifiers.math.claims`, which this class imports lazily so that loading the
+plugin does not import sympy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..errors import OptionError
+from ..text import strip_think
+from ..verdict import Sample, Verdict
+from ..verifier import Verifier
+
+__all__ = ["MathSteps"]
+
+
+class MathSteps(Verifier):
+    """Checks the arithmetic and algebra written in a worked solution, claim by claim.
+
+    Options: `approx_rel_tol` (relative tolerance of `\\approx`, default 0.01), `binding_window` (steps after
+    its own that a binding such as `x = 3` stays in force, default 2; 0 keeps it to its own step), `max_claims`
+    (claims checked at most, default 300), `max_chars` (longer responses are UNDECIDED, default 100000),
+    `ignore_think` (check only the text after `</think>`, default False).
+    """
+
+    name = "math.steps"
+    domains = ()
+    cost = 5.0
+    version = "1"
+    cpu_bound = True
+    timeout = 5.0
+    options = {
+        "approx_rel_tol": 0.01,
+        "binding_window": 2,
+        "max_claims": 300,
+        "max_chars": 100_000,
+        "ignore_think": False,
+    }
+
+    @classmethod
+    def check_options(cls, config: Mapping[str, Any]) -> None:
+        tol = config["approx_rel_tol"]
+        if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not 0 <= tol < 1:
+            raise OptionError(f"{cls.name}: option 'approx_rel_tol' must be a number in [0, 1), got {tol!r}")
+        for key in ("binding_window", "max_claims", "max_chars"):
+            value = config[key]
+            if isinstance(value, bool) or not isinstance(value, int) or value < (0 if key == "binding_window" else 1):
+                raise OptionError(f"{cls.name}: option {key!r} must be a positive integer, got {value!r}")
+        if not isinstance(config["ignore_think"], bool):
+            raise OptionError(f"{cls.name}: option 'ignore_think' must be true or false")
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # Unpickled in a worker: import the engine (and sympy) now, while the pool is loading the verifier, so the
+        # import does not eat into the first sample's deadline.
+        self.__dict__.update(state)
+        from . import claims  # noqa: F401
+
+    def verify(self, sample: Sample) -> Verdict:
+        from .claims import StepChecker
+
+        config = self.resolve(sample)
+        if isinstance(config, Verdict):
+            return config
+        text = strip_think(sample.response) if config["ignore_think"] else sample.response
+        if len(text) > config["max_chars"]:
+            return Verdict.undecided(
+                self.name, f"response is {len(text)} characters, over max_chars={config['max_chars']}; not checked"
+            )
+        return StepChecker(self.name, config).check(text)
