@@ -14,7 +14,19 @@ from .hookspecs import hookimpl
 from .verdict import Sample
 
 _CHOICE = re.compile(r"^\s*\(?([A-J])\)?\s*$")
+_LATEX_OR_RELATION = re.compile(r"[\\^{}$=<>]")
+_INTERVAL_OR_TUPLE = re.compile(r"^\s*[\[(].*,.*[\])]\s*$")
+_OPERATION = re.compile(r"[\w)]\s*[-+*/]\s*[\w(]")
+_FUNCTION = re.compile(r"\b(?:sin|cos|tan|log|ln|exp|sqrt|pi)\b")
+_WORD = re.compile(r"[A-Za-z]{3,}")
 _NUMBER = re.compile(r"^\s*[-+]?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?([eE][-+]?\d+)?\s*%?\s*$")
+
+
+def _looks_like_math(text: str) -> bool:
+    """LaTeX, a relation, an interval or tuple, or an operation between terms that are not words."""
+    if _LATEX_OR_RELATION.search(text) or _INTERVAL_OR_TUPLE.match(text):
+        return True
+    return bool(_OPERATION.search(text)) and not _WORD.search(_FUNCTION.sub("", text))
 
 
 def guess_domain(reference: Any) -> str | None:
@@ -33,6 +45,8 @@ def guess_domain(reference: Any) -> str | None:
             return "multiple_choice"
         if _NUMBER.match(reference) and any(ch.isdigit() for ch in reference):
             return "numeric"
+        if _looks_like_math(reference):
+            return "math"
         return "text"
     if isinstance(reference, (list, tuple)) and all(isinstance(r, str) for r in reference):
         return "text"
