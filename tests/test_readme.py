@@ -23,3 +23,13 @@ def test_readme_api_example_gives_the_documented_statuses():
     exec(compile(BLOCKS[0], "README.md example 0", "exec"), namespace)
     assert namespace["verdict"].status.value == "correct" and namespace["verdict"].reward == 1.0
     assert [v.status.value for v in namespace["verdicts"]] == ["correct", "correct"]
+
+
+def test_readme_math_example_gives_the_documented_statuses():
+    block = next(b for b in BLOCKS if "math.steps" in b)
+    lines = [line.split("#")[0].strip() for line in block.splitlines() if line.startswith("verify(")]
+    namespace: dict = {}
+    exec("from verifiers import verify", namespace)
+    first, second, third = (eval(line, namespace) for line in lines)  # our own README text, not model output
+    assert first.value == "correct" and second.value == "incorrect"
+    assert third["claim"].replace(" ", "").startswith("21+4=26")
