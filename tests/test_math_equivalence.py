@@ -193,3 +193,18 @@ def test_split_items_and_final_value() -> None:
 def test_compare_never_raises(pred: str, gold: str) -> None:
     result = compare(pred, gold)
     assert result.status in (C, I, U)
+
+
+@pytest.mark.parametrize(
+    ("pred", "gold"),
+    [("x", "|x|"), ("\\sqrt{x^2}", "x"), ("x y", "|x| |y|"), ("x^3", "|x|^3"), ("\\sqrt{x^2 y^2}", "x y")],
+)
+def test_no_false_positive_from_positive_only_points(pred, gold):
+    assert compare(pred, gold).status is not Status.CORRECT
+
+
+def test_gold_rounding_policy_rejects_approximated_answers():
+    strict = Policy(rounding="gold")
+    assert compare("3.14", "\\pi", policy=strict).status is Status.INCORRECT
+    assert compare("\\pi", "3.14", policy=strict).status is Status.CORRECT
+    assert compare("3.14", "\\pi").status is Status.CORRECT  # the default follows the public convention

@@ -144,6 +144,9 @@ def test_rounding_policy() -> None:
     third = Fraction(1, 3)
     assert numbers_match(Fraction("0.33"), "0.33", False, third, "1/3", False, Policy())
     assert numbers_match(third, "1/3", False, Fraction("0.33"), "0.33", False, Policy())
+    gold_only = Policy(rounding="gold")  # only the gold may be the rounded side
+    assert numbers_match(third, "1/3", False, Fraction("0.33"), "0.33", False, gold_only)
+    assert not numbers_match(Fraction("0.33"), "0.33", False, third, "1/3", False, gold_only)
     assert not numbers_match(Fraction("0.3"), "0.3", False, third, "1/3", False, Policy())  # one decimal: too coarse
     assert not numbers_match(Fraction("0.34"), "0.34", False, third, "1/3", False, Policy())
     assert not numbers_match(Fraction("0.33"), "0.33", False, third, "1/3", False, Policy(rounding="exact"))

@@ -125,7 +125,9 @@ def test_policies_as_options() -> None:
     assert check("\\boxed{0.5}", "50\\%", percent="strip").status is I
     assert check("\\boxed{0.5}", "50").status is I
     assert check("\\boxed{0.33}", "\\frac{1}{3}").status is C
-    assert check("\\boxed{0.33}", "\\frac{1}{3}", rounding="exact").status is I
+    assert check("\\boxed{0.33}", "\\frac{1}{3}", rounding="gold").status is I  # approximating does not pay
+    assert check("\\boxed{\\frac{1}{3}}", "0.33", rounding="gold").status is C  # the gold was rounded
+    assert check("\\boxed{\\frac{1}{3}}", "0.33", rounding="exact").status is I
 
 
 def test_per_sample_options() -> None:

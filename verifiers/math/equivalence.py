@@ -153,8 +153,11 @@ def _numbers_equal(a: sympy.Basic, b: sympy.Basic, policy: Policy) -> bool | Non
         return None
     if _close(av, bv, max(policy.rel_tol, 1e-12)):
         return True
-    if policy.rounding == "digits":
-        for dec, dv, ev, other in ((a, av, bv, b), (b, bv, av, a)):
+    # `a` is the answer, `b` the gold: the gold may be the rounded decimal under both policies, the answer only
+    # under "digits" (see `Policy.rounding`).
+    directions = {"digits": ((a, av, bv, b), (b, bv, av, a)), "gold": ((b, bv, av, a),)}
+    if policy.rounding in directions:
+        for dec, dv, ev, other in directions[policy.rounding]:
             places = _decimal_places(dec)
             if places is not None and not other.has(sympy.Float) and _rounds(ev, dv, places):
                 return True
@@ -162,7 +165,17 @@ def _numbers_equal(a: sympy.Basic, b: sympy.Basic, policy: Policy) -> bool | Non
 
 
 def _points(symbols: Sequence[sympy.Symbol], rng: random.Random) -> list[dict[sympy.Symbol, sympy.Basic]]:
-    return [{s: sympy.Rational(rng.randint(113, 1979), 1000) for s in symbols} for _ in range(_SAMPLES)]
+    """Random rational points of both signs: all positive, all negative, alternating, then random signs
+    (positive-only points would make `x` equal `|x|` and `\\sqrt{x^2}`)."""
+    def sign(k: int, j: int) -> int:
+        if k < 3:
+            return (1, -1, 1 if j % 2 == 0 else -1)[k]
+        return rng.choice((1, -1))
+
+    return [
+        {s: sign(k, j) * sympy.Rational(rng.randint(113, 1979), 1000) for j, s in enumerate(symbols)}
+        for k in range(_SAMPLES)
+    ]
 
 
 def _expressions_equal(a: sympy.Basic, b: sympy.Basic, policy: Policy) -> bool | None:

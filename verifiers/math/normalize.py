@@ -25,7 +25,7 @@ MAX_ANSWER_CHARS = 4 * MAX_SPAN
 """An answer longer than this is not normalized further (it is not a final answer a checker can read)."""
 
 PERCENT_POLICIES = ("gold", "ratio", "strip")
-ROUNDING_POLICIES = ("digits", "exact")
+ROUNDING_POLICIES = ("gold", "digits", "exact")
 LIST_ORDERS = ("set", "ordered")
 
 
@@ -36,8 +36,11 @@ class Policy:
     percent   "gold" (default): the gold's `%` decides — gold `50%` accepts `50`, `50%` and `0.5`; a `%` only on
               the prediction reads as a ratio (`50%` = 0.5). "ratio": `x%` is always x/100. "strip": `%` is
               ignored. `0.5` and `50` without any `%` never match.
-    rounding  "digits" (default): a decimal written with d >= 2 decimals matches an exact value that rounds to
-              it at d decimals (gold `1/3`, answer `0.33`); "exact": only `rel_tol` applies.
+    rounding  "digits" (default, the convention of Math-Verify and of the public labels): a decimal written
+              with d >= 2 decimals matches an exact value that rounds (or truncates) to it at d decimals, in
+              either direction (gold `1/3`, answer `0.33`; gold `0.33`, answer `1/3`). "gold": only a gold
+              written as a decimal may be the rounded side, so an answer that approximates an exact gold earns
+              nothing (stricter, for training where approximating must not pay). "exact": only `rel_tol`.
     list_order "set" (default): a bare comma list (`1, 2, 3`) is a set of answers, order free; "ordered":
               order matters. Brackets always decide for themselves: `(1,2)` is a tuple, `\\{1,2\\}` a set.
     degrees   accept an angle given in degrees against the same angle in radians (`90^\\circ` vs `\\pi/2`).
@@ -213,6 +216,7 @@ def numbers_match(pred: Fraction, pred_text: str, pred_percent: bool, gold: Frac
             if policy.rounding == "digits":
                 if p_digits is not None and p_digits >= 2 and g_digits is None and _rounds_to(g, p, p_digits):
                     return True
+            if policy.rounding in ("gold", "digits"):
                 if g_digits is not None and g_digits >= 2 and p_digits is None and _rounds_to(p, g, g_digits):
                     return True
     return False
