@@ -1,0 +1,160 @@
+"""Isolated test executions per second: the bwrap sandbox three ways, against plain unsandboxed subprocesses.
+
+Run from the repository root:  python benchmarks/sandbox_throughput.py [--limit N] [--workers W]
+
+Workload: the HumanEval problems of `code_problems.jsonl` (task_id HumanEval/*, assert tests), program =
+prompt + canonical solution, from `shared/bench/` next to the repository or from `$VERIFIERS_BENCH_DIR`.
+
+Ways, all in this one run, all counting test executions (one assert = one test):
+  1. fresh bwrap per test: `BwrapSandbox.run(program + one assert)`, one after another;
+  2. fresh bwrap per test through `SandboxPool` (W workers): the same executions, in parallel;
+  3. ours, batched: one sandboxed process per problem running a small driver that executes every assert under
+     try/except and prints one JSON result per test, the problems in parallel through `SandboxPool`;
+  4. peer: a plain unsandboxed `/usr/bin/python3 -E -s -c program+assert` subprocess per test (the sandbox's
+     interpreter and flags), one after another.
+Every way must pass all tests of the canonical solutions; the script fails loudly otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sandboxes import Limits, Outcome, SandboxPool
+from sandboxes.bwrap import BwrapSandbox
+
+BENCH_DIR = Path(os.environ.get("VERIFIERS_BENCH_DIR") or Path(__file__).resolve().parents[1].parent / "shared" / "bench")
+PYTHON = "/usr/bin/python3"
+LIMITS = Limits(cpu_s=10, wall_s=30)
+
+# The batching driver: the program is the module's source; the tests arrive as a JSON list on stdin.
+DRIVER = r'''
+import json, sys
+_tests = json.loads(sys.stdin.read())
+_ns = {"__name__": "__main__"}
+exec(compile(_PROGRAM, "solution.py", "exec"), _ns)
+for _i, _test in enumerate(_tests):
+    try:
+        exec(compile(_test, f"test_{_i}", "exec"), dict(_ns))
+        _r = {"i": _i, "ok": True}
+    except BaseException as _exc:  # an assert failure or any error is that test's failure
+        _r = {"i": _i, "ok": False, "error": type(_exc).__name__}
+    print(json.dumps(_r), flush=True)
+'''
+
+
+def load(limit: int | None) -> list[dict[str, Any]]:
+    path = BENCH_DIR / "code_problems.jsonl"
+    if not path.exists():
+        sys.exit(f"benchmark data not found: {path} (set VERIFIERS_BENCH_DIR to the folder that holds it)")
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [r for r in rows if r["task_id"].startswith("HumanEval") and r["test_type"] == "assert" and r["tests"]]
+    return rows[:limit] if limit else rows
+
+
+def program_of(row: dict[str, Any]) -> str:
+    return row["prompt"] + row["canonical_solution"]
+
+
+def fresh_sequential(sandbox: BwrapSandbox, rows: list[dict[str, Any]]) -> tuple[int, int]:
+    passed = total = 0
+    for row in rows:
+        for test in row["tests"]:
+            result = sandbox.run(program_of(row) + "\n" + test + "\n", limits=LIMITS)
+            passed += result.outcome is Outcome.OK
+            total += 1
+    return passed, total
+
+
+def fresh_pooled(pool: SandboxPool, rows: list[dict[str, Any]]) -> tuple[int, int]:
+    requests = [
+        {"program": program_of(row) + "\n" + test + "\n", "limits": LIMITS} for row in rows for test in row["tests"]
+    ]
+    results = pool.run_batch(requests)
+    return sum(r.outcome is Outcome.OK for r in results), len(results)
+
+
+def batched(pool: SandboxPool, rows: list[dict[str, Any]]) -> tuple[int, int]:
+    requests = [
+        {"program": f"_PROGRAM = {program_of(row)!r}\n{DRIVER}", "stdin": json.dumps(row["tests"]), "limits": LIMITS}
+        for row in rows
+    ]
+    passed = total = 0
+    for row, result in zip(rows, pool.run_batch(requests)):
+        verdicts = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+        passed += sum(v["ok"] for v in verdicts)
+        total += len(row["tests"])
+    return passed, total
+
+
+def plain_subprocess(rows: list[dict[str, Any]]) -> tuple[int, int]:
+    passed = total = 0
+    for row in rows:
+        for test in row["tests"]:
+            proc = subprocess.run(
+                [PYTHON, "-E", "-s", "-c", program_of(row) + "\n" + test + "\n"], capture_output=True, timeout=30, check=False
+            )
+            passed += proc.returncode == 0
+            total += 1
+    return passed, total
+
+
+def table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    print("  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(header, widths))))
+    print("  ".join("-" * w for w in widths))
+    for row in rows:
+        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--limit", type=int, default=None, help="first N HumanEval problems only")
+    parser.add_argument("--workers", type=int, default=None, help="pool workers (default: the usable cores)")
+    args = parser.parse_args(argv)
+
+    rows = load(args.limit)
+    sandbox = BwrapSandbox()
+    pool = SandboxPool(sandbox, workers=args.workers)
+    n_tests = sum(len(r["tests"]) for r in rows)
+    print(f"{len(rows)} HumanEval problems, {n_tests} assert tests; pool workers: {pool.workers}; "
+          f"cores: {len(os.sched_getaffinity(0))}; cgroups: {', '.join(sandbox.cgroups.controllers) or 'none'}")  # fmt: skip
+    sandbox.run("pass")  # warm the page cache for python3 and bwrap
+
+    ways = [
+        ("fresh bwrap per test, sequential", lambda: fresh_sequential(sandbox, rows)),
+        (f"fresh bwrap per test, pool x{pool.workers}", lambda: fresh_pooled(pool, rows)),
+        (f"ours: batched per problem, pool x{pool.workers}", lambda: batched(pool, rows)),
+        ("peer: plain subprocess per test (no isolation)", lambda: plain_subprocess(rows)),
+    ]
+    measured: dict[str, float] = {}
+    lines = []
+    failures = []
+    for name, fn in ways:
+        start = time.perf_counter()
+        passed, total = fn()
+        elapsed = time.perf_counter() - start
+        measured[name] = total / elapsed
+        if passed != total:
+            failures.append(f"{name}: {passed}/{total} canonical tests passed")
+        lines.append((name, f"{total}", f"{passed}", f"{elapsed:.2f}", f"{total / elapsed:.1f}"))
+    pool.close()
+
+    fresh = measured[ways[0][0]]
+    plain = measured[ways[3][0]]
+    rows_out = [(*line, f"{measured[line[0]] / fresh:.2f}x", f"{measured[line[0]] / plain:.2f}x") for line in lines]
+    print()
+    table(("way", "tests", "passed", "wall s", "tests/s", "vs fresh bwrap", "vs plain subprocess"), rows_out)
+    if failures:
+        sys.exit("canonical solutions failed: " + "; ".join(failures))
+
+
+if __name__ == "__main__":
+    main()

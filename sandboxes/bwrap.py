@@ -1,0 +1,359 @@
+"""The default backend: every execution in a fresh bubblewrap sandbox, limited by rlimits and cgroups.
+
+Isolation (one `bwrap` per execution): all namespaces unshared (user, pid, net, ipc, uts, cgroup, mount),
+no nested user namespaces, a non-root uid inside and (when this process is root) outside too, no
+capabilities, a seccomp filter refusing syscalls programs never need (ptrace, bpf, io_uring, keyrings, mounts,
+...; x86_64 only), a cleared environment, a new session, death with the parent. The filesystem is a read-only
+/usr (plus the /lib, /bin symlinks and a few files of /etc the loader needs), a fresh /proc and minimal /dev,
+and two private size-capped tmpfs: /tmp and the working directory /box; the root itself is read-only.
+Nothing else of the host is visible.
+
+Limits: a tiny `sh` launcher writes its own pid into a fresh memory and pids cgroup (v1, see `cgroups`),
+then execs `prlimit` (CPU, file size, open files, no core) which execs (as root: `setpriv` to the sandbox uid,
+then) `bwrap`. The parent streams the output with a cap and SIGKILLs the process group and every process of
+the cgroups on overflow or at the wall clock; the sandboxed tree dies with bwrap's pid-namespace init.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import functools
+import json
+import os
+import platform
+import shlex
+import shutil
+import struct
+import subprocess
+import tempfile
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from . import ExecResult, Limits, Outcome, SandboxUnavailable, SandboxWarning
+from .cgroups import CgroupSupport, ExecCgroup, detect
+from .languages import BINARY, Language
+from .process import SubprocessBackend, Supervised, classify, rlimit_argv, supervise
+
+__all__ = ["BwrapSandbox", "bwrap_usable"]
+
+WORKDIR = "/box"
+SETPRIV = "/usr/bin/setpriv"
+_ETC = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/alternatives", "/etc/localtime")
+_NET_ETC = ("/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf", "/etc/ssl", "/etc/ca-certificates")
+
+
+# Syscalls a program never needs and kernel exploits often do (x86_64 numbers): tracing other processes,
+# keyrings, BPF, perf, userfaultfd, io_uring, module and kexec loading, mounts, namespaces, clocks, swap.
+_DENIED_SYSCALLS = {
+    "ptrace": 101, "syslog": 103, "uselib": 134, "modify_ldt": 154, "pivot_root": 155, "_sysctl": 156,
+    "adjtimex": 159, "chroot": 161, "acct": 163, "settimeofday": 164, "mount": 165, "umount2": 166,
+    "swapon": 167, "swapoff": 168, "reboot": 169, "iopl": 172, "ioperm": 173, "create_module": 174,
+    "init_module": 175, "delete_module": 176, "get_kernel_syms": 177, "query_module": 178, "quotactl": 179,
+    "nfsservctl": 180, "lookup_dcookie": 212, "clock_settime": 227, "kexec_load": 246, "add_key": 248,
+    "request_key": 249, "keyctl": 250, "unshare": 272, "perf_event_open": 298, "name_to_handle_at": 303,
+    "open_by_handle_at": 304, "clock_adjtime": 305, "setns": 308, "process_vm_readv": 310,
+    "process_vm_writev": 311, "finit_module": 313, "kexec_file_load": 320, "bpf": 321, "userfaultfd": 323,
+    "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427, "open_tree": 428,
+    "move_mount": 429, "fsopen": 430, "fsconfig": 431, "fsmount": 432, "fspick": 433, "mount_setattr": 442,
+}  # fmt: skip
+
+
+@functools.lru_cache(maxsize=1)
+def seccomp_filter() -> bytes | None:
+    """A classic-BPF seccomp program (for `bwrap --seccomp`): the syscalls above fail with EPERM, foreign
+    architectures and the x32 ABI are refused; None on machines other than x86_64 (no filter there)."""
+    if platform.machine() not in ("x86_64", "amd64"):
+        return None
+    ld_abs, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06
+    audit_arch_x86_64, kill_process, allow = 0xC000003E, 0x80000000, 0x7FFF0000
+    deny = 0x00050000 | errno.EPERM
+    numbers = sorted(_DENIED_SYSCALLS.values())
+    n = len(numbers)
+    deny_at = 5 + n + 1  # index of the final "return EPERM"
+    prog = [
+        (ld_abs, 0, 0, 4),  # A = seccomp_data.arch
+        (jeq, 1, 0, audit_arch_x86_64),
+        (ret, 0, 0, kill_process),
+        (ld_abs, 0, 0, 0),  # A = seccomp_data.nr
+        (jge, deny_at - 5, 0, 0x40000000),  # the x32 ABI
+        *[(jeq, deny_at - (5 + i + 1), 0, nr) for i, nr in enumerate(numbers)],
+        (ret, 0, 0, allow),
+        (ret, 0, 0, deny),
+    ]
+    return b"".join(struct.pack("<HBBI", *insn) for insn in prog)
+
+
+def _root_binds() -> list[str]:
+    """/usr read-only, and /bin, /lib, ... as the same symlinks the host has (merged /usr) or read-only binds."""
+    args = ["--ro-bind", "/usr", "/usr"]
+    for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(top):
+            args += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            args += ["--ro-bind", top, top]
+    return args
+
+
+@dataclass
+class _Workspace:
+    """The program's files for one `run_many`: copied into each sandbox, plus a build dir for compilers."""
+
+    sources: dict[str, bytes]
+    build: Path | None = None
+    binary: Path | None = None
+    dirs: list[str] = field(default_factory=list)
+
+
+def _find_bwrap(path: str | None) -> str:
+    found = path or shutil.which("bwrap") or ("/usr/bin/bwrap" if os.access("/usr/bin/bwrap", os.X_OK) else None)
+    if not found or not os.access(found, os.X_OK):
+        raise SandboxUnavailable(
+            "bubblewrap (bwrap) is not installed: install the Debian/Ubuntu package 'bubblewrap', or choose a "
+            "sandbox explicitly (get_sandbox('docker'), or the non-isolating get_sandbox('process'))"
+        )
+    return found
+
+
+class BwrapSandbox(SubprocessBackend):
+    """Runs each execution in a fresh bubblewrap sandbox (see the module docstring for what that means).
+
+    Raises `SandboxUnavailable` at construction when bubblewrap is missing or cannot create namespaces here,
+    or, with `require_cgroups=True`, when the memory and pids cgroups cannot be used. Without cgroups the
+    memory and pids limits are not enforced, which is announced with a `SandboxWarning`.
+    """
+
+    name = "bwrap"
+    isolating = True
+
+    def __init__(
+        self,
+        *,
+        bwrap: str | None = None,
+        uid: int = 65534,
+        gid: int = 65534,
+        require_cgroups: bool = False,
+        cgroups: bool = True,
+        seccomp: bool = True,
+    ) -> None:
+        self.bwrap = _find_bwrap(bwrap)
+        self.uid, self.gid = int(uid), int(gid)
+        self.seccomp = seccomp_filter() if seccomp else None
+        self._drop = os.geteuid() == 0 and os.access(SETPRIV, os.X_OK)
+        self.cgroups = detect() if cgroups else CgroupSupport(None, None)
+        missing = {"memory", "pids"} - set(self.cgroups.controllers)
+        if missing:
+            message = (
+                f"no usable {' and '.join(sorted(missing))} cgroup here: the {'/'.join(sorted(missing))} limits of "
+                f"the bwrap sandbox are not enforced (run as root with writable cgroup v1 controllers)"
+            )
+            if require_cgroups:
+                raise SandboxUnavailable(message)
+            warnings.warn(message, SandboxWarning, stacklevel=2)
+        self._base = self._base_args()
+        # the probe uses every option a run uses, so an old bubblewrap (no --size, --disable-userns) fails here
+        probe_args = (*self._base, "--perms", "1777", "--size", str(1 << 20), "--tmpfs", "/tmp", "--remount-ro", "/")
+        problem = _probe(self.bwrap, tuple(self._prefix(Limits())), probe_args)
+        if problem:
+            raise SandboxUnavailable(
+                f"bubblewrap cannot create a sandbox here ({problem}); user namespaces may be disabled "
+                "(sysctl kernel.unprivileged_userns_clone / user.max_user_namespaces) or restricted by AppArmor"
+            )
+
+    # -- the command line ---------------------------------------------------------------------------------
+    def _base_args(self) -> list[str]:
+        return [
+            "--unshare-all",
+            "--unshare-user",
+            "--disable-userns",
+            "--uid", str(self.uid),
+            "--gid", str(self.gid),
+            "--hostname", "sandbox",
+            "--die-with-parent",
+            "--new-session",
+            "--cap-drop", "ALL",
+            "--clearenv",
+            "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin",
+            "--setenv", "HOME", WORKDIR,
+            "--setenv", "TMPDIR", "/tmp",
+            "--setenv", "LANG", "C.UTF-8",
+            *_root_binds(),
+            *[arg for path in _ETC for arg in ("--ro-bind-try", path, path)],
+            "--proc", "/proc",
+            "--dev", "/dev",
+        ]  # fmt: skip
+
+    def _prefix(self, limits: Limits, procs_files: Sequence[str] = ()) -> list[str]:
+        """Launcher (join the cgroups), rlimits and privilege drop, in front of `bwrap`."""
+        prefix: list[str] = []
+        if procs_files:
+            joins = " && ".join(f"echo $$ > {shlex.quote(p)}" for p in procs_files)
+            prefix += ["/bin/sh", "-c", f'{joins} && exec "$@"', "sh"]
+        prefix += rlimit_argv(limits)
+        if self._drop:
+            prefix += [SETPRIV, f"--reuid={self.uid}", f"--regid={self.gid}", "--clear-groups", "--"]
+        return [*prefix, self.bwrap]
+
+    # -- SubprocessBackend ----------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _workspace(self, sources: dict[str, str], language: Language) -> Iterator[_Workspace]:
+        workspace = _Workspace({name: text.encode() for name, text in sources.items()})
+        parents = {str(p) for name in sources for p in PurePosixPath(name).parents if str(p) != "."}
+        workspace.dirs = sorted(parents, key=lambda p: p.count("/"))
+        if language.compile is None:
+            yield workspace
+            return
+        build = Path(tempfile.mkdtemp(prefix="verifiers-build-"))
+        try:
+            for name, data in workspace.sources.items():
+                (build / name).parent.mkdir(parents=True, exist_ok=True)
+                (build / name).write_bytes(data)
+            if self._drop:
+                for path in [build, *build.rglob("*")]:
+                    os.chown(path, self.uid, self.gid)
+            workspace.build = build
+            workspace.binary = build / BINARY
+            yield workspace
+        finally:
+            shutil.rmtree(build, ignore_errors=True)
+
+    def _execute(
+        self, workspace: object, argv: Sequence[str], stdin: bytes, limits: Limits, *, compiling: bool
+    ) -> ExecResult:
+        assert isinstance(workspace, _Workspace)
+        try:
+            cgroup = ExecCgroup(self.cgroups, memory_mb=limits.memory_mb, pids=limits.pids)
+        except OSError as exc:
+            return ExecResult(Outcome.SANDBOX_ERROR, detail=f"could not create the execution cgroup: {exc}")
+        fds: list[int] = []
+        status_r, status_w = os.pipe()
+        open_fds = [status_r, status_w]
+
+        def close_status_w() -> None:
+            os.close(status_w)
+            open_fds.remove(status_w)
+
+        try:
+            args = [*self._prefix(limits, cgroup.procs_files), *self._base, "--json-status-fd", str(status_w)]
+            disk = str(int(limits.disk_mb) << 20)
+            args += ["--perms", "1777", "--size", disk, "--tmpfs", "/tmp"]
+            if limits.network:
+                args += ["--share-net", *[a for p in _NET_ETC for a in ("--ro-bind-try", p, p)]]
+            if compiling:
+                assert workspace.build is not None
+                args += ["--bind", str(workspace.build), WORKDIR]
+            else:
+                args += ["--perms", "0777", "--size", disk, "--tmpfs", WORKDIR]
+                for d in workspace.dirs:
+                    args += ["--perms", "0777", "--dir", f"{WORKDIR}/{d}"]
+                for name, data in workspace.sources.items():
+                    fd = os.memfd_create("sandbox-file")
+                    fds.append(fd)
+                    os.write(fd, data)
+                    os.lseek(fd, 0, os.SEEK_SET)
+                    args += ["--perms", "0644", "--file", str(fd), f"{WORKDIR}/{name}"]
+                if workspace.binary is not None:
+                    args += ["--ro-bind", str(workspace.binary), f"{WORKDIR}/{BINARY}"]
+            if self.seccomp is not None:
+                fd = os.memfd_create("sandbox-seccomp")
+                fds.append(fd)
+                os.write(fd, self.seccomp)
+                os.lseek(fd, 0, os.SEEK_SET)
+                args += ["--seccomp", str(fd)]
+            args += ["--remount-ro", "/", "--chdir", WORKDIR, "--", *argv]
+
+            def kill(proc: subprocess.Popen) -> None:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(proc.pid, 9)
+                cgroup.kill()
+
+            try:
+                raw = supervise(
+                    args,
+                    stdin=stdin,
+                    wall_s=limits.wall_s,
+                    output_bytes=limits.output_bytes,
+                    kill=kill,
+                    pass_fds=[status_w, *fds],
+                    status_fd=status_r,
+                    env={"PATH": "/usr/bin:/bin"},
+                    after_start=close_status_w,
+                )
+            except OSError as exc:
+                return ExecResult(Outcome.SANDBOX_ERROR, detail=f"could not start bubblewrap: {exc}")
+            return self._result(raw, limits, cgroup)
+        finally:
+            for fd in (*fds, *open_fds):
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+            cgroup.remove()
+
+    def _result(self, raw: Supervised, limits: Limits, cgroup: ExecCgroup) -> ExecResult:
+        cpu = cgroup.cpu_s()
+        if cpu is not None:  # bwrap does not wait for its pid-namespace init, so rusage misses the program
+            raw.cpu_s = cpu
+        status = _parse_status(raw.status)
+        if "child-pid" not in status:
+            message = raw.stderr.decode(errors="replace").strip() or f"exit status {raw.returncode}"
+            return ExecResult(
+                Outcome.SANDBOX_ERROR, exit_code=raw.returncode, wall_s=raw.wall_s, detail=f"bwrap failed: {message}"
+            )
+        rc = status.get("exit-code", raw.returncode)
+        exit_code: int | None
+        sig: int | None = None
+        if rc is None or rc < 0:  # bwrap itself was killed (by us): the program has no exit status of its own
+            exit_code = None
+        elif 128 < rc <= 128 + 64:  # bwrap reports a child killed by signal N as exit status 128 + N
+            exit_code, sig = None, rc - 128
+        else:
+            exit_code = rc
+        oom = cgroup.oom_killed() or (
+            cgroup.memory_limit_hit() and b"MemoryError" in raw.stderr[-4096:] and rc not in (0, None)
+        )
+        notes = []
+        refused = cgroup.pids_refused()
+        if refused:
+            notes.append(f"{refused} forks refused by the pids limit ({limits.pids})")
+        return classify(raw, limits, exit_code=exit_code, sig=sig, oom=oom, detail="; ".join(notes))
+
+
+def _parse_status(data: bytes) -> dict[str, int]:
+    status: dict[str, int] = {}
+    for line in data.decode(errors="replace").splitlines():
+        with contextlib.suppress(ValueError):
+            doc = json.loads(line)
+            if isinstance(doc, dict):
+                status.update({k: v for k, v in doc.items() if isinstance(v, int)})
+    return status
+
+
+@functools.lru_cache(maxsize=8)
+def _probe(bwrap: str, prefix: tuple[str, ...], base: tuple[str, ...]) -> str:
+    """'' when a minimal sandbox runs `/usr/bin/true` here, else what went wrong (checked once per setup)."""
+    try:
+        proc = subprocess.run(
+            [*prefix, *base, "--", "/usr/bin/true"],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=30,
+            env={"PATH": "/usr/bin:/bin"},
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    if proc.returncode != 0:
+        return proc.stderr.decode(errors="replace").strip() or f"exit status {proc.returncode}"
+    return ""
+
+
+def bwrap_usable() -> str:
+    """'' when the bwrap backend can run here, else the reason it cannot (for skips and `default_sandbox`)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SandboxWarning)
+            BwrapSandbox()
+    except SandboxUnavailable as exc:
+        return str(exc)
+    return ""
