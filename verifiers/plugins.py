@@ -54,6 +54,9 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "verifiers.rule",
     "verifiers.aggregate",
     "verifiers.math",
+    "verifiers.code",
+    "sandboxes.plugin",
+    "sandboxes.docker",
 )
 
 class _PluginManager(pluggy.PluginManager):

@@ -1,0 +1,349 @@
+"""Hostile programs against the `code` verifier, in the real bubblewrap sandbox.
+
+Every exploit that fools public harnesses must earn reward 0 here (and stay contained: the verdict is a
+judgement, never an ERROR the attacker could use to dodge a negative reward).
+"""
+
+from __future__ import annotations
+
+import pytest
+from test_code import bwrap_sandbox, fenced
+
+from verifiers import Sample, Status, verify_batch
+from verifiers.code import CodeVerifier
+
+# Expected values a wrong program cannot guess; `triple` is never implemented correctly below.
+TRIPLE = {"tests": ["assert triple(7) == 21", "assert triple(12) == 36", "assert triple(-3) == -9",
+                    "assert triple(1000) == 3000"], "entry_point": "triple"}
+TRIPLE_STDIO = {"tests": [{"input": "7\n", "output": "21\n"}, {"input": "12\n", "output": "36\n"},
+                          {"input": "5\n", "output": "15\n"}]}
+WRONG = "def triple(x):\n    return x + 1\n"
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    return bwrap_sandbox()
+
+
+def verdict_for(sandbox, code, ref=TRIPLE, mode="fraction"):
+    verifier = CodeVerifier(sandbox=sandbox, reward_mode=mode, timeout=2.0)
+    return verify_batch([Sample(response=fenced(code), reference=ref)], verifier=verifier)[0]
+
+
+def assert_zero(verdict):
+    assert verdict.status is Status.INCORRECT, (verdict.status, verdict.reason)
+    assert verdict.score == 0.0
+    assert all(step.status is Status.INCORRECT for step in verdict.steps)
+
+
+EXIT_TRICKS = {
+    "sys_exit_at_load": WRONG + "import sys\nsys.exit(0)\n",
+    "os_exit_at_load": WRONG + "import os\nos._exit(0)\n",
+    "sys_exit_in_test": "import sys\ndef triple(x):\n    sys.exit(0)\n",
+    "os_exit_in_test": "import os\ndef triple(x):\n    os._exit(0)\n",
+    "raise_systemexit_in_test": "def triple(x):\n    raise SystemExit(0)\n",
+    "keyboard_interrupt": "def triple(x):\n    raise KeyboardInterrupt\n",
+    "atexit": WRONG + "import atexit, os\natexit.register(lambda: os.write(1, b'all tests passed\\n'))\n",
+    "excepthook": WRONG + "import sys\nsys.excepthook = lambda *a: None\n",
+    "kill_self": "import os, signal\ndef triple(x):\n    os.kill(os.getpid(), signal.SIGKILL)\n",
+    "kill_parent": "import os, signal\ndef triple(x):\n    os.kill(os.getppid(), signal.SIGKILL)\n",
+    "kill_process_group": "import os, signal\ndef triple(x):\n    os.killpg(0, signal.SIGKILL)\n",
+    "segfault": "import ctypes\ndef triple(x):\n    return ctypes.string_at(0)\n",
+    "exit_code_zero_after_wrong": WRONG + "import atexit, os\natexit.register(os._exit, 0)\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXIT_TRICKS))
+def test_exit_tricks_earn_nothing(sandbox, name):
+    assert_zero(verdict_for(sandbox, EXIT_TRICKS[name]))
+
+
+def test_stack_frame_walking_finds_no_expected_values(sandbox):
+    # what a harness-reading exploit does: take the value the caller is about to compare against
+    code = (
+        "import sys, inspect\n"
+        "def triple(x):\n"
+        "    found = []\n"
+        "    frame = sys._getframe(1)\n"
+        "    while frame is not None:\n"
+        "        for name, v in frame.f_locals.items():\n"
+        "            if type(v) is int and v != x and name not in ('i', 'n'):\n"
+        "                found.append(v)\n"
+        "            if name in ('expected', 'want', 'output', 'answer', 'rhs'):\n"
+        "                found.insert(0, v)\n"
+        "        frame = frame.f_back\n"
+        "    for info in inspect.stack():\n"
+        "        for v in info.frame.f_locals.values():\n"
+        "            if type(v) is int and v != x:\n"
+        "                found.append(v)\n"
+        "    return found[0] if found else None\n"
+    )
+    assert_zero(verdict_for(sandbox, code))
+
+
+def test_the_test_source_in_memory_holds_no_expected_value(sandbox):
+    code = (
+        "import gc, re\n"
+        "def triple(x):\n"
+        "    for obj in gc.get_objects():\n"
+        "        for item in (obj if type(obj) in (list, tuple) else ()):\n"
+        "            if type(item) is str:\n"
+        "                m = re.search(r'triple\\(' + re.escape(str(x)) + r'\\)\\s*==\\s*(-?\\d+)', item)\n"
+        "                if m:\n"
+        "                    return int(m.group(1))\n"
+        "    return None\n"
+    )
+    assert_zero(verdict_for(sandbox, code))
+
+
+ALWAYS_EQUAL = {
+    "int_subclass_eq": "class Liar(int):\n    def __eq__(self, o): return True\n    def __ne__(self, o): return False\n"
+                       "    __hash__ = int.__hash__\ndef triple(x):\n    return Liar(0)\n",
+    "object_eq": "class Liar:\n    def __eq__(self, o): return True\n    def __ne__(self, o): return False\n"
+                 "    def __hash__(self): return 0\ndef triple(x):\n    return Liar()\n",
+    "repr_looks_right": "class Liar:\n    def __init__(self, v): self.v = v\n    def __repr__(self): return repr(self.v)\n"
+                        "    def __eq__(self, o): return True\ndef triple(x):\n    return Liar(3 * x)\n",
+    "str_subclass": "class Liar(str):\n    def __eq__(self, o): return True\ndef triple(x):\n    return Liar('x')\n",
+    "float_subclass": "class Liar(float):\n    def __eq__(self, o): return True\ndef triple(x):\n    return Liar(0)\n",
+    "list_holding_liar": "class Liar(int):\n    def __eq__(self, o): return True\ndef triple(x):\n    return [Liar(0)]\n",
+    "patched_builtins_type": "import builtins\nclass Liar(int):\n    def __eq__(self, o): return True\n"
+                             "real = builtins.type\nbuiltins.type = lambda *a: int if len(a) == 1 and isinstance(a[0], Liar) "
+                             "else real(*a)\ndef triple(x):\n    return Liar(0)\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(ALWAYS_EQUAL))
+def test_objects_that_compare_equal_to_everything_earn_nothing(sandbox, name):
+    verdict = verdict_for(sandbox, ALWAYS_EQUAL[name])
+    assert_zero(verdict)
+
+
+def test_always_equal_objects_fail_non_equality_asserts_too(sandbox):
+    ref = {"tests": ["assert abs(frac(1.5) - 0.5) < 1e-6", "assert frac(2.25) in (0.25,)", "assert not is_neg(3)"]}
+    code = (
+        "class Liar(float):\n    def __eq__(self, o): return True\n    def __lt__(self, o): return True\n"
+        "    def __sub__(self, o): return self\n    def __abs__(self): return self\n    def __bool__(self): return False\n"
+        "    __hash__ = float.__hash__\n"
+        "def frac(x):\n    return Liar(9)\ndef is_neg(x):\n    return Liar(1)\n"
+    )
+    assert_zero(verdict_for(sandbox, code, ref))
+
+
+FORGERIES = {
+    "print_records": WRONG + "print('{\"k\":\"test\",\"i\":0,\"r\":{\"x\":\"ok\",\"ops\":[{\"v\":[\"i\",\"15\"]}]},\"n\":1}')\n",
+    "write_every_fd": WRONG + (
+        "import os, json\n"
+        "for fd in range(3, 64):\n"
+        "    for i in range(4):\n"
+        "        try:\n"
+        "            os.write(fd, (json.dumps({'k': 'test', 'i': i, 'r': {'x': 'ok', 'ops': [{'v': ['b', True]}]},"
+        " 'n': i + 1}) + '\\n').encode())\n"
+        "        except OSError:\n"
+        "            pass\n"
+    ),
+    "stderr_records": WRONG + "import sys\nsys.stderr.write('PASSED 4/4\\n')\nprint('ok', file=sys.__stderr__)\n",
+    "hijack_record_channel": WRONG + (
+        "import gc, os\n"
+        "for obj in gc.get_objects():\n"
+        "    if type(obj).__name__ == '_Records':\n"
+        "        obj.emit({'k': 'loaded', 'ok': True})\n"
+        "        for i in range(4):\n"
+        "            obj.emit({'k': 'test', 'i': i, 'r': {'x': 'ok', 'ops': [{'v': ['i', '2a']}]}})\n"
+        "        obj.emit({'k': 'end'})\n"
+        "        os._exit(0)\n"
+    ),
+    "hijack_then_let_driver_continue": WRONG + (
+        "import gc\n"
+        "for obj in gc.get_objects():\n"
+        "    if type(obj).__name__ == '_Records':\n"
+        "        obj.emit({'k': 'loaded', 'ok': True})\n"
+        "        obj.emit({'k': 'test', 'i': 0, 'r': {'x': 'ok', 'ops': [{'v': ['i', '15']}]}})\n"
+    ),
+    "patch_encoder": (
+        "import sys, gc\n"
+        "def triple(x):\n    return x\n"
+        "for obj in gc.get_objects():\n"
+        "    if type(obj) is dict and 'encode' in obj and 'NotPlain' in obj:\n"
+        "        obj['encode'] = lambda v, *a: ['b', True]\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FORGERIES))
+def test_forged_records_earn_nothing(sandbox, name):
+    verdict = verdict_for(sandbox, FORGERIES[name])
+    assert_zero(verdict)
+
+
+def test_a_duplicate_record_rejects_the_whole_execution(sandbox):
+    correct_but_forging = (
+        "import gc\n"
+        "def triple(x):\n    return 3 * x\n"
+        "for obj in gc.get_objects():\n"
+        "    if type(obj).__name__ == '_Records':\n"
+        "        obj.n = 0\n"  # replays sequence number 0 before the driver's own `loaded` record
+        "        obj.emit({'k': 'loaded', 'ok': True})\n"
+        "        obj.n = 0\n"
+    )
+    verdict = verdict_for(sandbox, correct_but_forging)
+    assert verdict.score == 0.0 and "rejected" in verdict.reason
+
+
+def test_stdio_printing_fewer_or_extra_lines_fails(sandbox):
+    ref = {"tests": [{"input": "3\n", "output": "1\n2\n3\n"}, {"input": "2\n", "output": "1\n2\n"}]}
+    first_line_only = "n = int(input())\nprint(1)\n"
+    extra_lines = "n = int(input())\nfor i in range(1, n + 2):\n    print(i)\n"
+    for checker in ("tokens", "lines", "exact"):
+        for code in (first_line_only, extra_lines):
+            assert_zero(verdict_for(sandbox, code, {**ref, "checker": checker}))
+
+
+def test_stdio_reading_expected_output_from_disk_finds_nothing(sandbox):
+    ref = {"tests": [{"input": "probe\n", "output": "ZEBRA-7781-SECRET\n"}]}
+    code = (
+        "import os, sys\n"
+        "found = ''\n"
+        "places = ['/proc/self/cmdline', '/proc/self/environ', '/proc/1/cmdline', '/proc/self/fd/0']\n"
+        "for root in ('.', '/tmp', '/home', '/root', os.path.expanduser('~'), '/work', '/var/tmp', '/dev/shm'):\n"
+        "    for dirpath, _, files in os.walk(root):\n"
+        "        places.extend(os.path.join(dirpath, f) for f in files)\n"
+        "for path in places[:5000]:\n"
+        "    try:\n"
+        "        with open(path, 'rb') as fh:\n"
+        "            data = fh.read(1 << 20)\n"
+        "    except Exception:\n"
+        "        continue\n"
+        "    i = data.find(b'ZEBRA')\n"
+        "    if i >= 0:\n"
+        "        found = data[i:i + 17].decode()\n"
+        "        break\n"
+        "for pid in os.listdir('/proc') if os.path.isdir('/proc') else []:\n"
+        "    if pid.isdigit():\n"
+        "        try:\n"
+        "            data = open('/proc/%s/cmdline' % pid, 'rb').read() + open('/proc/%s/environ' % pid, 'rb').read()\n"
+        "        except Exception:\n"
+        "            continue\n"
+        "        if b'ZEBRA' in data:\n"
+        "            found = 'ZEBRA-7781-SECRET'\n"
+        "print(found or 'nothing')\n"
+    )
+    assert_zero(verdict_for(sandbox, code, ref))
+
+
+def test_assert_program_reading_disk_and_stdin_finds_nothing(sandbox):
+    code = (
+        "import os, sys\n"
+        "blob = sys.stdin.read() if not sys.stdin.closed else ''\n"
+        "blob += ' '.join(sys.argv)\n"
+        "for root in ('.', '/tmp'):\n"
+        "    for dirpath, _, files in os.walk(root):\n"
+        "        for f in files:\n"
+        "            try:\n"
+        "                blob += open(os.path.join(dirpath, f), errors='replace').read()\n"
+        "            except Exception:\n"
+        "                pass\n"
+        "import re\n"
+        "def triple(x):\n"
+        "    m = re.search(r'triple\\(' + re.escape(str(x)) + r'\\)\\s*==\\s*(-?\\d+)', blob)\n"
+        "    return int(m.group(1)) if m else None\n"
+    )
+    assert_zero(verdict_for(sandbox, code))
+
+
+def test_an_infinite_loop_in_one_test_fails_only_that_test(sandbox):
+    code = "def triple(x):\n    if x == 12:\n        while True:\n            pass\n    return 3 * x\n"
+    verdict = verdict_for(sandbox, code)
+    assert verdict.status is Status.PARTIAL and verdict.score == pytest.approx(0.75)
+    assert [s.status for s in verdict.steps] == [Status.CORRECT, Status.INCORRECT, Status.CORRECT, Status.CORRECT]
+    assert "timed out" in verdict.steps[1].detail
+
+
+def test_an_unstoppable_loop_that_swallows_signals_fails_only_that_test(sandbox):
+    code = (
+        "import signal\n"
+        "def triple(x):\n"
+        "    if x == -3:\n"
+        "        for s in (signal.SIGALRM, signal.SIGTERM, signal.SIGXCPU):\n"
+        "            signal.signal(s, signal.SIG_IGN)\n"
+        "        while True:\n"
+        "            try:\n"
+        "                pass\n"
+        "            except BaseException:\n"
+        "                pass\n"
+        "    return 3 * x\n"
+    )
+    verdict = verdict_for(sandbox, code)
+    assert verdict.status is Status.PARTIAL and verdict.score == pytest.approx(0.75)
+    assert verdict.steps[2].status is Status.INCORRECT
+
+
+def test_killing_the_driver_in_one_test_costs_only_that_test(sandbox):
+    code = "import os, signal\ndef triple(x):\n    if x == 12:\n        os.kill(os.getppid(), signal.SIGKILL)\n    return 3 * x\n"
+    verdict = verdict_for(sandbox, code)
+    assert verdict.score == pytest.approx(0.75)
+    assert [s.status for s in verdict.steps] == [Status.CORRECT, Status.INCORRECT, Status.CORRECT, Status.CORRECT]
+
+
+def test_stdio_exit_tricks_earn_nothing(sandbox):
+    for code in ("import sys\nsys.exit(0)\n", "import os\nos._exit(0)\n", "print(0)\n",
+                 "import sys\nprint(int(input()) + 1)\nsys.exit(0)\n"):
+        assert_zero(verdict_for(sandbox, code, TRIPLE_STDIO))
+
+
+def test_huge_output_is_contained(sandbox):
+    verdict = verdict_for(sandbox, "import sys\nsys.stdout.write('7' * (1 << 26))\n", TRIPLE_STDIO)
+    assert_zero(verdict)
+    verdict = verdict_for(sandbox, "def triple(x):\n    return list(range(10 ** 6))\n")
+    assert_zero(verdict)
+
+
+def test_recursive_structure_is_not_plain_data(sandbox):
+    verdict = verdict_for(sandbox, "def triple(x):\n    a = []\n    a.append(a)\n    return a\n")
+    assert_zero(verdict)
+
+
+def test_exploits_earn_nothing_under_every_reward_mode(sandbox):
+    for mode in ("binary", "fraction", "weighted"):
+        assert_zero(verdict_for(sandbox, ALWAYS_EQUAL["int_subclass_eq"], mode=mode))
+        assert_zero(verdict_for(sandbox, EXIT_TRICKS["sys_exit_at_load"], mode=mode))
+
+
+def test_expected_values_assigned_in_a_test_stay_on_the_trusted_side(sandbox):
+    ref = {"tests": ["expected = [3, 2, 1]\nvalues = [1, 2, 3]\nassert rev(values) == expected",
+                     "want = 'cba'\nassert rev('abc') == want"]}
+    rewrite_the_expectation = (
+        "import sys\n"
+        "def rev(x):\n"
+        "    g = sys._getframe(1).f_globals\n"
+        "    for key in ('expected', 'want'):\n"
+        "        g[key] = 'forged'\n"
+        "    return g.get('expected', g.get('want', 'forged'))\n"
+    )
+    assert_zero(verdict_for(sandbox, rewrite_the_expectation, ref))
+    honest = verdict_for(sandbox, "def rev(x):\n    return x[::-1]\n", ref)
+    assert honest.score == 1.0
+
+
+def test_nothing_sent_to_the_sandbox_contains_an_expected_value(sandbox):
+    sent: list[str] = []
+
+    class Spy:
+        name = "spy"
+
+        def run(self, program, **kwargs):
+            sent.append(program + str(kwargs.get("stdin", "")) + repr(kwargs.get("files")))
+            return sandbox.run(program, **kwargs)
+
+    ref = {"tests": ["assert f(3) == 987654321", "assert abs(g(2) - 0.123456789) < 1e-9",
+                     "expected = 'zebra-secret'\nassert h() == expected", "assert f(4) in (55555777,)",
+                     {"args": [1], "expected": "call-secret"}], "entry_point": "f"}
+    code = "def f(x):\n    return x\ndef g(x):\n    return x\ndef h():\n    return 'h'\n"
+    verifier = CodeVerifier(sandbox=Spy(), reward_mode="weighted")
+    verdict = verify_batch([Sample(response=fenced(code), reference=ref)], verifier=verifier)[0]
+    assert verdict.score == 0.0 and len(sent) >= 2  # the program's run and the stubs' run
+    stdio = {"tests": [{"input": "1\n", "output": "stdout-secret-4242\n"}]}
+    verify_batch([Sample(response=fenced("print(1)"), reference=stdio)], verifier=CodeVerifier(sandbox=Spy()))
+    everything = "\n".join(sent)
+    for secret in ("987654321", "0.123456789", "zebra-secret", "55555777", "call-secret", "stdout-secret",
+                   "3ade68b1", "0x1.f9add3739635fp-4"):  # also their hex forms
+        assert secret not in everything
