@@ -179,7 +179,7 @@ def test_sleep_forever_is_killed_with_its_whole_tree(sandbox: BwrapSandbox) -> N
     result = sandbox.run(program, limits=Limits(wall_s=1.5))
     assert result.outcome is Outcome.TIMEOUT
     assert result.stdout == "started\n"
-    deadline = time.monotonic() + 2
+    deadline = time.monotonic() + 5  # a busy machine may take a moment to reap the killed tree
     while _pids_with(marker) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _pids_with(marker) == []
@@ -227,7 +227,7 @@ def test_fork_bomb_is_contained(sandbox: BwrapSandbox) -> None:
     assert result.outcome in (Outcome.TIMEOUT, Outcome.RUNTIME_ERROR)
     assert "forks refused by the pids limit" in result.detail
     assert 1 <= peak <= 32, peak  # it ran, and never beyond the pids limit (bwrap's init counts too)
-    deadline = time.monotonic() + 2
+    deadline = time.monotonic() + 5  # a busy machine may take a moment to reap the killed tree
     while _pids_with(marker) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _pids_with(marker) == []
