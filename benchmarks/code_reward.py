@@ -20,26 +20,16 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
-import json
 import os
-import sys
 import time
 import warnings
-from pathlib import Path
 from typing import Any
+
+from _common import load_bench
 
 from verifiers import Sample, verify_batch
 from verifiers.code import CodeVerifier
 
-BENCH_DIR = Path(os.environ.get("VERIFIERS_BENCH_DIR") or Path(__file__).resolve().parents[1].parent / "shared" / "bench")
-
-
-def load(limit: int | None) -> list[dict[str, Any]]:
-    path = BENCH_DIR / "code_problems.jsonl"
-    if not path.exists():
-        sys.exit(f"benchmark data not found: {path} (set VERIFIERS_BENCH_DIR to the folder that holds it)")
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return rows[:limit] if limit else rows
 
 
 def solution(problem: dict[str, Any]) -> str:
@@ -127,7 +117,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--workers", type=int, default=max(2, os.cpu_count() or 2))
     args = parser.parse_args()
-    problems = load(args.limit)
+    problems = load_bench("code_problems.jsonl", args.limit)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from sandboxes import default_sandbox

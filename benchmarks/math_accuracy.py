@@ -21,8 +21,6 @@ wrong, and the agreement of both with the labels of the 800 responses.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
 import time
 from collections import Counter
@@ -32,18 +30,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _common import BENCH_DIR, load_bench  # noqa: E402
+
 import verifiers
 from verifiers.verdict import Sample, Status
-
-
-def bench_dir() -> Path:
-    env = os.environ.get("VERIFIERS_BENCH_DIR")
-    return Path(env) if env else ROOT.parent / "shared" / "bench"
-
-
-def load(name: str) -> list[dict[str, Any]]:
-    with open(bench_dir() / name, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
 
 
 def metrics(expected: list[bool], got: list[bool]) -> dict[str, float]:
@@ -93,7 +83,7 @@ def main() -> int:
     args = parser.parse_args()
     options = {"fallback": args.fallback} if args.fallback else {}
 
-    cases = load("math_cases.jsonl")
+    cases = load_bench("math_cases.jsonl")
     expected = [bool(r["expected"]) for r in cases]
     start = time.perf_counter()
     verdicts = ours(cases, "pred", options)
@@ -103,7 +93,7 @@ def main() -> int:
     mv = [math_verify_judge(r["gold"], r["pred"]) for r in cases]
     mv_s = time.perf_counter() - start
     statuses = Counter(v.status.value for v in verdicts)
-    print(f"math_cases.jsonl ({len(cases)} cases; {bench_dir()})")
+    print(f"math_cases.jsonl ({len(cases)} cases; {BENCH_DIR})")
     m_ours, m_mv = metrics(expected, got), metrics(expected, mv)
     show("verifiers", m_ours, f"  statuses {dict(statuses)}  {ours_s:.1f}s")
     show("math-verify", m_mv, f"  {mv_s:.1f}s")
@@ -119,7 +109,7 @@ def main() -> int:
             print(f"      pred={r['pred'][-140:]!r}")
             print(f"      reason={v.reason[:160]!r}")
 
-    responses = load("math_responses.jsonl")
+    responses = load_bench("math_responses.jsonl")
     labels = [bool(r["label"]) for r in responses]
     start = time.perf_counter()
     rv = ours(responses, "response", options)

@@ -22,27 +22,17 @@ Until the math verifiers are registered (domain "math" unknown), the script says
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import sys
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
+
+from _common import BENCH_DIR, load_bench, table
 
 import verifiers
 from verifiers import Sample, Status, Verdict
 from verifiers.runner import Runner
 
-BENCH_DIR = Path(os.environ.get("VERIFIERS_BENCH_DIR") or Path(__file__).resolve().parents[1].parent / "shared" / "bench")
-
-
-def load(limit: int | None) -> list[dict[str, Any]]:
-    path = BENCH_DIR / "math_responses.jsonl"
-    if not path.exists():
-        sys.exit(f"benchmark data not found: {path} (set VERIFIERS_BENCH_DIR to the folder that holds it)")
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return rows[:limit] if limit else rows
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -51,17 +41,6 @@ def percentile(values: Sequence[float], q: float) -> float:
         return float("nan")
     k = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
     return ordered[k]
-
-
-def table(title: str, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    line = "  ".join("-" * w for w in widths)
-    print(f"\n{title}\n{line}")
-    print("  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(header, widths))))
-    print(line)
-    for row in rows:
-        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))
-    print(line)
 
 
 class Result:
@@ -207,7 +186,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--limit", type=int, default=None, help="use only the first N responses")
     args = parser.parse_args(argv)
-    rows = load(args.limit)
+    rows = load_bench("math_responses.jsonl", args.limit)
     labels = [bool(r["label"]) for r in rows]
     print(f"workload: {len(rows)} responses from {BENCH_DIR / 'math_responses.jsonl'} "
           f"({sum(labels)} labelled correct); {os.cpu_count()} cores")

@@ -21,6 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # so `_cpu_verifier` imports here and in workers
 
+from _common import table  # noqa: E402
 from _cpu_verifier import BusyExact  # noqa: E402
 
 import verifiers  # noqa: E402
@@ -49,17 +50,6 @@ def best_of(repeats: int, fn: Callable[[], object]) -> float:
         fn()
         best = min(best, time.perf_counter() - start)
     return best
-
-
-def table(title: str, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    line = "  ".join("-" * w for w in widths)
-    print(f"\n{title}\n{line}")
-    print("  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(header, widths))))
-    print(line)
-    for row in rows:
-        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))
-    print(line)
 
 
 def in_process(n: int, repeats: int) -> None:

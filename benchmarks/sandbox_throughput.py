@@ -23,14 +23,13 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
+
+from _common import load_bench, table
 
 from sandboxes import Limits, Outcome, SandboxPool
 from sandboxes.bwrap import BwrapSandbox
 
-BENCH_DIR = Path(os.environ.get("VERIFIERS_BENCH_DIR") or Path(__file__).resolve().parents[1].parent / "shared" / "bench")
 PYTHON = "/usr/bin/python3"
 LIMITS = Limits(cpu_s=10, wall_s=30)
 
@@ -51,11 +50,8 @@ for _i, _test in enumerate(_tests):
 
 
 def load(limit: int | None) -> list[dict[str, Any]]:
-    path = BENCH_DIR / "code_problems.jsonl"
-    if not path.exists():
-        sys.exit(f"benchmark data not found: {path} (set VERIFIERS_BENCH_DIR to the folder that holds it)")
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    rows = [r for r in rows if r["task_id"].startswith("HumanEval") and r["test_type"] == "assert" and r["tests"]]
+    rows = [r for r in load_bench("code_problems.jsonl")
+            if r["task_id"].startswith("HumanEval") and r["test_type"] == "assert" and r["tests"]]
     return rows[:limit] if limit else rows
 
 
@@ -106,14 +102,6 @@ def plain_subprocess(rows: list[dict[str, Any]]) -> tuple[int, int]:
     return passed, total
 
 
-def table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    print("  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(header, widths))))
-    print("  ".join("-" * w for w in widths))
-    for row in rows:
-        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--limit", type=int, default=None, help="first N HumanEval problems only")
@@ -151,7 +139,7 @@ def main(argv: list[str] | None = None) -> None:
     plain = measured[ways[3][0]]
     rows_out = [(*line, f"{measured[line[0]] / fresh:.2f}x", f"{measured[line[0]] / plain:.2f}x") for line in lines]
     print()
-    table(("way", "tests", "passed", "wall s", "tests/s", "vs fresh bwrap", "vs plain subprocess"), rows_out)
+    table("", ("way", "tests", "passed", "wall s", "tests/s", "vs fresh bwrap", "vs plain subprocess"), rows_out)
     if failures:
         sys.exit("canonical solutions failed: " + "; ".join(failures))
 
