@@ -148,8 +148,10 @@ def _component_step(component: Component, verdict: Verdict, weight: float | None
 
 
 def _component_evidence(component: Component, verdict: Verdict) -> dict[str, Any]:
+    embedded = verdict.to_dict()
+    del embedded["elapsed_s"]  # timing is not part of what was concluded: equal input gives equal verdicts
     return {"name": component.label, "verifier": component.verifier, "weight": component.weight,
-            "verdict": verdict.to_dict()}
+            "verdict": embedded}
 
 
 def combine(name: str, components: Sequence[Component], verdicts: Sequence[Verdict], undecided: str) -> Verdict:
