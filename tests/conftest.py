@@ -1,33 +1,12 @@
-"""Shared fixtures: register a throwaway plugin for one test and remove it afterwards."""
+"""Shared fixtures. `register_plugin` comes from `verifiers.testing`, the pytest plugin shipped for plugin authors.
+
+Importing the fixture (rather than `pytest_plugins = ["verifiers.testing"]`) works whether or not pytest has
+already loaded `verifiers.testing` through its `pytest11` entry point: a conftest fixture of the same name simply
+takes precedence, where registering the plugin module a second time would be an error.
+"""
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable, Iterator
+from verifiers.testing import register_plugin  # noqa: F401  (a fixture, found by pytest by name)
 
-import pytest
-
-from verifiers.plugins import load_plugins, pm
-
-_counter = itertools.count()
-
-
-@pytest.fixture
-def register_plugin() -> Iterator[Callable[[object], str]]:
-    """`register_plugin(obj)` registers `obj` as a plugin until the test ends; returns its name."""
-    load_plugins()
-    names: list[str] = []
-
-    def register(plugin: object, name: str | None = None) -> str:
-        name = name or f"test-plugin-{next(_counter)}"
-        pm.register(plugin, name=name)
-        names.append(name)
-        return name
-
-    try:
-        yield register
-    finally:
-        for name in names:
-            plugin = pm.get_plugin(name)
-            if plugin is not None:
-                pm.unregister(plugin)
+pytest_plugins = ["pytester"]
