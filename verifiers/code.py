@@ -91,7 +91,6 @@ LANGUAGE_TAGS: dict[str, tuple[str, ...]] = {
     "javascript": ("javascript", "js", "node", "nodejs"),
 }
 _LANGUAGE_OF = {tag: name for name, tags in LANGUAGE_TAGS.items() for tag in tags}
-_LOAD_S = 10.0
 MAX_CODE_CHARS = 1_000_000
 """Programs longer than this are not run (INCORRECT): no model answer needs a megabyte of code."""
 _STUB_RETURNS = ("None", "0", "True", "False", "''", "[]")
@@ -797,7 +796,16 @@ class _Outcome:
 
 
 class CodeVerifier(Verifier):
-    """Runs the response's program against the reference's tests in a sandbox; one step per test."""
+    """Runs the response's program against the reference's tests in a sandbox; one step per test.
+
+    Options: `reward_mode` ("binary" | "fraction" | "weighted"), `alpha` (weight of the all-passed term in
+    "weighted"), `group_weights` / `stub_weights` (the two weight estimates of "weighted"), `timeout` (seconds per
+    test), `load_timeout` (seconds for the program's module-level code), `total_timeout` (seconds for all the
+    tests of one program; tests not reached fail), `memory_mb`, `sandbox` (a backend name or object; default
+    bubblewrap), `workers` (parallel sandbox executions), `checker` (stdin/stdout checker, wins over the
+    reference's), `rel_tol` / `abs_tol` (the float checker), `ignore_think`, `max_value_bytes` /
+    `max_output_bytes` (caps on what a test may send back).
+    """
 
     name = "code"
     domains = ("code",)
@@ -810,6 +818,7 @@ class CodeVerifier(Verifier):
         "group_weights": True,
         "stub_weights": True,
         "timeout": 4.0,
+        "load_timeout": 10.0,
         "total_timeout": 60.0,
         "memory_mb": 512,
         "sandbox": None,
@@ -836,12 +845,13 @@ class CodeVerifier(Verifier):
         alpha = config["alpha"]
         if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 <= alpha <= 1:
             raise OptionError(f"code: alpha must be a number in [0, 1], got {alpha!r}")
-        for key in ("timeout", "total_timeout", "rel_tol", "abs_tol"):
+        for key in ("timeout", "load_timeout", "total_timeout", "rel_tol", "abs_tol"):
             value = config[key]
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0 or not math.isfinite(value):
                 raise OptionError(f"code: {key} must be a finite number >= 0, got {value!r}")
-        if not config["timeout"] > 0:
-            raise OptionError("code: timeout must be > 0 seconds")
+        for key in ("timeout", "load_timeout"):
+            if not config[key] > 0:
+                raise OptionError(f"code: {key} must be > 0 seconds")
         for key in ("memory_mb", "max_value_bytes", "max_output_bytes"):
             value = config[key]
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -896,12 +906,12 @@ class CodeVerifier(Verifier):
         nonce = secrets.token_hex(16)
         payload = {
             "nonce": nonce, "mode": mode, "code": code, "tests": tests,
-            "timeout": float(config["timeout"]), "total_timeout": float(config["total_timeout"]), "load_timeout": _LOAD_S,
+            "timeout": float(config["timeout"]), "total_timeout": float(config["total_timeout"]), "load_timeout": float(config["load_timeout"]),
             "memory_mb": int(config["memory_mb"]), "max_value_bytes": int(config["max_value_bytes"]),
             "max_output_bytes": int(config["max_output_bytes"]),
         }
         per_test = float(config["timeout"]) + 0.25
-        wall = _LOAD_S + 2.0 + min(float(config["total_timeout"]), per_test * len(tests)) + per_test + 5.0
+        wall = float(config["load_timeout"]) + 2.0 + min(float(config["total_timeout"]), per_test * len(tests)) + per_test + 5.0
         cap = int(config["max_output_bytes"] if mode == "stdio" else config["max_value_bytes"])
         output = 65536 + len(tests) * (min(cap, 1 << 18) * 2 + 512)
         try:
