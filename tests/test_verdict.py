@@ -2,7 +2,7 @@ import json
 import math
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from verifiers import Sample, Status, StepVerdict, Verdict
@@ -81,6 +81,7 @@ json_values = st.recursive(
 )
 
 
+@settings(deadline=None)  # a property, not a timing: a busy machine must not fail it
 @given(
     status=st.sampled_from(list(Status)),
     score=st.floats(0, 1),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from verifiers_ifeval import SUPPORTED_LANGUAGES, count_sentences, count_words, detect_language
@@ -40,6 +40,7 @@ def test_every_detectable_code_is_a_supported_value():
     assert {detect_language(s) for s in samples} <= SUPPORTED_LANGUAGES
 
 
+@settings(deadline=None)
 @given(st.text())
 def test_measures_are_total_and_consistent(text):
     words, sentences = count_words(text), count_sentences(text)
