@@ -347,3 +347,61 @@ def test_nothing_sent_to_the_sandbox_contains_an_expected_value(sandbox):
     for secret in ("987654321", "0.123456789", "zebra-secret", "55555777", "call-secret", "stdout-secret",
                    "3ade68b1", "0x1.f9add3739635fp-4"):  # also their hex forms
         assert secret not in everything
+
+
+# Resource and escape attacks, through the verifier: contained, reward 0, the host unharmed. Each program is
+# wrong on purpose (`triple` never triples), so any reward at all would come from the attack.
+RESOURCE_ATTACKS = {
+    "fork_bomb": "import os\ndef triple(x):\n    while True:\n        try:\n            os.fork()\n"
+                 "        except OSError:\n            pass\n",
+    "memory_bomb": "def triple(x):\n    hog = []\n    while True:\n        hog.append(bytearray(64 << 20))\n",
+    "cpu_spin": "def triple(x):\n    while True:\n        pass\n",
+    "sleep_forever": "import time\ndef triple(x):\n    time.sleep(10**6)\n",
+    "big_file": "def triple(x):\n    with open('/tmp/big', 'wb') as f:\n        for _ in range(200):\n"
+                "            f.write(b'0' * (1 << 20))\n    return x + 1\n",
+    "endless_printing": "def triple(x):\n    while True:\n        print('x' * 4096)\n",
+    "write_usr_etc": "def triple(x):\n    for p in ('/usr/pwned', '/etc/pwned'):\n        try:\n"
+                     "            open(p, 'w').write('x')\n        except OSError:\n            pass\n    return x + 1\n",
+    "signal_everyone": "import os, signal\ndef triple(x):\n    for sig in (signal.SIGTERM, signal.SIGKILL):\n"
+                       "        try:\n            os.kill(-1, sig)\n        except OSError:\n            pass\n"
+                       "    return x + 1\n",
+}
+
+
+TRIPLE_TWO = {**TRIPLE, "tests": TRIPLE["tests"][:2]}  # two tests: each attack costs its deadline per test
+
+
+@pytest.mark.parametrize("name", sorted(RESOURCE_ATTACKS))
+def test_resource_attacks_are_contained_and_earn_nothing(sandbox, name):
+    import os
+    from pathlib import Path
+
+    verdict = verdict_for(sandbox, RESOURCE_ATTACKS[name], ref=TRIPLE_TWO)
+    assert_zero(verdict)
+    assert os.getpid() > 0 and not Path("/usr/pwned").exists() and not Path("/etc/pwned").exists()
+
+
+def test_a_network_connection_reaches_nothing_and_earns_nothing(sandbox):
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    listener.settimeout(0.5)
+    port = listener.getsockname()[1]
+    program = (
+        "import socket\n"
+        "def triple(x):\n"
+        "    try:\n"
+        f"        s = socket.create_connection(('127.0.0.1', {port}), timeout=1)\n"
+        "        s.sendall(b'give me the answers')\n"
+        "        return int(s.recv(64) or 0)\n"
+        "    except OSError:\n"
+        "        return x + 1\n"
+    )
+    try:
+        assert_zero(verdict_for(sandbox, program, ref=TRIPLE_TWO))
+        with pytest.raises(socket.timeout):
+            listener.accept()  # nothing ever connected to the host's loopback
+    finally:
+        listener.close()
