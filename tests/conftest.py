@@ -7,6 +7,27 @@ takes precedence, where registering the plugin module a second time would be an 
 
 from __future__ import annotations
 
+import socket
+from collections.abc import Iterator
+
+import pytest
+
 from verifiers.testing import register_plugin  # noqa: F401  (a fixture, found by pytest by name)
 
 pytest_plugins = ["pytester"]
+
+
+@pytest.fixture
+def loopback_listener() -> Iterator[socket.socket]:
+    """A TCP listener on 127.0.0.1 (port: `getsockname()[1]`, accept timeout 0.5 s), for network-isolation tests.
+
+    Tests only ever connect to this machine's loopback, never to any other address.
+    """
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    listener.settimeout(0.5)
+    try:
+        yield listener
+    finally:
+        listener.close()

@@ -373,22 +373,17 @@ TRIPLE_TWO = {**TRIPLE, "tests": TRIPLE["tests"][:2]}  # two tests: each attack 
 
 @pytest.mark.parametrize("name", sorted(RESOURCE_ATTACKS))
 def test_resource_attacks_are_contained_and_earn_nothing(sandbox, name):
-    import os
     from pathlib import Path
 
     verdict = verdict_for(sandbox, RESOURCE_ATTACKS[name], ref=TRIPLE_TWO)
     assert_zero(verdict)
-    assert os.getpid() > 0 and not Path("/usr/pwned").exists() and not Path("/etc/pwned").exists()
+    assert not Path("/usr/pwned").exists() and not Path("/etc/pwned").exists()
 
 
-def test_a_network_connection_reaches_nothing_and_earns_nothing(sandbox):
+def test_a_network_connection_reaches_nothing_and_earns_nothing(sandbox, loopback_listener):
     import socket
 
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(1)
-    listener.settimeout(0.5)
-    port = listener.getsockname()[1]
+    port = loopback_listener.getsockname()[1]
     program = (
         "import socket\n"
         "def triple(x):\n"
@@ -399,9 +394,6 @@ def test_a_network_connection_reaches_nothing_and_earns_nothing(sandbox):
         "    except OSError:\n"
         "        return x + 1\n"
     )
-    try:
-        assert_zero(verdict_for(sandbox, program, ref=TRIPLE_TWO))
-        with pytest.raises(socket.timeout):
-            listener.accept()  # nothing ever connected to the host's loopback
-    finally:
-        listener.close()
+    assert_zero(verdict_for(sandbox, program, ref=TRIPLE_TWO))
+    with pytest.raises(socket.timeout):
+        loopback_listener.accept()  # nothing ever connected to the host's loopback

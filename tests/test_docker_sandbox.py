@@ -203,10 +203,8 @@ def test_output_flood(sandbox):
     assert len(r.stdout) + len(r.stderr) <= 50_000
 
 
-def test_network_is_off(sandbox):
-    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    server.bind(("127.0.0.1", 0))
-    server.listen(1)
+def test_network_is_off(sandbox, loopback_listener):
+    server = loopback_listener
     port = server.getsockname()[1]
     prog = (
         "import socket\n"
@@ -216,7 +214,6 @@ def test_network_is_off(sandbox):
     )
     r = run(sandbox, prog)
     pending, _, _ = select.select([server], [], [], 0.1)  # a connection that reached the host would be here
-    server.close()
     assert not pending
     assert r.outcome is Outcome.OK, r
     assert r.stdout.startswith("refused"), r.stdout

@@ -106,11 +106,8 @@ def test_system_directories_are_read_only(sandbox: BwrapSandbox) -> None:
     assert not Path("/usr/evil").exists() and not Path("/etc/evil").exists()
 
 
-def test_network_is_unreachable(sandbox: BwrapSandbox) -> None:
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(1)
-    listener.settimeout(0.5)
+def test_network_is_unreachable(sandbox: BwrapSandbox, loopback_listener: socket.socket) -> None:
+    listener = loopback_listener
     port = listener.getsockname()[1]
     program = (
         "import socket\n"
@@ -121,12 +118,9 @@ def test_network_is_unreachable(sandbox: BwrapSandbox) -> None:
         "    print('blocked', type(exc).__name__)\n"
         "print(open('/proc/net/dev').read().count(':'))\n"
     )
-    try:
-        result = sandbox.run(program)
-        with pytest.raises(socket.timeout):
-            listener.accept()
-    finally:
-        listener.close()
+    result = sandbox.run(program)
+    with pytest.raises(socket.timeout):
+        listener.accept()
     assert result.outcome is Outcome.OK, result
     assert result.stdout.startswith("blocked"), result.stdout
     assert result.stdout.split()[-1] == "1"  # only the (down) loopback interface of its own namespace
@@ -275,16 +269,10 @@ def test_dangerous_syscalls_are_refused(sandbox: BwrapSandbox) -> None:
     assert refused["getppid"][0] >= 0
 
 
-def test_network_can_be_granted_explicitly(sandbox: BwrapSandbox) -> None:
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(1)
-    port = listener.getsockname()[1]
-    try:
-        result = sandbox.run(
-            f"import socket\nsocket.create_connection(('127.0.0.1', {port}), timeout=2).close()\nprint('connected')",
-            limits=Limits(network=True),
-        )
-    finally:
-        listener.close()
+def test_network_can_be_granted_explicitly(sandbox: BwrapSandbox, loopback_listener: socket.socket) -> None:
+    port = loopback_listener.getsockname()[1]
+    result = sandbox.run(
+        f"import socket\nsocket.create_connection(('127.0.0.1', {port}), timeout=2).close()\nprint('connected')",
+        limits=Limits(network=True),
+    )
     assert result.outcome is Outcome.OK and result.stdout == "connected\n", result
