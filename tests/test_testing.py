@@ -40,6 +40,7 @@ TYPICAL: dict[str, list[Sample]] = {
         Sample("42", "42", metadata={"gate": {"verifier": "exact"}, "components": [{"verifier": "numeric"}]}),
         Sample("41", "42", metadata={"gate": {"verifier": "numeric"}, "components": EXACT}),
     ],
+    "lean": [Sample("by omega", "theorem t (a b : Nat) : a + b = b + a"), Sample("by decide", "theorem f : 1 = 2")],
     "length": [Sample("short", metadata={"max_length": 10}), Sample("x" * 50, metadata={"target": 20})],
     "math.rule": [Sample("\\boxed{\\frac{1}{2}}", "0.5"), Sample("The answer is 3.", "\\sqrt{2}")],
     "math.steps": [Sample("2 + 3 = 5, so 5 * 2 = 10."), Sample("We get 21 + 4 = 26.", "25")],
@@ -53,18 +54,20 @@ TYPICAL: dict[str, list[Sample]] = {
     ],
 }
 #: Generated examples per property; verifiers that run sandboxes or sympy get few.
-EXAMPLES = {"code": 3, "math.symbolic": 10, "math.steps": 10, "bleu": 10}
+EXAMPLES = {"code": 3, "math.symbolic": 10, "math.steps": 10, "bleu": 10, "lean": 2}
 #: How a plugin author's pytest gets `verifiers.testing`: the installed `pytest11` entry point, else `-p`.
 _AUTOLOADED = not os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD") and any(
     ep.value == "verifiers.testing" for ep in metadata.entry_points(group="pytest11"))
 PLUGIN_ARGS = [] if _AUTOLOADED else ["-p", "verifiers.testing"]
+#: Built-ins whose every check starts a real Lean: run in CI, skipped by `-m "not slow"`.
+SLOW = {"lean"}
 BUILTINS = sorted(r["name"] for r in verifiers.list_verifiers() if r["plugin"] in DEFAULT_PLUGINS)
 
 
 class TestBuiltinConformance(VerifierConformance):
     """The whole suite, once per built-in verifier (the same tests a plugin author's subclass gets)."""
 
-    @pytest.fixture(params=BUILTINS)
+    @pytest.fixture(params=[pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in BUILTINS])
     def verifier_under_test(self, request):
         return verifiers.get_verifier(request.param)
 

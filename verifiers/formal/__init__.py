@@ -1,0 +1,41 @@
+"""Built-in plugin: formal verification with Lean 4 (theorem proofs, complete snippets, Safe-style step proofs).
+
+Modules: `toolchain` (native Lean or the pinned WebAssembly Lean, installation), `glue` (the install-time patch
+of the WebAssembly glue), `source` (lexer and cheating policy), `checker` (batch files, the trusted axiom audit,
+timeouts, memory cap, retries, process pool), `proof` (step proofs), `worker` (a persistent Lean
+language-server worker for low latency), `verifier` (the `lean` verifier). Docs: `lean/README.md`.
+"""
+
+from __future__ import annotations
+
+from ..hookspecs import hookimpl
+from .checker import ALLOWED_AXIOMS, LeanChecker, Outcome, Snippet, SnippetResult, check_snippets
+from .proof import FormalProof, FormalStep, StepOutcome, StepResult, check_proofs
+from .source import PolicyViolation
+from .toolchain import LeanUnavailable, Toolchain, find_toolchain, install_wasm
+from .verifier import LeanVerifier
+
+__all__ = [
+    "ALLOWED_AXIOMS",
+    "FormalProof",
+    "FormalStep",
+    "LeanChecker",
+    "LeanUnavailable",
+    "LeanVerifier",
+    "Outcome",
+    "PolicyViolation",
+    "Snippet",
+    "SnippetResult",
+    "StepOutcome",
+    "StepResult",
+    "Toolchain",
+    "check_proofs",
+    "check_snippets",
+    "find_toolchain",
+    "install_wasm",
+]
+
+
+@hookimpl
+def register_verifiers(register):
+    register(LeanVerifier)

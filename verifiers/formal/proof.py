@@ -1,0 +1,157 @@
+"""Step proofs in the style of the "Safe" paper: every reasoning step stated and proved in Lean 4.
+
+A `FormalProof` is an ordered list of `FormalStep`s. Step k is checked as its own theorem whose hypotheses are
+the earlier steps' statements (so its proof may use them by name), independently of whether those were proved:
+a step is judged given the steps before it, as in Safe. Two rounds of Lean, each batching every step of every
+proof handed in together: first each statement alone with the verifier's placeholder proof (does it elaborate?),
+then each well-formed statement with its proof.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from verifiers.formal.checker import LeanChecker, Outcome, Snippet, SnippetResult
+from verifiers.formal.source import LeanSyntaxError, PolicyViolation, Statement, parse_statement, tokenize
+
+
+class StepOutcome(str, Enum):
+    PROVED = "proved"
+    FAILED = "failed"  # the proof does not check (Lean's message says why), or it was rejected
+    FORMALIZATION_FAILED = "formalization_failed"  # the statement alone does not elaborate
+    SKIPPED = "skipped"  # the step asks for no verification
+    TIMEOUT = "timeout"
+    ERROR = "error"  # infrastructure; says nothing about the step
+
+
+@dataclass(frozen=True)
+class FormalStep:
+    statement: str | None
+    proof: str | None = None
+    name: str | None = None
+    verify: bool = True
+    text: str = ""  # the natural-language step this formalizes (carried into evidence)
+
+
+@dataclass(frozen=True)
+class FormalProof:
+    steps: tuple[FormalStep, ...]
+
+    @classmethod
+    def parse(cls, data: Any) -> FormalProof:
+        """From `{"steps": [...]}`, a list of step mappings, or JSON text of either. A step mapping has
+        `statement`, `proof`, optional `name`, `verify` (default true) and `text`."""
+        if isinstance(data, str):
+            try:
+                data = json.loads(data)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"a formal proof given as text must be JSON: {exc}") from None
+        if isinstance(data, Mapping):
+            data = data.get("steps")
+        if not isinstance(data, Sequence) or isinstance(data, str) or not data:
+            raise ValueError("a formal proof needs a non-empty list of steps")
+        steps = []
+        for i, raw in enumerate(data, 1):
+            if not isinstance(raw, Mapping):
+                raise ValueError(f"step {i} must be a mapping with `statement` and `proof`, got {type(raw).__name__}")
+            unknown = set(raw) - {"statement", "proof", "name", "verify", "text"}
+            if unknown:
+                raise ValueError(f"step {i} has unknown field(s) {sorted(unknown)}")
+            verify = raw.get("verify", True)
+            if not isinstance(verify, bool):
+                raise ValueError(f"step {i}: `verify` must be true or false")
+            for key in ("statement", "proof", "name", "text"):
+                if raw.get(key) is not None and not isinstance(raw[key], str):
+                    raise ValueError(f"step {i}: `{key}` must be a string")
+            if verify and not (raw.get("statement") and raw.get("proof")):
+                raise ValueError(f"step {i} needs a `statement` and a `proof` (or `verify: false`)")
+            steps.append(FormalStep(raw.get("statement"), raw.get("proof"), raw.get("name"), verify, raw.get("text") or ""))
+        return cls(tuple(steps))
+
+
+@dataclass(frozen=True)
+class StepResult:
+    name: str
+    outcome: StepOutcome
+    message: str = ""
+    result: SnippetResult | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"name": self.name, "outcome": self.outcome.value, "message": self.message}
+        if self.result is not None and self.result.axioms:
+            data["axioms"] = {k: list(v) for k, v in self.result.axioms.items()}
+        return data
+
+
+_NAME = re.compile(r"^[^\W\d][\w']*$")
+
+
+def _step_name(step: FormalStep, parsed: Statement | None, index: int) -> str:
+    name = step.name or (parsed.name if parsed else None) or f"step_{index}"
+    if not _NAME.match(name) or len(tokenize(name)) != 1:
+        raise PolicyViolation(f"step name {name!r} is not a plain Lean identifier")
+    return name
+
+
+def _outcome_of(result: SnippetResult) -> StepOutcome:
+    return {
+        Outcome.PROVED: StepOutcome.PROVED,
+        Outcome.FAILED: StepOutcome.FAILED,
+        Outcome.REJECTED: StepOutcome.FAILED,
+        Outcome.TIMEOUT: StepOutcome.TIMEOUT,
+        Outcome.ERROR: StepOutcome.ERROR,
+    }[result.outcome]
+
+
+def check_proofs(proofs: Sequence[FormalProof], checker: LeanChecker) -> list[list[StepResult]]:
+    """Per-step results for every proof, with two batched rounds of Lean for all of them together."""
+    results: list[list[StepResult | None]] = [[None] * len(p.steps) for p in proofs]
+    names: list[list[str]] = []
+    parsed: list[list[Statement | None]] = []
+    statement_jobs: list[tuple[int, int, Snippet]] = []
+    for pi, proof in enumerate(proofs):
+        names.append([])
+        parsed.append([])
+        for si, step in enumerate(proof.steps):
+            statement = None
+            try:
+                statement = parse_statement(step.statement) if step.statement else None
+                name = _step_name(step, statement, si + 1)
+            except (PolicyViolation, LeanSyntaxError) as exc:
+                name = step.name or f"step_{si + 1}"
+                results[pi][si] = StepResult(name, StepOutcome.FAILED, f"rejected: {exc}")
+            names[pi].append(name)
+            parsed[pi].append(statement)
+            if results[pi][si] is None and step.statement:  # skipped steps too: later steps assume them
+                statement_jobs.append((pi, si, Snippet(statement=step.statement, placeholder=True)))
+            if not step.verify and results[pi][si] is None:
+                results[pi][si] = StepResult(name, StepOutcome.SKIPPED)
+    well_formed: set[tuple[int, int]] = set()
+    for (pi, si, _), res in zip(statement_jobs, checker.check([job for *_, job in statement_jobs])):
+        if res.outcome is Outcome.PROVED:
+            well_formed.add((pi, si))
+        elif results[pi][si] is not None:
+            continue  # a skipped step: not assumed by later steps, still skipped
+        elif res.outcome in (Outcome.FAILED, Outcome.REJECTED):
+            results[pi][si] = StepResult(names[pi][si], StepOutcome.FORMALIZATION_FAILED, res.reason, res)
+        else:
+            results[pi][si] = StepResult(names[pi][si], _outcome_of(res), res.reason, res)
+    proof_jobs: list[tuple[int, int, Snippet]] = []
+    for pi, proof in enumerate(proofs):
+        for si, step in enumerate(proof.steps):
+            if (pi, si) not in well_formed or not step.verify:
+                continue
+            hypotheses = tuple(
+                (names[pi][j], stmt.as_proposition())
+                for j in range(si)
+                if (stmt := parsed[pi][j]) is not None and (pi, j) in well_formed
+            )
+            proof_jobs.append((pi, si, Snippet(statement=step.statement, proof=step.proof, hypotheses=hypotheses)))
+    for (pi, si, _), res in zip(proof_jobs, checker.check([job for *_, job in proof_jobs])):
+        results[pi][si] = StepResult(names[pi][si], _outcome_of(res), res.reason, res)
+    return [[r for r in row if r is not None] for row in results]

@@ -1,0 +1,205 @@
+"""The `lean` verifier: formal checking of theorem proofs, complete snippets and step proofs.
+
+What a sample holds (see ARCHITECTURE.md):
+  - `reference` = a theorem statement (`"theorem t (a b : Nat) : a + b = b + a"`, or `{"statement": ...}`), and
+    the response is its proof (`"by omega"`; fences, a leading `:=` or a restated header are tolerated, but the
+    verifier always writes the header itself from the reference, so a model cannot restate or weaken it);
+  - `reference` = None: the response is a complete snippet of `theorem`/`lemma`/`example`/`def` declarations,
+    or a JSON step proof `{"steps": [...]}`;
+  - `reference` = `{"steps": [...]}`: a step proof (Safe): one StepVerdict per step, score = fraction of the
+    steps that require verification that are proved, evidence names the first failing step.
+A wall-clock timeout or a Lean crash is TIMEOUT/ERROR, never a score; a missing toolchain is ERROR.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from verifiers.errors import OptionError
+from verifiers.formal.checker import LeanChecker, Outcome, Snippet, SnippetResult
+from verifiers.formal.proof import FormalProof, StepOutcome, StepResult, check_proofs
+from verifiers.formal.toolchain import LeanUnavailable, Toolchain, find_toolchain
+from verifiers.text import clip
+from verifiers.verdict import Sample, Status, StepVerdict, Verdict
+from verifiers.verifier import Verifier
+
+_STEP_STATUS = {
+    StepOutcome.PROVED: Status.CORRECT,
+    StepOutcome.FAILED: Status.INCORRECT,
+    StepOutcome.FORMALIZATION_FAILED: Status.UNDECIDED,
+    StepOutcome.SKIPPED: Status.UNDECIDED,
+    StepOutcome.TIMEOUT: Status.TIMEOUT,
+    StepOutcome.ERROR: Status.ERROR,
+}
+
+
+class LeanVerifier(Verifier):
+    """Checks Lean 4 proofs with a trusted axiom audit (only propext, Classical.choice, Quot.sound).
+
+    Options: `timeout` (wall-clock seconds one snippet may take), `heartbeats` (Lean's deterministic
+    `maxHeartbeats` per declaration; exceeding it is a failed proof), `batch_size` (snippets per Lean process),
+    `processes` (parallel Lean processes; default min(2, cores)), `memory_mb` (cap per Lean process).
+    """
+
+    name = "lean"
+    domains = ("lean",)
+    cost = 50.0
+    batched = True
+    version = "1"
+    options = {"timeout": 60.0, "heartbeats": 200_000, "batch_size": 400, "processes": None, "memory_mb": 6144}
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._lock = threading.Lock()
+        self._toolchain: Toolchain | None = None
+        self._unavailable = ""
+        self._checkers: dict[tuple[Any, ...], LeanChecker] = {}
+
+    @classmethod
+    def check_options(cls, config: Mapping[str, Any]) -> None:
+        timeout = config["timeout"]
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not (timeout > 0 and math.isfinite(timeout)):
+            raise OptionError(f"lean: timeout must be a finite number of seconds > 0, got {timeout!r}")
+        for key in ("heartbeats", "batch_size", "memory_mb"):
+            value = config[key]
+            if isinstance(value, bool) or not isinstance(value, int) or value < (0 if key == "heartbeats" else 1):
+                raise OptionError(f"lean: {key} must be a positive integer, got {value!r}")
+        processes = config["processes"]
+        if processes is not None and (isinstance(processes, bool) or not isinstance(processes, int) or processes < 1):
+            raise OptionError(f"lean: processes must be a positive integer or None, got {processes!r}")
+
+    def _checker(self, config: Mapping[str, Any]) -> LeanChecker | str:
+        """A checker for these settings, or the reason no Lean is available."""
+        with self._lock:
+            if self._toolchain is None and not self._unavailable:
+                try:
+                    self._toolchain = find_toolchain()
+                except LeanUnavailable as exc:
+                    self._unavailable = str(exc)
+        if self._toolchain is None:
+            return f"no Lean toolchain: {self._unavailable}"
+        key = tuple(config[k] for k in ("batch_size", "processes", "timeout", "memory_mb", "heartbeats"))
+        with self._lock:
+            if key not in self._checkers:  # one per settings, so its memo of verdicts is reused across calls
+                self._checkers[key] = LeanChecker(
+                    self._toolchain,
+                    batch_size=config["batch_size"],
+                    processes=config["processes"],
+                    timeout=float(config["timeout"]),
+                    memory_mb=config["memory_mb"],
+                    heartbeats=config["heartbeats"],
+                )
+            return self._checkers[key]
+
+    def verify(self, sample: Sample) -> Verdict:
+        return self.verify_batch([sample])[0]
+
+    def verify_batch(self, samples: Sequence[Sample]) -> list[Verdict]:
+        verdicts: list[Verdict | None] = [None] * len(samples)
+        groups: dict[tuple[Any, ...], list[int]] = {}
+        configs: dict[int, Mapping[str, Any]] = {}
+        for i, sample in enumerate(samples):
+            config = self.resolve(sample)
+            if isinstance(config, Verdict):
+                verdicts[i] = config
+                continue
+            configs[i] = config
+            groups.setdefault(tuple(sorted((k, repr(v)) for k, v in config.items())), []).append(i)
+        for indices in groups.values():
+            config = configs[indices[0]]
+            checker = self._checker(config)
+            for i, verdict in zip(indices, self._verify_group([samples[i] for i in indices], checker)):
+                verdicts[i] = verdict
+        assert all(v is not None for v in verdicts)
+        return verdicts  # type: ignore[return-value]
+
+    def _verify_group(self, samples: Sequence[Sample], checker: LeanChecker | str) -> list[Verdict]:
+        verdicts: list[Verdict | None] = [None] * len(samples)
+        theorem_jobs: list[tuple[int, Snippet]] = []
+        proof_jobs: list[tuple[int, FormalProof]] = []
+        for i, sample in enumerate(samples):
+            try:
+                job = _job(sample)
+            except (ValueError, TypeError) as exc:
+                verdicts[i] = Verdict.error(self.name, f"unusable lean sample: {exc}")
+                continue
+            if isinstance(checker, str):
+                verdicts[i] = Verdict.error(self.name, checker)
+            elif isinstance(job, Snippet):
+                theorem_jobs.append((i, job))
+            else:
+                proof_jobs.append((i, job))
+        if isinstance(checker, LeanChecker):
+            version = checker.toolchain.version
+            for (i, _), result in zip(theorem_jobs, checker.check([s for _, s in theorem_jobs])):
+                verdicts[i] = self._theorem_verdict(result, version)
+            proofs = check_proofs([p for _, p in proof_jobs], checker) if proof_jobs else []
+            for (i, proof), steps in zip(proof_jobs, proofs):
+                verdicts[i] = self._proof_verdict(proof, steps, version)
+        return verdicts  # type: ignore[return-value]
+
+    def _theorem_verdict(self, result: SnippetResult, version: str) -> Verdict:
+        evidence = {**result.to_dict(), "lean": version}
+        evidence["messages"] = evidence["messages"][:20]
+        for m in evidence["messages"]:
+            m["text"] = clip(m["text"], 2000)
+        if result.outcome is Outcome.PROVED:
+            return Verdict(Status.CORRECT, 1.0, self.name, "proved", evidence=evidence)
+        if result.outcome in (Outcome.FAILED, Outcome.REJECTED):
+            label = "rejected" if result.outcome is Outcome.REJECTED else "not proved"
+            return Verdict(Status.INCORRECT, 0.0, self.name, f"{label}: {clip(result.reason, 500)}", evidence=evidence)
+        status = Status.TIMEOUT if result.outcome is Outcome.TIMEOUT else Status.ERROR
+        return Verdict(status, 0.0, self.name, result.reason, evidence=evidence)
+
+    def _proof_verdict(self, proof: FormalProof, steps: list[StepResult], version: str) -> Verdict:
+        step_verdicts = []
+        for step, res in zip(proof.steps, steps):
+            detail = res.outcome.value + (f": {clip(res.message, 1000)}" if res.message else "")
+            weight = 1.0 if step.verify else 0.0
+            score = 1.0 if res.outcome is StepOutcome.PROVED else 0.0
+            step_verdicts.append(StepVerdict(res.name, _STEP_STATUS[res.outcome], score, weight, detail))
+        evidence: dict[str, Any] = {"steps": [r.to_dict() for r in steps], "lean": version}
+        for r in evidence["steps"]:
+            r["message"] = clip(r["message"], 1000)
+        failing = next((r for r in steps if r.outcome not in (StepOutcome.PROVED, StepOutcome.SKIPPED)), None)
+        if failing is not None:
+            evidence["first_failure"] = {"step": failing.name, "outcome": failing.outcome.value,
+                                         "message": clip(failing.message, 1000)}  # fmt: skip
+        infra = [r for r in steps if r.outcome in (StepOutcome.ERROR, StepOutcome.TIMEOUT)]
+        if infra:
+            status = Status.ERROR if any(r.outcome is StepOutcome.ERROR for r in infra) else Status.TIMEOUT
+            return Verdict(status, 0.0, self.name, f"step {infra[0].name}: {infra[0].message}",
+                           steps=tuple(step_verdicts), evidence=evidence)  # fmt: skip
+        required = [r for s, r in zip(proof.steps, steps) if s.verify]
+        proved = sum(r.outcome is StepOutcome.PROVED for r in required)
+        if not required:
+            return Verdict(Status.UNDECIDED, 0.0, self.name, "no step requires verification",
+                           steps=tuple(step_verdicts), evidence=evidence)  # fmt: skip
+        score = proved / len(required)
+        status = Status.CORRECT if proved == len(required) else Status.INCORRECT if proved == 0 else Status.PARTIAL
+        reason = f"{proved}/{len(required)} steps proved"
+        if failing is not None:
+            reason += f"; first failure: {failing.name} ({failing.outcome.value})"
+        return Verdict(status, score, self.name, reason, steps=tuple(step_verdicts), evidence=evidence)
+
+
+def _job(sample: Sample) -> Snippet | FormalProof:
+    reference = sample.reference
+    if isinstance(reference, Mapping):
+        if "steps" in reference:
+            return FormalProof.parse(reference)
+        statement = reference.get("statement")
+        if not isinstance(statement, str):
+            raise ValueError("a lean reference mapping needs `statement` (a string) or `steps`")
+        return Snippet(statement=statement, proof=sample.response)
+    if isinstance(reference, str):
+        return Snippet(statement=reference, proof=sample.response)
+    if reference is None:
+        text = sample.response.strip()
+        if text.startswith("{") or text.startswith("["):
+            return FormalProof.parse(text)
+        return Snippet(code=sample.response)
+    raise TypeError(f"a lean reference must be a statement, a mapping or None, got {type(reference).__name__}")
