@@ -435,7 +435,7 @@ class LeanChecker:
                     continue
                 if isinstance(msg, dict) and "severity" in msg:
                     messages.append(msg)
-                    if str(msg.get("data", "")).startswith("AUDIT "):
+                    if str(msg.get("data", "")).startswith(("AUDIT ", "READY ")):
                         last_progress[:] = [time.monotonic(), self.timeout]
 
         def read_stderr() -> None:

@@ -1,0 +1,254 @@
+"""The Lean checker against a real Lean (native when on PATH, else the WebAssembly Lean from npm).
+
+Slow under WebAssembly (each Lean process costs ~8-10 s of start-up on 2 cores), so the cases are grouped into few
+batches: module-scoped fixtures check many snippets at once and the tests read their results.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+import verifiers
+from verifiers import Sample, Status
+from verifiers.formal import LeanChecker, LeanUnavailable, Outcome, Snippet, find_toolchain
+from verifiers.formal.checker import _Prepared
+
+pytestmark = pytest.mark.slow
+
+BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench" / "lean_cases.jsonl"
+
+
+@pytest.fixture(scope="module")
+def toolchain():
+    try:
+        return find_toolchain()
+    except LeanUnavailable as exc:
+        pytest.skip(f"no Lean toolchain: {exc}")
+
+
+@pytest.fixture(scope="module")
+def checker(toolchain):
+    return LeanChecker(toolchain)
+
+
+def _bench_rows() -> list[dict]:
+    if not BENCH.is_file():
+        pytest.skip(f"{BENCH} is not present")
+    return [json.loads(line) for line in BENCH.read_text().splitlines() if line.strip()]
+
+
+# Snippets that pass the source policy, so only Lean and the audit can refuse them; (statement, proof, proved?).
+THROUGH_LEAN = {
+    "classical logic is allowed": ("theorem t (p : Prop) : p ∨ ¬p", "Classical.em p", True),
+    "funext is allowed": ("theorem t (f g : Nat → Nat) (h : ∀ x, f x = g x) : f = g", "funext h", True),
+    "decide +native trusts the compiler": ("theorem t : 2 + 2 = 4", "by decide +native", False),
+    "a weaker restated theorem": ("theorem t : 1 = 2", "theorem t : True := trivial", False),
+    "a parse error": ("theorem t : 1 = 1", "by (", False),
+    "the neighbour of a parse error": ("theorem t : 2 = 2", "rfl", True),
+    "unbalanced parentheses": ("theorem t : 3 = 3", "(rfl", False),
+    "a proof at column zero": ("theorem t (p q : Prop) (hp : p) (hq : q) : p ∧ q", "by\nconstructor\nexact hp\nexact hq", True),
+    "exact? cannot prove False": ("theorem t : False", "by exact?", False),
+}
+# Complete snippets: the second must not see the first's names.
+ISOLATION = [
+    "theorem helper : 41 + 1 = 42 := rfl\nexample : True := trivial",
+    "theorem uses_helper : 41 + 1 = 42 := helper",
+]
+
+
+@pytest.fixture(scope="module")
+def batch(checker):
+    """One `check` call for the public bench, the cheats that reach Lean, and the isolation pair."""
+    rows = _bench_rows()
+    snippets = [Snippet(r["statement"], r["proof"]) for r in rows]
+    snippets += [Snippet(s, p) for s, p, _ in THROUGH_LEAN.values()]
+    snippets += [Snippet(code=c) for c in ISOLATION]
+    start = time.monotonic()
+    results = checker.check(snippets)
+    n = len(rows)
+    return {
+        "rows": rows,
+        "bench": results[:n],
+        "through_lean": dict(zip(THROUGH_LEAN, results[n : n + len(THROUGH_LEAN)])),
+        "isolation": results[n + len(THROUGH_LEAN) :],
+        "seconds": time.monotonic() - start,
+    }
+
+
+def test_bench_agreement_is_at_least_97_percent(batch):
+    disagreements = [
+        (row["id"], row["category"], res.outcome.value, res.reason[:120])
+        for row, res in zip(batch["rows"], batch["bench"])
+        if (res.outcome is Outcome.PROVED) != row["expected_valid"]
+    ]
+    agreement = 1 - len(disagreements) / len(batch["rows"])
+    assert agreement >= 0.97, disagreements
+
+
+def test_bench_has_no_infrastructure_failures(batch):
+    assert [r.outcome for r in batch["bench"] if r.outcome in (Outcome.ERROR, Outcome.TIMEOUT)] == []
+
+
+def test_every_invalid_bench_case_is_refused(batch):
+    accepted = [row["id"] for row, res in zip(batch["rows"], batch["bench"])
+                if not row["expected_valid"] and res.outcome is Outcome.PROVED]  # fmt: skip
+    assert accepted == []
+
+
+@pytest.mark.parametrize("case", THROUGH_LEAN)
+def test_cases_that_reach_lean(batch, case):
+    result = batch["through_lean"][case]
+    assert (result.outcome is Outcome.PROVED) == THROUGH_LEAN[case][2], result.reason
+
+
+def test_a_failure_carries_leans_message_and_position(batch):
+    result = batch["through_lean"]["a weaker restated theorem"]
+    assert result.outcome is Outcome.FAILED and result.first_error
+    assert result.messages and result.messages[0].line >= 2  # inside the snippet, after the header lines
+
+
+def test_snippets_cannot_see_each_others_names(batch):
+    first, second = batch["isolation"]
+    assert first.outcome is Outcome.PROVED and set(first.axioms) <= {"helper", "example_1"}
+    assert second.outcome is Outcome.FAILED and "helper" in second.reason
+
+
+# -- the audit itself, as if the source policy had a hole --------------------------------------------------------
+
+BYPASS = {
+    "sorry": ("theorem thm : 1 = 2 := by sorry", False),
+    "sorry with warn.sorry off": ("set_option warn.sorry false in\ntheorem thm : 1 = 2 := by sorry", False),
+    "sorry hidden in a macro": ('macro "done!" : tactic => `(tactic| sorry)\ntheorem thm : 1 = 2 := by done!', False),
+    "an injected axiom": ("axiom cheat : 1 = 2\ntheorem thm : 1 = 2 := cheat", False),
+    "an axiom behind a helper lemma": ("axiom cheat : False\ntheorem h : 1 = 2 := cheat.elim\ntheorem thm : 1 = 2 := h", False),
+    "native_decide": ("theorem thm : 2 + 2 = 4 := by native_decide", False),
+    "implemented_by and native_decide": (
+        "def f (_ : Nat) : Bool := false\n@[implemented_by f] def g (_ : Nat) : Bool := true\n"
+        "theorem thm : g 0 = false := by native_decide",
+        False,
+    ),
+    "#exit stops the file": ("theorem thm : 1 = 1 := rfl\n#exit", False),
+    "after the #exit": ("theorem thm : 2 = 2 := rfl", True),
+    "a plain good proof": ("theorem thm (a b : Nat) : a + b = b + a := by omega", True),
+}
+
+
+@pytest.fixture(scope="module")
+def bypass(toolchain):
+    checker = LeanChecker(toolchain, processes=1)
+    prepared = [_Prepared(i, source, ["thm"]) for i, (source, _) in enumerate(BYPASS.values())]
+    results = checker._check_chunk(prepared)
+    return {name: results[i] for i, name in enumerate(BYPASS)}, checker
+
+
+@pytest.mark.parametrize("case", BYPASS)
+def test_the_audit_refuses_what_the_policy_would_miss(bypass, case):
+    results, _ = bypass
+    result = results[case]
+    assert (result.outcome is Outcome.PROVED) == BYPASS[case][1], (result.outcome, result.reason)
+
+
+def test_the_audit_names_the_offending_axiom(bypass):
+    results, _ = bypass
+    assert "sorryAx" in results["sorry with warn.sorry off"].reason
+    assert "cheat" in results["an axiom behind a helper lemma"].reason
+    assert "ofReduceBool" in results["native_decide"].reason or results["native_decide"].first_error
+
+
+def test_a_snippet_that_ends_the_file_is_unchecked_and_its_neighbours_are_rerun(bypass):
+    results, checker = bypass
+    assert results["#exit stops the file"].outcome is Outcome.ERROR
+    assert "audit record" in results["#exit stops the file"].reason
+    assert checker.runs >= 3  # the batch, the suspect alone, the rest
+
+
+# -- wall clock, memory, infrastructure ---------------------------------------------------------------------------
+
+
+def test_a_stalled_snippet_times_out_alone_and_the_others_keep_their_results(toolchain):
+    checker = LeanChecker(toolchain, timeout=4, processes=1)
+    stall = 'elab "#stall" : command => IO.sleep 600000\ntheorem thm : 1 = 1 := rfl\n#stall'
+    prepared = [
+        _Prepared(0, "theorem thm : 1 = 1 := rfl", ["thm"]),
+        _Prepared(1, stall, ["thm"]),
+        _Prepared(2, "theorem thm : 2 = 2 := rfl", ["thm"]),
+    ]
+    start = time.monotonic()
+    results = checker._check_chunk(prepared)
+    assert [results[i].outcome for i in range(3)] == [Outcome.PROVED, Outcome.TIMEOUT, Outcome.PROVED]
+    assert time.monotonic() - start < 120
+
+
+def test_the_memory_cap_kills_lean_and_gives_an_error(toolchain):
+    checker = LeanChecker(toolchain, memory_mb=150, processes=1)
+    (result,) = checker.check([Snippet("theorem t : True", "trivial")])
+    assert result.outcome is Outcome.ERROR and "memory" in result.reason
+
+
+def test_a_hung_start_up_is_a_timeout_verdict(toolchain):
+    verifier = verifiers.get_verifier("lean", timeout=30.0)
+    checker = verifier._checker(verifier.config)
+    checker.startup_timeout = 0.5
+    try:
+        verdict = verifier.verify(Sample("trivial", "theorem t : True"))
+    finally:
+        checker.startup_timeout = 180.0
+    assert verdict.status is Status.TIMEOUT and verdict.reward is None
+
+
+# -- the verifier end to end ---------------------------------------------------------------------------------------
+
+STEPS = {
+    "steps": [
+        {"statement": "theorem h1 : 2 + 2 = 4", "proof": "by decide", "text": "2 + 2 = 4"},
+        {"statement": "theorem h2 : 2 + 2 + 1 = 5", "proof": "by rw [h1]", "text": "so 2 + 2 + 1 = 5"},
+        {"statement": "theorem h3 : 3 * 3 = 10", "proof": "by decide", "text": "and 3 * 3 = 10"},
+        {"statement": "theorem h4 : (1 : Nat) = ", "proof": "rfl", "text": "a garbled step"},
+        {"text": "therefore it holds", "verify": False},
+        {"statement": "theorem h5 : 10 - 5 = 5", "proof": "by sorry"},
+    ]
+}
+
+
+@pytest.fixture(scope="module")
+def verdicts(toolchain):
+    samples = [
+        Sample("by omega", "theorem t (a b : Nat) : a + b = b + a"),
+        Sample("```lean\nby decide\n```", "theorem f : 2 + 2 = 5"),
+        Sample("theorem foo : 1 + 1 = 2 := rfl\nexample : True := trivial", None, domain="lean"),
+        Sample("anything", STEPS),
+        Sample("by omega", {"statement": "theorem t (n : Nat) : n + 0 = n"}),
+    ]
+    return verifiers.verify_batch(samples)
+
+
+def test_theorem_verdicts(verdicts):
+    assert [(v.status, v.score) for v in verdicts[:3]] == [
+        (Status.CORRECT, 1.0), (Status.INCORRECT, 0.0), (Status.CORRECT, 1.0),
+    ]  # fmt: skip
+    assert verdicts[0].verifier == "lean" and verdicts[0].evidence["outcome"] == "proved"
+    assert verdicts[4].status is Status.CORRECT
+
+
+def test_step_proof_verdict(verdicts):
+    v = verdicts[3]
+    outcomes = [s["outcome"] for s in v.evidence["steps"]]
+    assert outcomes == ["proved", "proved", "failed", "formalization_failed", "skipped", "failed"]
+    assert v.status is Status.PARTIAL and v.score == pytest.approx(2 / 5)
+    assert v.evidence["first_failure"]["step"] == "h3" and "decide" in v.evidence["first_failure"]["message"]
+    assert [s.weight for s in v.steps] == [1, 1, 1, 1, 0, 1]
+    assert [s.status for s in v.steps][:4] == [Status.CORRECT, Status.CORRECT, Status.INCORRECT, Status.UNDECIDED]
+
+
+def test_repeated_answers_are_answered_from_memory(toolchain):
+    verifier = verifiers.get_verifier("lean")
+    checker = verifier._checker(verifier.config)
+    sample = Sample("by omega", "theorem t (a b : Nat) : a + b = b + a")
+    first = verifier.verify(sample)
+    runs = checker.runs
+    again = verifier.verify_batch([sample, sample])
+    assert checker.runs == runs and [v.status for v in again] == [first.status] * 2

@@ -1,0 +1,289 @@
+"""Lean source handling without Lean: the lexer, the cheating policy, statements, step-proof parsing, the audit
+record parser and the verifier's handling of input it cannot check."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import verifiers
+from verifiers import Sample, Status
+from verifiers.default_routing import guess_domain
+from verifiers.formal import FormalProof, PolicyViolation
+from verifiers.formal.checker import Outcome, Snippet, _evaluate, _judge_axioms, _prepare, _Prepared, _Span
+from verifiers.formal.source import LeanSyntaxError, parse_statement, proof_body, split_declarations, tokenize
+
+# -- the lexer -------------------------------------------------------------------------------------------------
+
+
+def test_comments_strings_and_chars_hide_words():
+    tokens = tokenize('theorem t : "sorry" = "x" := /- sorry /- nested -/ -/ rfl -- sorry\n')
+    assert [t.text for t in tokens] == ["theorem", "t", ":", '"sorry"', "=", '"x"', ":=", "rfl"]
+
+
+def test_names_keep_primes_dots_and_guillemets():
+    texts = [t.text for t in tokenize("h' h₁ Nat.succ_le x.«sorry» 'a' #eval @[simp] r#\"q\"#")]
+    assert texts == ["h'", "h₁", "Nat.succ_le", "x.«sorry»", "'a'", "#eval", "@[", "simp", "]", 'r#"q"#']
+
+
+@pytest.mark.parametrize("text", ["/- open", "/- a /- b -/", '"open', "«open", 'r#"open"'])
+def test_unterminated_things_are_syntax_errors(text):
+    with pytest.raises(LeanSyntaxError):
+        tokenize(text)
+
+
+@settings(deadline=None, max_examples=300)
+@given(st.text(alphabet=st.sampled_from(list("ab -/\"'«»#@[]().:=\n\\r_sorry∀₁")), max_size=40))
+def test_tokenize_either_tokenizes_or_raises_syntax_error(text):
+    try:
+        tokens = tokenize(text)
+    except LeanSyntaxError:
+        return
+    assert all(0 <= t.start < t.end <= len(text) and text[t.start : t.end] == t.text for t in tokens)
+
+
+# -- the policy: every cheating class is refused before Lean runs ------------------------------------------------
+
+CHEATS = {
+    "sorry": "by sorry",
+    "admit": "by admit",
+    "sorryAx": "sorryAx _ false",
+    "qualified sorryAx": "Lean.sorryAx _",
+    "guillemet sorry": "by exact «sorry»",
+    "macro hiding sorry": 'by\n  macro "done!" : tactic => `(tactic| sorry)\n  done!',
+    "warn.sorry off": "by\n  set_option warn.sorry false in sorry",
+    "axiom": "by\n  axiom cheat : False\n  exact cheat.elim",
+    "native_decide": "by native_decide",
+    "implemented_by": "by\n  @[implemented_by foo] def bar := 1\n  rfl",
+    "extern": '@[extern "f"] 0',
+    "unsafe": "unsafe rfl",
+    "opaque": "by\n  opaque x : Nat\n  rfl",
+    "partial": "by\n  partial def f : Nat → Nat := f\n  rfl",
+    "set_option": "by set_option maxHeartbeats 0 in decide",
+    "notation": 'by\n  notation "X" => sorry\n  exact X',
+    "syntax": 'by\n  syntax "x" : tactic\n  rfl',
+    "elab": 'by\n  elab "x" : tactic => pure ()\n  x',
+    "#eval": "by\n  #eval 1\n  rfl",
+    "#exit": "rfl\n#exit",
+    "#print": "rfl\n#print axioms thm",
+    "import": "rfl\nimport Lean",
+    "open in": "by open Lean in exact rfl",
+    "new theorem in proof": "rfl\ntheorem other : False := by omega",
+    "end the namespace": "rfl\nend S\ntheorem x : True := trivial",
+    "instance": "by\n  instance : Inhabited Nat := ⟨0⟩\n  rfl",
+    "attribute": "by\n  attribute [simp] Nat.add_comm\n  simp",
+    "attribute syntax": "@[simp] rfl",
+    "run_tac": "by run_tac pure ()",
+    "root escape": "_root_.cheat",
+    "reduceBool": "Lean.ofReduceBool _ _ rfl",
+}
+
+
+@pytest.mark.parametrize("proof", CHEATS.values(), ids=CHEATS.keys())
+def test_cheating_proofs_are_rejected_before_lean(proof):
+    with pytest.raises(PolicyViolation):
+        proof_body(proof)
+    prepared = _prepare(0, Snippet("theorem t : 1 = 1", proof), 1000)
+    assert not isinstance(prepared, _Prepared) and prepared.outcome is Outcome.REJECTED
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["theorem t : True := by sorry := x", "theorem t (h : sorry) : True", "example : True := trivial\naxiom a : False"],
+)
+def test_cheating_statements_are_rejected(statement):
+    with pytest.raises(PolicyViolation):
+        parse_statement(statement)
+
+
+def test_names_that_merely_contain_a_banned_word_pass():
+    assert proof_body("by exact h_sorry") == "by exact h_sorry"
+    assert proof_body("fun hadmit => hadmit") == "fun hadmit => hadmit"
+    assert proof_body('by simp -- sorry, no admit here\n  /- axiom -/ ') == 'by simp -- sorry, no admit here\n  /- axiom -/'
+
+
+def test_conv_in_is_not_open_in():
+    assert proof_body("by\n  conv in b * c =>\n    rw [Nat.mul_comm]")
+
+
+# -- statements and proofs -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("statement", "name", "binders", "prop"),
+    [
+        ("theorem t (a b : Nat) : a + b = b + a", "t", "(a b : Nat)", "a + b = b + a"),
+        ("lemma t : True := by sorry", "t", "", "True"),
+        ("example {x : Int} (_ : 0 ≤ x) : x ≥ 0", None, "{x : Int} (_ : 0 ≤ x)", "x ≥ 0"),
+        ("∀ n : Nat, n + 0 = n", None, "", "∀ n : Nat, n + 0 = n"),
+        ("(f : Nat → Nat) [Inhabited Nat] : f 0 = f 0 :=", None, "(f : Nat → Nat) [Inhabited Nat]", "f 0 = f 0"),
+    ],
+)
+def test_parse_statement(statement, name, binders, prop):
+    parsed = parse_statement(statement)
+    assert (parsed.name, parsed.binders, parsed.proposition) == (name, binders, prop)
+
+
+def test_statement_as_a_hypothesis_is_universally_closed():
+    assert parse_statement("theorem h (x : Nat) : x = x").as_proposition() == "∀ (x : Nat), x = x"
+    assert parse_statement("theorem h : 1 = 1").as_proposition() == "1 = 1"
+
+
+def test_a_restated_header_is_replaced_by_the_verifiers_own():
+    prepared = _prepare(3, Snippet("theorem t : 1 + 1 = 2", "```lean\ntheorem t : True := by decide\n```"), 500)
+    assert isinstance(prepared, _Prepared)
+    assert "theorem thm : 1 + 1 = 2 :=" in prepared.source and "True" not in prepared.source
+    assert prepared.source.startswith("set_option maxHeartbeats 500 in\n")
+
+
+def test_a_proof_at_column_zero_is_indented_under_its_theorem():
+    prepared = _prepare(0, Snippet("theorem t : True", "by\nexact trivial"), 1)
+    assert isinstance(prepared, _Prepared)
+    assert prepared.source.endswith(":=\n  by\n  exact trivial")
+
+
+def test_complete_snippets_split_into_declarations():
+    decls = split_declarations("lemma a : True := trivial\nexample : 1 = 1 := rfl\nopen Nat\ndef two := 2\nexample : two = 2 := rfl")
+    assert [(d.keyword, d.name) for d in decls] == [
+        ("theorem", "a"), ("theorem", "example_1"), ("open", None), ("def", "two"), ("theorem", "example_2"),
+    ]  # fmt: skip
+    assert decls[1].text == "theorem example_1 : 1 = 1 := rfl"
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["instance : Inhabited Nat := ⟨0⟩", "theorem a : True := trivial\nstructure S where x : Nat", "rfl", "open Nat in theorem a : True := trivial"],
+)
+def test_complete_snippets_allow_only_declarations(code):
+    with pytest.raises(PolicyViolation):
+        split_declarations(code)
+
+
+def test_lone_surrogates_and_nul_are_rejected_not_raised():
+    for bad in ("by \ud800", "by\x00rfl"):
+        result = _prepare(0, Snippet("theorem t : True", bad), 1)
+        assert not isinstance(result, _Prepared) and result.outcome is Outcome.REJECTED
+
+
+# -- step proofs -------------------------------------------------------------------------------------------------
+
+
+def test_formal_proof_parses_mappings_lists_and_json():
+    steps = [{"statement": "theorem a : True", "proof": "trivial"}, {"text": "so on", "verify": False}]
+    for data in ({"steps": steps}, steps, json.dumps({"steps": steps})):
+        proof = FormalProof.parse(data)
+        assert [s.verify for s in proof.steps] == [True, False]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ([], "non-empty"),
+        ([{"statement": "theorem a : True"}], "needs a `statement` and a `proof`"),
+        ([{"statement": "theorem a : True", "proof": "trivial", "extra": 1}], "unknown field"),
+        ([{"statement": 3, "proof": "x"}], "must be a string"),
+        ("{not json", "must be JSON"),
+    ],
+)
+def test_formal_proof_errors_say_what_is_wrong(data, message):
+    with pytest.raises(ValueError, match=message):
+        FormalProof.parse(data)
+
+
+# -- the audit record: only the verifier's own, tagged output counts ---------------------------------------------
+
+
+def _span() -> _Span:
+    prepared = _Prepared(7, "set_option maxHeartbeats 1 in\ntheorem thm : True :=\n  trivial", ["thm"])
+    return _Span(prepared, first_line=10, last_line=14, audit_lines={14: "thm"})
+
+
+def _info(line: int, data: str) -> dict:
+    return {"severity": "information", "pos": {"line": line, "column": 0}, "data": data}
+
+
+def test_a_genuine_audit_record_proves():
+    result = _evaluate(_span(), [_info(14, "AUDIT n0nce 7 S.thm OK propext:axiom:imported\n")], "n0nce")
+    assert result is not None and result.outcome is Outcome.PROVED
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        _info(12, "AUDIT n0nce 7 S.thm OK"),  # printed from inside the snippet (a trace), not the audit line
+        _info(14, "AUDIT guess 7 S.thm OK"),  # wrong nonce
+        _info(14, "AUDIT n0nce 8 S.thm OK"),  # another snippet's index
+        {"severity": "warning", "pos": {"line": 14, "column": 0}, "data": "AUDIT n0nce 7 S.thm OK"},
+    ],
+)
+def test_forged_or_misplaced_audit_records_leave_the_theorem_unchecked(message):
+    assert _evaluate(_span(), [message], "n0nce") is None  # unchecked, never proved
+
+
+def test_no_messages_at_all_is_unchecked_not_proved():
+    assert _evaluate(_span(), [], "n0nce") is None
+
+
+def test_an_error_inside_the_snippet_fails_it_even_with_an_audit_record():
+    messages = [
+        {"severity": "error", "pos": {"line": 12, "column": 2}, "data": "unsolved goals"},
+        _info(14, "AUDIT n0nce 7 S.thm OK"),
+    ]
+    result = _evaluate(_span(), messages, "n0nce")
+    assert result is not None and result.outcome is Outcome.FAILED and result.reason == "unsolved goals"
+    assert result.messages[0].line == 3  # relative to the snippet as written
+
+
+@pytest.mark.parametrize(
+    ("entries", "verdict"),
+    [
+        (("propext:axiom:imported", "Classical.choice:axiom:imported", "Quot.sound:axiom:imported"), None),
+        (("Nat.add_comm:axiom:imported",), None),  # an imported library theorem seen as an axiom in module mode
+        (("sorryAx:axiom:imported",), "sorry"),
+        (("Lean.ofReduceBool:axiom:imported",), "compiler"),
+        (("Lean.trustCompiler:axiom:imported",), "compiler"),
+        (("_private.Batch.0.S.cheat:axiom:local",), "outside the trusted library"),
+        (("S.secret:opaque:local",), "outside the trusted library"),
+    ],
+)
+def test_axiom_policy(entries, verdict):
+    reason = _judge_axioms(entries)
+    assert (reason is None) if verdict is None else (verdict in reason)
+
+
+# -- the verifier without Lean -----------------------------------------------------------------------------------
+
+
+def test_lean_statements_route_to_lean():
+    assert guess_domain("theorem t (a b : Nat) : a + b = b + a") == "lean"
+    assert guess_domain("example : True") == "lean"
+    assert guess_domain({"steps": []}) == "lean"
+    assert guess_domain("the theorem of Pythagoras") == "text"
+
+
+def test_a_missing_toolchain_is_an_error_verdict_not_a_zero(monkeypatch):
+    monkeypatch.setenv("VERIFIERS_LEAN", "/nonexistent/lean")
+    verifier = verifiers.get_verifier("lean", timeout=5.0)  # fresh settings: a fresh instance
+    verdict = verifier.verify(Sample("by omega", "theorem t (a : Nat) : a = a"))
+    assert verdict.status is Status.ERROR and verdict.reward is None
+    assert "VERIFIERS_LEAN" in verdict.reason
+
+
+def test_without_lean_nothing_is_scored(monkeypatch):
+    monkeypatch.setenv("VERIFIERS_LEAN", "/nonexistent/lean")
+    verdicts = verifiers.get_verifier("lean", timeout=6.0).verify_batch(
+        [Sample("by sorry", "theorem t : False"), Sample("", {"steps": [{"statement": "theorem a : True", "proof": "trivial"}]})]
+    )
+    assert [v.status for v in verdicts] == [Status.ERROR, Status.ERROR]
+
+
+def test_bad_samples_and_options_are_error_verdicts():
+    lean = verifiers.get_verifier("lean")
+    assert lean.verify(Sample("x", reference={"nothing": 1})).status is Status.ERROR
+    assert lean.verify(Sample("x", reference=3.5)).status is Status.ERROR
+    assert lean.verify(Sample("x", reference="theorem t : True", metadata={"timeout": -1})).status is Status.ERROR
+    with pytest.raises(verifiers.OptionError):
+        verifiers.get_verifier("lean", processes=0)
