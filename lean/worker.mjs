@@ -212,8 +212,9 @@ const writeStdout = (stream, buffer, offset, length) => {
 
 // The glue takes its arguments from process.argv and exports its Module object; the wasm is instantiated
 // asynchronously, so hooks set right after require() are in place before Lean's main runs.
-// reportDelayMs=0: by default the worker waits 200 ms before each report.
-process.argv = [process.argv[0], gluePath, "--worker", "-Dserver.reportDelayMs=0"];
+// reportDelayMs=0: by default the worker waits 200 ms before each report. -j1: one task-manager thread; every
+// Lean thread is a Worker with its own copy of the glue (~0.5 GB), and more threads were slower on 2 cores.
+process.argv = [process.argv[0], gluePath, "--worker", "-j1", "-Dserver.reportDelayMs=0"];
 Module = createRequire(import.meta.url)(gluePath);
 Module.onRuntimeInitialized = () => {
   // Lean's main runs until its stdin closes, but the glue takes a thread message handled while no keep-alive

@@ -7,6 +7,7 @@ takes precedence, where registering the plugin module a second time would be an 
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Iterator
 
@@ -31,3 +32,17 @@ def loopback_listener() -> Iterator[socket.socket]:
         yield listener
     finally:
         listener.close()
+
+
+@pytest.fixture(scope="session")
+def lean_toolchain():
+    """The Lean the suite checks with (installing the WebAssembly one on first use); skips when none can be had,
+    unless VERIFIERS_REQUIRE_LEAN is set (CI), where a missing toolchain is a failure."""
+    from verifiers.formal import LeanUnavailable, find_toolchain
+
+    try:
+        return find_toolchain()
+    except LeanUnavailable as exc:
+        if os.environ.get("VERIFIERS_REQUIRE_LEAN"):
+            raise
+        pytest.skip(f"no Lean toolchain: {exc}")

@@ -7,6 +7,7 @@ batches: module-scoped fixtures check many snippets at once and the tests read t
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -14,20 +15,17 @@ import pytest
 
 import verifiers
 from verifiers import Sample, Status
-from verifiers.formal import LeanChecker, LeanUnavailable, Outcome, Snippet, find_toolchain
+from verifiers.formal import LeanChecker, Outcome, Snippet
 from verifiers.formal.checker import _Prepared
 
 pytestmark = pytest.mark.slow
 
-BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench" / "lean_cases.jsonl"
+BENCH = Path(os.environ.get("VERIFIERS_BENCH_DIR") or Path(__file__).resolve().parents[2] / "shared" / "bench") / "lean_cases.jsonl"
 
 
 @pytest.fixture(scope="module")
-def toolchain():
-    try:
-        return find_toolchain()
-    except LeanUnavailable as exc:
-        pytest.skip(f"no Lean toolchain: {exc}")
+def toolchain(lean_toolchain):
+    return lean_toolchain
 
 
 @pytest.fixture(scope="module")

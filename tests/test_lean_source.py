@@ -13,8 +13,22 @@ import verifiers
 from verifiers import Sample, Status
 from verifiers.default_routing import guess_domain
 from verifiers.formal import FormalProof, PolicyViolation
-from verifiers.formal.checker import Outcome, Snippet, _evaluate, _judge_axioms, _prepare, _Prepared, _Span
-from verifiers.formal.source import LeanSyntaxError, parse_statement, proof_body, split_declarations, tokenize
+from verifiers.formal.checker import (
+    Outcome,
+    Snippet,
+    _evaluate,
+    _judge_axioms,
+    _prepare,
+    _Prepared,
+    _Span,
+)
+from verifiers.formal.source import (
+    LeanSyntaxError,
+    parse_statement,
+    proof_body,
+    split_declarations,
+    tokenize,
+)
 
 # -- the lexer -------------------------------------------------------------------------------------------------
 
@@ -287,3 +301,28 @@ def test_bad_samples_and_options_are_error_verdicts():
     assert lean.verify(Sample("x", reference="theorem t : True", metadata={"timeout": -1})).status is Status.ERROR
     with pytest.raises(verifiers.OptionError):
         verifiers.get_verifier("lean", processes=0)
+
+
+def test_lean_doctor_reports_a_missing_toolchain(monkeypatch, capsys):
+    from verifiers.cli import main
+
+    monkeypatch.setenv("VERIFIERS_LEAN", "/nonexistent/lean")
+    assert main(["lean", "doctor", "--no-check"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["available"] is False and report["selected_by"] == "VERIFIERS_LEAN"
+    assert "not an executable" in report["reason"]
+
+
+def test_lean_doctor_describes_a_native_lean(monkeypatch, capsys, tmp_path):
+    fake = tmp_path / "lean"
+    fake.write_text("#!/bin/sh\necho 'Lean (version 4.99.0, x86_64-unknown-linux-gnu, Release)'\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("VERIFIERS_LEAN", str(fake))
+    assert main_ok(["lean", "doctor", "--no-check"], capsys)["version"].startswith("Lean (version 4.99.0")
+
+
+def main_ok(argv, capsys):
+    from verifiers.cli import main
+
+    assert main(argv) == 0
+    return json.loads(capsys.readouterr().out)

@@ -17,7 +17,13 @@ from enum import Enum
 from typing import Any
 
 from verifiers.formal.checker import LeanChecker, Outcome, Snippet, SnippetResult
-from verifiers.formal.source import LeanSyntaxError, PolicyViolation, Statement, parse_statement, tokenize
+from verifiers.formal.source import (
+    LeanSyntaxError,
+    PolicyViolation,
+    Statement,
+    parse_statement,
+    tokenize,
+)
 
 
 class StepOutcome(str, Enum):

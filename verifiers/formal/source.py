@@ -146,7 +146,7 @@ FORBIDDEN_WORDS = frozenset(
         "reduceNat", "instance", "attribute", "initialize", "builtin_initialize", "deriving", "_root_", "export",
         "mutual", "namespace", "section", "end", "class", "structure", "inductive", "universe", "local", "scoped",
         "meta", "omit", "include", "module",
-    }  # fmt: skip
+    }
 )
 
 # Keywords that start a top-level command (with the modifiers that may precede one).
@@ -156,7 +156,7 @@ COMMAND_WORDS = frozenset(
         "inductive", "namespace", "section", "end", "open", "variable", "universe", "set_option", "attribute",
         "import", "mutual", "noncomputable", "private", "protected", "public", "nonrec", "deriving", "export",
         "omit", "include", "initialize", "macro", "syntax", "notation", "elab",
-    }  # fmt: skip
+    }
 )
 
 DECLARATION_WORDS = frozenset({"theorem", "lemma", "example", "def", "abbrev"})

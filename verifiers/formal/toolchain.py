@@ -118,7 +118,7 @@ def _wasm_toolchain(home: Path) -> Toolchain:
 
 def _run_install(cmd: list[str], cwd: Path, what: str) -> None:
     try:
-        proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=1800)
+        proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=1800, check=False)
     except FileNotFoundError as exc:
         raise LeanUnavailable(f"{what}: {cmd[0]} is not installed ({exc})") from None
     except subprocess.TimeoutExpired:
@@ -131,7 +131,7 @@ def _run_install(cmd: list[str], cwd: Path, what: str) -> None:
 def _lean_version(argv: list[str], env: Mapping[str, str] | None = None, cwd: Path | None = None) -> str:
     try:
         proc = subprocess.run(
-            [*argv, "--version"], capture_output=True, text=True, timeout=300, env=env, cwd=cwd
+            [*argv, "--version"], capture_output=True, text=True, timeout=300, env=env, cwd=cwd, check=False
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise LeanUnavailable(f"`{' '.join(argv)} --version` did not run: {exc}") from None

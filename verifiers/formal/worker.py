@@ -131,17 +131,21 @@ class _Process:
             self.kill()
             raise LeanWorkerError(str(exc)) from None
 
-    def kill(self) -> None:
-        _kill(self.popen, self.workdir)
+    def kill(self, *, reap_in_background: bool = False) -> None:
+        """Kill the process group; reaping it (the kernel frees GBs: ~1 s) and removing its folder may be deferred."""
+        if self.popen.poll() is None:
+            try:
+                os.killpg(self.popen.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if reap_in_background:
+            threading.Thread(target=_reap, args=(self.popen, self.workdir), daemon=True).start()
+        else:
+            _reap(self.popen, self.workdir)
 
 
-def _kill(popen: subprocess.Popen[bytes], workdir: Path) -> None:
-    if popen.poll() is None:
-        try:
-            os.killpg(popen.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        popen.wait()
+def _reap(popen: subprocess.Popen[bytes], workdir: Path) -> None:
+    popen.wait()
     for stream in (popen.stdin, popen.stdout):
         if stream is not None:
             try:
@@ -209,6 +213,11 @@ class LeanWorker:
                 if process.popen.poll() is not None or process.documents >= self.max_documents:
                     self._retire(process)
 
+    @property
+    def pid(self) -> int | None:
+        """The process id of the process that serves the next check (None before one is started); for monitoring."""
+        return self._processes[0].popen.pid if self._processes else None
+
     def _active(self) -> _Process:
         if not self._processes:
             self._processes.append(_Process(self.toolchain, self.header))
@@ -224,7 +233,7 @@ class LeanWorker:
         return process
 
     def _retire(self, process: _Process) -> None:
-        process.kill()
+        process.kill(reap_in_background=True)
         self._processes.remove(process)
 
     def close(self) -> None:
@@ -233,7 +242,7 @@ class LeanWorker:
             self._closed = True
             self._finalizer()
 
-    def __enter__(self) -> LeanWorker:
+    def __enter__(self) -> LeanWorker:  # noqa: PYI034  (Self needs Python 3.11)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
