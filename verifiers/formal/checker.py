@@ -179,10 +179,23 @@ def _is_encodable(text: str) -> bool:
 
 def _prelude(nonce: str, toolchain: Toolchain) -> str:
     text = (manifest_dir() / "AuditPrelude.lean").read_text(encoding="utf-8")
-    # `meta` (module-system phase marker) exists from Lean 4.22 on; older native toolchains do without it.
-    m = re.search(r"version (\d+)\.(\d+)", toolchain.version)
-    meta = "meta " if m is None or (int(m.group(1)), int(m.group(2))) >= (4, 22) else ""
+    # The WebAssembly build elaborates every file as a `module`, where definitions run at elaboration time need
+    # `meta`; a native Lean elaborates a plain file classically, where they need nothing.
+    meta = "meta " if toolchain.kind == "wasm" else ""
     return text.replace("__META__", meta).replace("__NONCE__", nonce)
+
+
+def lean_options(toolchain: Toolchain) -> list[str]:
+    """Command-line options for a batch run: no silent stop after 100 errors, commands elaborated in order (so
+    messages stream snippet by snippet). Older native versions that lack an option simply do not get it."""
+    m = re.search(r"version (\d+)\.(\d+)", toolchain.version)
+    version = (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+    options = []
+    if version >= (4, 12):
+        options.append("-DmaxErrors=1000000")
+    if version >= (4, 19):
+        options.append("-DElab.async=false")
+    return options
 
 
 def _render(prepared: Sequence[_Prepared], nonce: str, toolchain: Toolchain) -> tuple[str, list[_Span]]:
@@ -442,7 +455,7 @@ class LeanChecker:
         workdir = Path(tempfile.mkdtemp(prefix="verifiers-lean-", dir=_work_root()))
         try:
             (workdir / "Batch.lean").write_text(text, encoding="utf-8")
-            cmd = toolchain.command("--json", "-DmaxErrors=1000000", "-DElab.async=false", "Batch.lean")
+            cmd = toolchain.command("--json", *lean_options(toolchain), "Batch.lean")
             self.runs += 1
             return self._watch(cmd, toolchain.environment(workdir), workdir)
         finally:
