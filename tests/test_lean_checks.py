@@ -208,6 +208,7 @@ STEPS = {
         {"statement": "theorem h4 : (1 : Nat) = ", "proof": "rfl", "text": "a garbled step"},
         {"text": "therefore it holds", "verify": False},
         {"statement": "theorem h5 : 10 - 5 = 5", "proof": "by sorry"},
+        {"statement": "theorem h6 : 7 = 7", "proof": "rfl", "text": "checked again without the garbled step"},
     ]
 }
 
@@ -235,10 +236,10 @@ def test_theorem_verdicts(verdicts):
 def test_step_proof_verdict(verdicts):
     v = verdicts[3]
     outcomes = [s["outcome"] for s in v.evidence["steps"]]
-    assert outcomes == ["proved", "proved", "failed", "formalization_failed", "skipped", "failed"]
-    assert v.status is Status.PARTIAL and v.score == pytest.approx(2 / 5)
+    assert outcomes == ["proved", "proved", "failed", "formalization_failed", "skipped", "failed", "proved"]
+    assert v.status is Status.PARTIAL and v.score == pytest.approx(3 / 6)
     assert v.evidence["first_failure"]["step"] == "h3" and "decide" in v.evidence["first_failure"]["message"]
-    assert [s.weight for s in v.steps] == [1, 1, 1, 1, 0, 1]
+    assert [s.weight for s in v.steps] == [1, 1, 1, 1, 0, 1, 1]
     assert [s.status for s in v.steps][:4] == [Status.CORRECT, Status.CORRECT, Status.INCORRECT, Status.UNDECIDED]
 
 

@@ -452,7 +452,7 @@ class LeanChecker:
     def _run(self, text: str) -> _Run:
         """Run Lean on one batch file, watching progress and memory."""
         toolchain = self.toolchain
-        workdir = Path(tempfile.mkdtemp(prefix="verifiers-lean-", dir=_work_root()))
+        workdir = Path(tempfile.mkdtemp(prefix="verifiers-lean-"))  # mounted into the wasm file system too
         try:
             (workdir / "Batch.lean").write_text(text, encoding="utf-8")
             cmd = toolchain.command("--json", *lean_options(toolchain), "Batch.lean")
@@ -515,12 +515,6 @@ def _kill_group(proc: subprocess.Popen[str]) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
-
-
-def _work_root() -> str:
-    """Batch files live under /tmp when possible: the WebAssembly glue always mounts it."""
-    tmp = tempfile.gettempdir()
-    return tmp if tmp.startswith(("/tmp", "/home")) or os.access("/tmp", os.W_OK) is False else "/tmp"
 
 
 def check_snippets(snippets: Sequence[Snippet], **options: Any) -> list[SnippetResult]:

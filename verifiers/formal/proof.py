@@ -2,9 +2,9 @@
 
 A `FormalProof` is an ordered list of `FormalStep`s. Step k is checked as its own theorem whose hypotheses are
 the earlier steps' statements (so its proof may use them by name), independently of whether those were proved:
-a step is judged given the steps before it, as in Safe. Two rounds of Lean, each batching every step of every
-proof handed in together: first each statement alone with the verifier's placeholder proof (does it elaborate?),
-then each well-formed statement with its proof.
+a step is judged given the steps before it, as in Safe. One Lean run checks, for every step of every proof handed
+in together, the statement alone with the verifier's placeholder proof (does it elaborate?) and the step with
+its proof; a second run re-checks only the steps after a statement that does not elaborate, without it.
 """
 
 from __future__ import annotations
@@ -114,12 +114,17 @@ def _outcome_of(result: SnippetResult) -> StepOutcome:
     }[result.outcome]
 
 
-def check_proofs(proofs: Sequence[FormalProof], checker: LeanChecker) -> list[list[StepResult]]:
-    """Per-step results for every proof, with two batched rounds of Lean for all of them together."""
+def check_proofs(
+    proofs: Sequence[FormalProof], checker: LeanChecker, *, also: Sequence[Snippet] = ()
+) -> tuple[list[list[StepResult]], list[SnippetResult]]:
+    """Per-step results for every proof (and the results of the unrelated snippets `also`, checked in the same
+    Lean run). Each statement is checked alone and, at the same time, each step with all the earlier statements
+    as hypotheses; only when some statement does not elaborate are the steps after it checked again without it
+    (a second run for those steps alone)."""
     results: list[list[StepResult | None]] = [[None] * len(p.steps) for p in proofs]
     names: list[list[str]] = []
     parsed: list[list[Statement | None]] = []
-    statement_jobs: list[tuple[int, int, Snippet]] = []
+    jobs: list[tuple[str, int, int, Snippet]] = []  # ("statement" | "proof", proof index, step index, snippet)
     for pi, proof in enumerate(proofs):
         names.append([])
         parsed.append([])
@@ -134,11 +139,17 @@ def check_proofs(proofs: Sequence[FormalProof], checker: LeanChecker) -> list[li
             names[pi].append(name)
             parsed[pi].append(statement)
             if results[pi][si] is None and step.statement:  # skipped steps too: later steps assume them
-                statement_jobs.append((pi, si, Snippet(statement=step.statement, placeholder=True)))
+                jobs.append(("statement", pi, si, Snippet(statement=step.statement, placeholder=True)))
             if not step.verify and results[pi][si] is None:
                 results[pi][si] = StepResult(name, StepOutcome.SKIPPED)
+        for si, step in enumerate(proof.steps):
+            if results[pi][si] is None:
+                jobs.append(("proof", pi, si, _step_snippet(proof, si, names[pi], parsed[pi], None)))
+    first = checker.check([job for *_, job in jobs] + list(also))
     well_formed: set[tuple[int, int]] = set()
-    for (pi, si, _), res in zip(statement_jobs, checker.check([job for *_, job in statement_jobs])):
+    for (kind, pi, si, _), res in zip(jobs, first):
+        if kind != "statement":
+            continue
         if res.outcome is Outcome.PROVED:
             well_formed.add((pi, si))
         elif results[pi][si] is not None:
@@ -147,17 +158,29 @@ def check_proofs(proofs: Sequence[FormalProof], checker: LeanChecker) -> list[li
             results[pi][si] = StepResult(names[pi][si], StepOutcome.FORMALIZATION_FAILED, res.reason, res)
         else:
             results[pi][si] = StepResult(names[pi][si], _outcome_of(res), res.reason, res)
-    proof_jobs: list[tuple[int, int, Snippet]] = []
-    for pi, proof in enumerate(proofs):
-        for si, step in enumerate(proof.steps):
-            if (pi, si) not in well_formed or not step.verify:
-                continue
-            hypotheses = tuple(
-                (names[pi][j], stmt.as_proposition())
-                for j in range(si)
-                if (stmt := parsed[pi][j]) is not None and (pi, j) in well_formed
-            )
-            proof_jobs.append((pi, si, Snippet(statement=step.statement, proof=step.proof, hypotheses=hypotheses)))
-    for (pi, si, _), res in zip(proof_jobs, checker.check([job for *_, job in proof_jobs])):
+    again: list[tuple[int, int, Snippet]] = []
+    for (kind, pi, si, _), res in zip(jobs, first):
+        if kind != "proof" or results[pi][si] is not None:
+            continue
+        assumed = [j for j in range(si) if parsed[pi][j] is not None]
+        if all((pi, j) in well_formed for j in assumed):
+            results[pi][si] = StepResult(names[pi][si], _outcome_of(res), res.reason, res)
+        else:
+            keep = {j for j in assumed if (pi, j) in well_formed}
+            again.append((pi, si, _step_snippet(proofs[pi], si, names[pi], parsed[pi], keep)))
+    for (pi, si, _), res in zip(again, checker.check([job for *_, job in again]) if again else []):
         results[pi][si] = StepResult(names[pi][si], _outcome_of(res), res.reason, res)
-    return [[r for r in row if r is not None] for row in results]
+    return [[r for r in row if r is not None] for row in results], first[len(jobs) :]
+
+
+def _step_snippet(
+    proof: FormalProof, si: int, names: list[str], parsed: list[Statement | None], keep: set[int] | None
+) -> Snippet:
+    """Step `si` as a theorem with the earlier statements (all, or those in `keep`) as named hypotheses."""
+    hypotheses = tuple(
+        (names[j], stmt.as_proposition())
+        for j in range(si)
+        if (stmt := parsed[j]) is not None and (keep is None or j in keep)
+    )
+    step = proof.steps[si]
+    return Snippet(statement=step.statement, proof=step.proof, hypotheses=hypotheses)

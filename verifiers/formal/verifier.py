@@ -146,9 +146,10 @@ class LeanVerifier(Verifier):
                 proof_jobs.append((i, job))
         if isinstance(checker, LeanChecker):
             version = checker.toolchain.version
-            for (i, _), result in zip(theorem_jobs, checker.check([s for _, s in theorem_jobs])):
+            # one Lean run for the theorems and the step proofs together
+            proofs, theorems = check_proofs([p for _, p in proof_jobs], checker, also=[s for _, s in theorem_jobs])
+            for (i, _), result in zip(theorem_jobs, theorems):
                 verdicts[i] = self._theorem_verdict(result, version)
-            proofs = check_proofs([p for _, p in proof_jobs], checker) if proof_jobs else []
             for (i, proof), steps in zip(proof_jobs, proofs):
                 verdicts[i] = self._proof_verdict(proof, steps, version)
         return verdicts  # type: ignore[return-value]
