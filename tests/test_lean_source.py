@@ -326,3 +326,11 @@ def main_ok(argv, capsys):
 
     assert main(argv) == 0
     return json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("command", ["simproc", "dsimproc", "grind_pattern", "unseal", "register_simp_attr", "add_decl_doc"])
+def test_commands_that_register_meta_code_or_global_state_are_rejected(command):
+    with pytest.raises(PolicyViolation):
+        proof_body(f"rfl\n{command} foo")
+    with pytest.raises(PolicyViolation):
+        split_declarations(f"theorem a : True := trivial\n{command} foo")

@@ -146,6 +146,12 @@ FORBIDDEN_WORDS = frozenset(
         "reduceNat", "instance", "attribute", "initialize", "builtin_initialize", "deriving", "_root_", "export",
         "mutual", "namespace", "section", "end", "class", "structure", "inductive", "universe", "local", "scoped",
         "meta", "omit", "include", "module",
+        # commands that register meta-code or change global state (they would leak into later snippets)
+        "simproc", "dsimproc", "builtin_simproc", "builtin_dsimproc", "simproc_decl", "dsimproc_decl",
+        "builtin_simproc_decl", "register_simp_attr", "declare_simp_like_tactic", "grind_pattern", "seal", "unseal",
+        "add_decl_doc", "recommended_spelling", "register_tactic_tag", "tactic_extension", "register_option",
+        "register_builtin_option", "register_error_explanation", "declare_config_elab", "binder_predicate",
+        "init_quot", "end_local_scope", "compile_inductive", "gen_injective_theorems", "coinductive",
     }
 )
 
