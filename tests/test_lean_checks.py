@@ -176,7 +176,7 @@ def test_a_snippet_that_ends_the_file_is_unchecked_and_its_neighbours_are_rerun(
 
 
 def test_a_stalled_snippet_times_out_alone_and_the_others_keep_their_results(toolchain):
-    checker = LeanChecker(toolchain, timeout=4, processes=1)
+    checker = LeanChecker(toolchain, timeout=15, processes=1)  # generous for the good snippets on a loaded machine
     stall = 'elab "#stall" : command => IO.sleep 600000\ntheorem thm : 1 = 1 := rfl\n#stall'
     prepared = [
         _Prepared(0, "theorem thm : 1 = 1 := rfl", ["thm"]),
@@ -186,7 +186,7 @@ def test_a_stalled_snippet_times_out_alone_and_the_others_keep_their_results(too
     start = time.monotonic()
     results = checker._check_chunk(prepared)
     assert [results[i].outcome for i in range(3)] == [Outcome.PROVED, Outcome.TIMEOUT, Outcome.PROVED]
-    assert time.monotonic() - start < 120
+    assert time.monotonic() - start < 300  # the stall sleeps 600 s: it was cut short, not waited out
 
 
 def test_the_memory_cap_kills_lean_and_gives_an_error(toolchain):

@@ -296,7 +296,8 @@ class LeanChecker:
     """Checks snippets in batch files, with a pool of Lean processes, timeouts, a memory cap and retries.
 
     `timeout` is the wall-clock budget of one snippet: a batch is killed when no snippet finishes for that long
-    (after `startup_timeout` for the imports). `memory_mb` caps each Lean process's resident memory.
+    (after `startup_timeout` for the imports), and in any case after `startup_timeout + timeout * snippets`.
+    `memory_mb` caps each Lean process's resident memory.
     With `persistent=True` (WebAssembly only), batches of at most `persistent_max_snippets` go to a warm
     `LeanWorker` (~0.2 s per snippet instead of ~8-10 s of start-up, but ~7 GB per worker process).
     """
@@ -388,7 +389,7 @@ class LeanChecker:
             batch = queue.pop(0)
             nonce = secrets.token_hex(8)
             text, spans = _render(batch, nonce, self.toolchain)
-            run = self._run_in_worker(text, len(batch)) if self._use_worker(len(batch)) else self._run(text)
+            run = self._run_in_worker(text, len(batch)) if self._use_worker(len(batch)) else self._run(text, len(batch))
             unresolved: list[_Span] = []
             for span in spans:
                 result = _evaluate(span, run.messages, nonce)
@@ -449,19 +450,20 @@ class LeanChecker:
                 self._worker.close()
                 self._worker = None
 
-    def _run(self, text: str) -> _Run:
-        """Run Lean on one batch file, watching progress and memory."""
+    def _run(self, text: str, snippets: int) -> _Run:
+        """Run Lean on one batch file, watching progress, memory and the whole batch's deadline."""
         toolchain = self.toolchain
         workdir = Path(tempfile.mkdtemp(prefix="verifiers-lean-"))  # mounted into the wasm file system too
         try:
             (workdir / "Batch.lean").write_text(text, encoding="utf-8")
             cmd = toolchain.command("--json", *lean_options(toolchain), "Batch.lean")
             self.runs += 1
-            return self._watch(cmd, toolchain.environment(workdir), workdir)
+            deadline = self.startup_timeout + self.timeout * snippets
+            return self._watch(cmd, toolchain.environment(workdir), workdir, deadline)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
 
-    def _watch(self, cmd: list[str], env: dict[str, str], cwd: Path) -> _Run:
+    def _watch(self, cmd: list[str], env: dict[str, str], cwd: Path, deadline: float) -> _Run:
         start = time.monotonic()
         proc = subprocess.Popen(
             cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -499,7 +501,7 @@ class LeanChecker:
             self.peak_rss_mb = max(self.peak_rss_mb, rss)
             if rss > self.memory_mb:
                 killed = "memory"
-            elif time.monotonic() - last_progress[0] > last_progress[1]:
+            elif time.monotonic() - last_progress[0] > last_progress[1] or time.monotonic() - start > deadline:
                 killed = "timeout"
             if killed:
                 _kill_group(proc)
