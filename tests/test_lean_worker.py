@@ -85,3 +85,21 @@ def test_the_checker_uses_a_warm_worker_for_small_batches(lean_toolchain) -> Non
         Outcome.PROVED, Outcome.FAILED, Outcome.REJECTED, Outcome.PROVED,
     )  # fmt: skip
     assert checker.runs == 0  # no batch process was started
+
+
+def test_a_failing_worker_falls_back_to_a_batch_process(lean_toolchain) -> None:
+    """Fault injection: a worker that always crashes; the batch still gets real verdicts from a Lean process."""
+    from verifiers.formal import LeanChecker, Outcome, Snippet
+
+    class CrashingWorker:
+        def check(self, text: str, timeout: float) -> list:
+            raise LeanWorkerError("the worker process exited (injected)")
+
+        def close(self) -> None:
+            pass
+
+    checker = LeanChecker(lean_toolchain, persistent=True)
+    checker._worker = CrashingWorker()
+    good, bad = checker.check([Snippet("theorem t : 2 = 2", "rfl"), Snippet("theorem f : 2 = 3", "rfl")])
+    assert (good.outcome, bad.outcome) == (Outcome.PROVED, Outcome.FAILED)
+    assert checker.runs == 1

@@ -40,7 +40,7 @@ from verifiers.formal.source import (
     proof_body,
     split_declarations,
 )
-from verifiers.formal.toolchain import Toolchain, find_toolchain, manifest_dir
+from verifiers.formal.toolchain import LeanUnavailable, Toolchain, find_toolchain, manifest_dir
 
 ALLOWED_AXIOMS = frozenset({"propext", "Classical.choice", "Quot.sound"})
 """The only axioms a proof may depend on."""
@@ -389,7 +389,9 @@ class LeanChecker:
             batch = queue.pop(0)
             nonce = secrets.token_hex(8)
             text, spans = _render(batch, nonce, self.toolchain)
-            run = self._run_in_worker(text, len(batch)) if self._use_worker(len(batch)) else self._run(text, len(batch))
+            run = self._run_in_worker(text, len(batch)) if self._use_worker(len(batch)) else None
+            if run is None or run.returncode is None:  # no worker, or it failed: a batch process decides
+                run = self._run(text, len(batch))
             unresolved: list[_Span] = []
             for span in spans:
                 result = _evaluate(span, run.messages, nonce)
@@ -430,17 +432,17 @@ class LeanChecker:
         return self.persistent and self.toolchain.kind == "wasm" and snippets <= self.persistent_max_snippets
 
     def _run_in_worker(self, text: str, snippets: int) -> _Run:
+        """Check one batch in the warm worker; a failed run (returncode None) is redone by a batch process."""
         from verifiers.formal.worker import LeanWorker, LeanWorkerError
 
-        with self._worker_lock:
-            if self._worker is None:
-                self._worker = LeanWorker(self.toolchain, start_timeout=self.startup_timeout)
         start = time.monotonic()
         try:
+            with self._worker_lock:
+                if self._worker is None:
+                    self._worker = LeanWorker(self.toolchain, start_timeout=self.startup_timeout)
             messages = self._worker.check(text, timeout=self.timeout * snippets + 5.0)
-        except LeanWorkerError as exc:
-            killed = "timeout" if "time" in str(exc).lower() else None
-            return _Run([], None, killed, str(exc), time.monotonic() - start)
+        except (LeanWorkerError, LeanUnavailable) as exc:
+            return _Run([], None, None, str(exc), time.monotonic() - start)
         return _Run(messages, 0, None, "", time.monotonic() - start)
 
     def close(self) -> None:
