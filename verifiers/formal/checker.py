@@ -328,6 +328,7 @@ class LeanChecker:
         self.persistent_max_snippets = persistent_max_snippets
         self._worker: Any = None
         self._worker_lock = threading.Lock()
+        self._worker_nonce = secrets.token_hex(8)
         self.runs = 0  # Lean processes started (for tests and benchmarks)
         self.peak_rss_mb = 0.0
         # Lean's verdict on a given text is deterministic: remember PROVED/FAILED ones (GRPO groups repeat answers).
@@ -387,9 +388,12 @@ class LeanChecker:
         queue = [chunk]
         while queue:
             batch = queue.pop(0)
-            nonce = secrets.token_hex(8)
+            use_worker = self._use_worker(len(batch))
+            # The worker re-elaborates only what changed since its last document, so its prelude (and nonce)
+            # stays the same for the worker's lifetime; a batch process gets a fresh nonce every time.
+            nonce = self._worker_nonce if use_worker else secrets.token_hex(8)
             text, spans = _render(batch, nonce, self.toolchain)
-            run = self._run_in_worker(text, len(batch)) if self._use_worker(len(batch)) else None
+            run = self._run_in_worker(text, len(batch)) if use_worker else None
             if run is None or run.returncode is None:  # no worker, or it failed: a batch process decides
                 run = self._run(text, len(batch))
             unresolved: list[_Span] = []
