@@ -23,8 +23,8 @@ from typing import Literal
 from verifiers.errors import VerifiersError
 from verifiers.formal import glue
 
-MANIFEST_DIR = Path(__file__).resolve().parents[2] / "lean"
-"""The `lean/` folder of this repository: npm manifest, glue patch sources, Lean sources, docs."""
+MANIFEST_DIR = Path(__file__).with_name("lean")
+"""The repository's `lean/` folder (a symlink here, copied into wheels): npm pins, glue patch sources, Lean sources."""
 
 _WASM_DIRS = ("/tmp", "/home")  # the glue always mounts these host folders
 
