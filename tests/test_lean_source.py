@@ -334,3 +334,17 @@ def test_commands_that_register_meta_code_or_global_state_are_rejected(command):
         proof_body(f"rfl\n{command} foo")
     with pytest.raises(PolicyViolation):
         split_declarations(f"theorem a : True := trivial\n{command} foo")
+
+
+@pytest.mark.parametrize(
+    "hypotheses", [(("h x", "True"),), (("h", "by sorry"),), (("h", "True) (x : False"),), (("h", "#exit"),)]
+)
+def test_hypotheses_of_a_snippet_are_policy_checked(hypotheses):
+    result = _prepare(0, Snippet("theorem t : True", "trivial", hypotheses=hypotheses), 1)
+    assert not isinstance(result, _Prepared) and result.outcome is Outcome.REJECTED
+
+
+@pytest.mark.parametrize("statement", ["theorem t : True) (x : False", "theorem t (a : Nat : a = a", "theorem t : ⟨1, 2) = x"])
+def test_statements_with_unbalanced_brackets_are_rejected(statement):
+    with pytest.raises(PolicyViolation, match="unbalanced|unclosed"):
+        parse_statement(statement)

@@ -35,10 +35,13 @@ from typing import Any
 from verifiers.formal.source import (
     LeanSyntaxError,
     PolicyViolation,
+    check_balanced,
+    check_policy,
     indent,
     parse_statement,
     proof_body,
     split_declarations,
+    tokenize,
 )
 from verifiers.formal.toolchain import LeanUnavailable, Toolchain, find_toolchain, manifest_dir
 
@@ -155,6 +158,11 @@ def _prepare(index: int, snippet: Snippet, heartbeats: int) -> _Prepared | Snipp
         if snippet.code is None:
             assert snippet.statement is not None
             statement = parse_statement(snippet.statement)
+            for name, prop in snippet.hypotheses:
+                if [t.kind for t in tokenize(name)] != ["ident"]:
+                    raise PolicyViolation(f"hypothesis name {name!r} is not a Lean identifier")
+                check_policy(tokenize(prop), what="hypothesis")
+                check_balanced(tokenize(prop), "hypothesis")
             hyps = "".join(f"({name} : {prop}) " for name, prop in snippet.hypotheses)
             header = f"theorem thm {hyps}{statement.signature}"
             body = "sorry" if snippet.placeholder else proof_body(snippet.proof or "")

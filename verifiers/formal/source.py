@@ -214,6 +214,22 @@ class Statement:
 _OPENERS = {"(": ")", "{": "}", "[": "]", "⦃": "⦄", "⟨": "⟩"}
 
 
+def check_balanced(tokens: list[Token], what: str) -> None:
+    """Brackets must pair up: a statement such as `True) (x : False` would otherwise smuggle a hypothesis."""
+    stack: list[str] = []
+    closers = {v: k for k, v in _OPENERS.items()}
+    for tok in tokens:
+        if tok.kind != "symbol":
+            continue
+        if tok.text in _OPENERS:
+            stack.append(tok.text)
+        elif tok.text in closers:
+            if not stack or stack.pop() != closers[tok.text]:
+                raise PolicyViolation(f"unbalanced `{tok.text}` in the {what}")
+    if stack:
+        raise PolicyViolation(f"unclosed `{stack[-1]}` in the {what}")
+
+
 def parse_statement(statement: str) -> Statement:
     """Split a statement given as `theorem foo ...`, `lemma foo ...`, `example ...`, a signature
     `(a : Nat) : ...` or a bare proposition; a trailing `:= by sorry` / `:=` is dropped."""
@@ -232,6 +248,7 @@ def parse_statement(statement: str) -> Statement:
     elif head == "example":
         tokens = tokens[1:]
     check_policy(tokens, what="theorem statement")
+    check_balanced(tokens, "theorem statement")
     if any(t.text == ":=" for t in tokens):
         raise PolicyViolation("the theorem statement contains `:=`; give the statement and the proof separately")
     if not tokens:
