@@ -259,3 +259,35 @@ def test_repeated_answers_are_answered_from_memory(toolchain):
     runs = checker.runs
     again = verifier.verify_batch([sample, sample])
     assert checker.runs == runs and [v.status for v in again] == [first.status] * 2
+
+
+def test_interrupting_a_check_leaves_no_lean_process(toolchain, tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    script = (  # a stall: Lean writes nothing more, so a broken pipe would not end it
+        "from verifiers.formal import LeanChecker\nfrom verifiers.formal.checker import _Prepared\n"
+        "LeanChecker()._check_chunk([_Prepared(0, 'elab \"#stall\" : command => IO.sleep 600000\\n#stall', [])])\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", script], env={**os.environ, "TMPDIR": str(tmp_path)})
+
+    def lean_processes() -> list[int]:
+        found = []
+        for entry in Path("/proc").iterdir():
+            try:
+                if entry.name.isdigit() and os.readlink(entry / "cwd").startswith(str(tmp_path)):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+        return found
+
+    deadline = time.monotonic() + 120
+    while not lean_processes() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert lean_processes(), "Lean never started"
+    time.sleep(15)  # into the stall
+    child.send_signal(signal.SIGINT)
+    child.wait(timeout=60)
+    time.sleep(0.5)
+    assert lean_processes() == []

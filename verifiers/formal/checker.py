@@ -509,17 +509,19 @@ class LeanChecker:
         for t in readers:
             t.start()
         killed: str | None = None
-        while proc.poll() is None:
-            time.sleep(0.1)
-            rss = _rss_mb(proc.pid)
-            self.peak_rss_mb = max(self.peak_rss_mb, rss)
-            if rss > self.memory_mb:
-                killed = "memory"
-            elif time.monotonic() - last_progress[0] > last_progress[1] or time.monotonic() - start > deadline:
-                killed = "timeout"
-            if killed:
-                _kill_group(proc)
-                break
+        try:
+            while proc.poll() is None:
+                time.sleep(0.1)
+                rss = _rss_mb(proc.pid)
+                self.peak_rss_mb = max(self.peak_rss_mb, rss)
+                if rss > self.memory_mb:
+                    killed = "memory"
+                elif time.monotonic() - last_progress[0] > last_progress[1] or time.monotonic() - start > deadline:
+                    killed = "timeout"
+                if killed:
+                    break
+        finally:  # also on KeyboardInterrupt: Lean runs in its own session and would outlive us
+            _kill_group(proc)
         proc.wait()
         for t in readers:
             t.join(timeout=5)
