@@ -21,6 +21,7 @@ from .proof import FormalProof, FormalStep, StepOutcome, StepResult, check_proof
 from .source import PolicyViolation
 from .toolchain import LeanUnavailable, Toolchain, find_toolchain, install_wasm
 from .verifier import LeanVerifier
+from .worker import LeanWorker, LeanWorkerError
 
 __all__ = [
     "ALLOWED_AXIOMS",
@@ -29,6 +30,8 @@ __all__ = [
     "LeanChecker",
     "LeanUnavailable",
     "LeanVerifier",
+    "LeanWorker",
+    "LeanWorkerError",
     "Outcome",
     "PolicyViolation",
     "Snippet",

@@ -43,7 +43,12 @@ from verifiers.formal.source import (
     split_declarations,
     tokenize,
 )
-from verifiers.formal.toolchain import LeanUnavailable, Toolchain, find_toolchain, manifest_dir
+from verifiers.formal.toolchain import (
+    LeanUnavailable,
+    Toolchain,
+    find_toolchain,
+    manifest_dir,
+)
 
 ALLOWED_AXIOMS = frozenset({"propext", "Classical.choice", "Quot.sound"})
 """The only axioms a proof may depend on."""
