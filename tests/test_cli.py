@@ -61,6 +61,9 @@ def cli(*args: str, plugin: Path | None = None, **kwargs) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         env=env,
         cwd=kwargs.pop("cwd", None),
+        # a shell without job control starts background jobs with SIGINT ignored, and Python keeps an ignored
+        # SIGINT ignored: give the CLI the disposition a terminal would
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 
@@ -125,7 +128,7 @@ def test_sigkill_mid_run_then_rerun_gives_every_id_exactly_once(tmp_path: Path, 
 def test_ctrl_c_stops_cleanly_and_the_rerun_resumes(tmp_path: Path, plugin_path: Path, sig: int) -> None:
     data = write_rows(tmp_path / "data.jsonl", 600)
     out = tmp_path / "out.jsonl"
-    args = ["run", str(data), "-o", str(out), "--verifier", "slow_exact", "--option", "delay=0.01", "--chunk-size", "8"]  # ~6 s: room to interrupt on a loaded machine
+    args = ["run", str(data), "-o", str(out), "--verifier", "slow_exact", "--option", "delay=0.002", "--chunk-size", "8"]
     proc = cli(*args, plugin=plugin_path)
     deadline = time.monotonic() + 60
     while proc.poll() is None and count_lines(out) < 40 and time.monotonic() < deadline:

@@ -68,9 +68,12 @@ ISOLATION = [
 
 @pytest.fixture(scope="module")
 def batch(checker):
-    """One `check` call for the public bench, the cheats that reach Lean, and the isolation pair."""
+    """One `check` call for the public bench (as statement + proof, as complete code, and each statement alone),
+    the cheats that reach Lean, and the isolation pair."""
     rows = _bench_rows()
     snippets = [Snippet(r["statement"], r["proof"]) for r in rows]
+    snippets += [Snippet(code=r["code"]) for r in rows]
+    snippets += [Snippet(r["statement"], placeholder=True) for r in rows]
     snippets += [Snippet(s, p) for s, p, _ in THROUGH_LEAN.values()]
     snippets += [Snippet(code=c) for c in ISOLATION]
     start = time.monotonic()
@@ -79,8 +82,10 @@ def batch(checker):
     return {
         "rows": rows,
         "bench": results[:n],
-        "through_lean": dict(zip(THROUGH_LEAN, results[n : n + len(THROUGH_LEAN)])),
-        "isolation": results[n + len(THROUGH_LEAN) :],
+        "bench_code": results[n : 2 * n],
+        "bench_statements": results[2 * n : 3 * n],
+        "through_lean": dict(zip(THROUGH_LEAN, results[3 * n : 3 * n + len(THROUGH_LEAN)])),
+        "isolation": results[3 * n + len(THROUGH_LEAN) :],
         "seconds": time.monotonic() - start,
     }
 
@@ -93,6 +98,22 @@ def test_bench_agreement_is_at_least_97_percent(bench):
     ]
     agreement = 1 - len(disagreements) / len(bench["rows"])
     assert agreement >= 0.97, disagreements
+
+
+def test_bench_as_complete_snippets_agrees_too(bench):
+    """The same cases given as whole snippets (`example`s named by the verifier, the snippet's own header)."""
+    disagreements = [
+        (row["id"], res.outcome.value, res.reason[:120])
+        for row, res in zip(bench["rows"], bench["bench_code"])
+        if (res.outcome is Outcome.PROVED) != row["expected_valid"]
+    ]
+    assert 1 - len(disagreements) / len(bench["rows"]) >= 0.97, disagreements
+
+
+def test_every_bench_statement_elaborates_on_its_own(bench):
+    """The placeholder check behind FORMALIZATION_FAILED: every bench statement, true or false, is well-formed."""
+    assert [row["id"] for row, res in zip(bench["rows"], bench["bench_statements"])
+            if res.outcome is not Outcome.PROVED] == []  # fmt: skip
 
 
 def test_bench_has_no_infrastructure_failures(bench):
@@ -291,3 +312,43 @@ def test_interrupting_a_check_leaves_no_lean_process(toolchain, tmp_path):
     child.wait(timeout=60)
     time.sleep(0.5)
     assert lean_processes() == []
+
+
+# -- the persistent worker behind the checker (here, not in test_lean_worker.py, whose module-scoped worker and
+# its spare would still hold ~15 GB next to this one) --------------------------------------------------------------
+
+
+def test_the_checker_uses_a_warm_worker_for_small_batches(lean_toolchain) -> None:
+    if lean_toolchain.kind != "wasm":
+        pytest.skip("LeanWorker runs the WebAssembly Lean only")
+    checker = LeanChecker(lean_toolchain, persistent=True)
+    try:
+        good, bad, cheat = checker.check(
+            [Snippet("theorem t (a : Nat) : a + 0 = a", "by omega"), Snippet("theorem f : 1 = 2", "by decide"),
+             Snippet("theorem c : 1 = 2", "by native_decide")]
+        )
+        (again,) = checker.check([Snippet("theorem u : 3 = 3", "rfl")])
+    finally:
+        checker.close()
+    assert (good.outcome, bad.outcome, cheat.outcome, again.outcome) == (
+        Outcome.PROVED, Outcome.FAILED, Outcome.REJECTED, Outcome.PROVED,
+    )  # fmt: skip
+    assert checker.runs == 0, checker.worker_failures  # no batch process was started
+
+
+def test_a_failing_worker_falls_back_to_a_batch_process(lean_toolchain) -> None:
+    """Fault injection: a worker that always crashes; the batch still gets real verdicts from a Lean process."""
+    from verifiers.formal import LeanWorkerError
+
+    class CrashingWorker:
+        def check(self, text: str, timeout: float) -> list:
+            raise LeanWorkerError("the worker process exited (injected)")
+
+        def close(self) -> None:
+            pass
+
+    checker = LeanChecker(lean_toolchain, persistent=True)
+    checker._worker = CrashingWorker()
+    good, bad = checker.check([Snippet("theorem t : 2 = 2", "rfl"), Snippet("theorem f : 2 = 3", "rfl")])
+    assert (good.outcome, bad.outcome) == (Outcome.PROVED, Outcome.FAILED)
+    assert checker.runs == 1 and "injected" in checker.worker_failures[0]

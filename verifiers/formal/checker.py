@@ -342,6 +342,7 @@ class LeanChecker:
         self._worker: Any = None
         self._worker_lock = threading.Lock()
         self._worker_nonce = secrets.token_hex(8)
+        self.worker_failures: list[str] = []  # why persistent-worker runs failed (each was redone by a process)
         self.runs = 0  # Lean processes started (for tests and benchmarks)
         self.peak_rss_mb = 0.0
         # Lean's verdict on a given text is deterministic: remember PROVED/FAILED ones (GRPO groups repeat answers).
@@ -459,6 +460,7 @@ class LeanChecker:
                     self._worker = LeanWorker(self.toolchain, start_timeout=self.startup_timeout)
             messages = self._worker.check(text, timeout=self.timeout * snippets + 5.0)
         except (LeanWorkerError, LeanUnavailable) as exc:
+            self.worker_failures.append(str(exc))
             return _Run([], None, None, str(exc), time.monotonic() - start)
         return _Run(messages, 0, None, "", time.monotonic() - start)
 
