@@ -348,3 +348,10 @@ def test_hypotheses_of_a_snippet_are_policy_checked(hypotheses):
 def test_statements_with_unbalanced_brackets_are_rejected(statement):
     with pytest.raises(PolicyViolation, match="unbalanced|unclosed"):
         parse_statement(statement)
+
+
+def test_an_unusable_reference_statement_is_an_error_not_the_models_fault():
+    lean = verifiers.get_verifier("lean")
+    for reference in ("open Nat in theorem t : True", "theorem t (x : sorry) : True", "theorem t : (1 = 1"):
+        verdict = lean.verify(Sample("trivial", reference))
+        assert verdict.status is Status.ERROR and "reference statement" in verdict.reason

@@ -21,6 +21,7 @@ from typing import Any
 from verifiers.errors import OptionError
 from verifiers.formal.checker import LeanChecker, Outcome, Snippet, SnippetResult
 from verifiers.formal.proof import FormalProof, StepOutcome, StepResult, check_proofs
+from verifiers.formal.source import LeanSyntaxError, PolicyViolation, parse_statement
 from verifiers.formal.toolchain import LeanUnavailable, Toolchain, find_toolchain
 from verifiers.text import clip
 from verifiers.verdict import Sample, Status, StepVerdict, Verdict
@@ -199,6 +200,15 @@ class LeanVerifier(Verifier):
         return Verdict(status, score, self.name, reason, steps=tuple(step_verdicts), evidence=evidence)
 
 
+def _theorem(statement: str, proof: str) -> Snippet:
+    """The statement comes from the dataset: one Lean cannot use is the sample's fault (ERROR), not the model's."""
+    try:
+        parse_statement(statement)
+    except (PolicyViolation, LeanSyntaxError) as exc:
+        raise ValueError(f"the reference statement cannot be checked: {exc}") from None
+    return Snippet(statement=statement, proof=proof)
+
+
 def _job(sample: Sample) -> Snippet | FormalProof:
     reference = sample.reference
     if isinstance(reference, Mapping):
@@ -207,9 +217,9 @@ def _job(sample: Sample) -> Snippet | FormalProof:
         statement = reference.get("statement")
         if not isinstance(statement, str):
             raise ValueError("a lean reference mapping needs `statement` (a string) or `steps`")
-        return Snippet(statement=statement, proof=sample.response)
+        return _theorem(statement, sample.response)
     if isinstance(reference, str):
-        return Snippet(statement=reference, proof=sample.response)
+        return _theorem(reference, sample.response)
     if reference is None:
         text = sample.response.strip()
         if text.startswith(("{", "[")):
