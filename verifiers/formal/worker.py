@@ -43,7 +43,7 @@ class _Process:
     """One `lean --worker` process with its driver: start-up, one request at a time, kill."""
 
     def __init__(self, toolchain: Toolchain, header: str) -> None:
-        self.workdir = Path(tempfile.mkdtemp(prefix="lean-worker-", dir="/tmp"))  # the glue mounts /tmp
+        self.workdir = Path(tempfile.mkdtemp(prefix="lean-worker-"))  # mounted into the wasm file system
         self.documents = 0
         self.ready = False
         self._next_id = 0
