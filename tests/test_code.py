@@ -7,17 +7,17 @@ import json
 import shutil
 import sys
 import warnings
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.bench import BENCH_DIR
 
 import verifiers.code as code_module
 from verifiers import Sample, Status, verify, verify_batch
 from verifiers.code import CodeVerifier, extract_code
 
-BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench" / "code_problems.jsonl"
+BENCH = BENCH_DIR / "code_problems.jsonl"
 
 
 @pytest.fixture(scope="module")

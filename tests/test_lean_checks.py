@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from support.bench import BENCH_DIR
 
 import verifiers
 from verifiers import Sample, Status
@@ -20,7 +21,7 @@ from verifiers.formal.checker import _Prepared
 
 pytestmark = pytest.mark.slow
 
-BENCH = Path(os.environ.get("VERIFIERS_BENCH_DIR") or Path(__file__).resolve().parents[2] / "shared" / "bench") / "lean_cases.jsonl"
+BENCH = BENCH_DIR / "lean_cases.jsonl"
 
 
 @pytest.fixture(scope="module")

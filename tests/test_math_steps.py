@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.bench import BENCH_DIR
 
 import verifiers
 from verifiers import OptionError, Sample, Status, Verdict
 from verifiers.math.claims import split_steps
 from verifiers.math.steps import MathSteps
 
-BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench" / "math_responses.jsonl"
+BENCH = BENCH_DIR / "math_responses.jsonl"
 
 
 def check(text: str, **options: object) -> Verdict:
