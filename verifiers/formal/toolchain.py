@@ -187,6 +187,27 @@ def install_wasm(*, force: bool = False, progress=print) -> Toolchain:
         return _wasm_toolchain(home)
 
 
+def stale_installs() -> list[Path]:
+    """WebAssembly installations of other pins or patches (each ~500 MB), left behind by upgrades."""
+    root = cache_root()
+    current = wasm_home()
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.glob("wasm-*") if p.is_dir() and p != current)
+
+
+def prune_stale_installs() -> list[Path]:
+    """Remove `stale_installs()`, each under its own install lock; returns what was removed."""
+    removed = []
+    for path in stale_installs():
+        with open(path.parent / f".{path.name}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            shutil.rmtree(path, ignore_errors=True)
+        (path.parent / f".{path.name}.lock").unlink(missing_ok=True)
+        removed.append(path)
+    return removed
+
+
 def find_toolchain(*, install: bool = True) -> Toolchain:
     """The toolchain to use: `VERIFIERS_LEAN`, then a native `lean` on PATH, then WebAssembly Lean."""
     choice = os.environ.get("VERIFIERS_LEAN", "").strip()
