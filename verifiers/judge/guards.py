@@ -36,7 +36,7 @@ MASTER_KEYS = frozenset(
         "解", "解答", "答案", "答", "思路", "解析", "解题过程", "解説", "かいせつ", "こたえ", "答え", "풀이", "정답",
         "respuesta", "solución", "solucion", "réponse", "reponse", "lösung", "losung", "antwort", "ответ",
         "решение", "risposta", "soluzione", "resposta", "solução", "solucao",
-    }  # fmt: skip
+    }
 )
 
 _SPACE = re.compile(r"\s+")
