@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 from .errors import OptionError
 from .hookspecs import hookimpl
+from .options import check_bools, check_choice, check_int, check_number, is_number, need
 from .text import (
     Answer,
     Number,
@@ -55,49 +56,6 @@ MAX_ANSWER_CHARS = 10_000
 """An anchored answer longer than this is not read as a number or a choice."""
 
 NO_REFERENCE = "no reference to compare against"
-
-
-# -- option checks --------------------------------------------------------------------------------------------
-
-
-def _is_number(value: Any) -> bool:
-    if isinstance(value, bool) or not isinstance(value, (int, float, Fraction)):
-        return False
-    return isinstance(value, (int, Fraction)) or math.isfinite(value)
-
-
-def _need(ok: bool, message: str) -> None:
-    if not ok:
-        raise OptionError(message)
-
-
-def _check_bools(name: str, config: Mapping[str, Any], keys: Sequence[str]) -> None:
-    for key in keys:
-        _need(isinstance(config[key], bool), f"{name}: option {key!r} must be true or false, got {config[key]!r}")
-
-
-def _check_choice(name: str, config: Mapping[str, Any], key: str, allowed: Sequence[str]) -> None:
-    _need(
-        config[key] in allowed,
-        f"{name}: option {key!r} must be one of {', '.join(map(repr, allowed))}, got {config[key]!r}",
-    )
-
-
-def _check_positive_int(name: str, config: Mapping[str, Any], key: str) -> None:
-    value = config[key]
-    _need(isinstance(value, int) and not isinstance(value, bool) and value > 0,
-          f"{name}: option {key!r} must be a positive integer, got {value!r}")
-
-
-def _check_number(name: str, config: Mapping[str, Any], key: str, *, minimum: float = 0.0, optional: bool = False,
-                  strict: bool = False) -> None:
-    value = config[key]
-    if optional and value is None:
-        return
-    ok = _is_number(value) and (value > minimum if strict else value >= minimum)
-    bound = f"> {minimum}" if strict else f">= {minimum}"
-    _need(ok, f"{name}: option {key!r} must be a finite number {bound}{' or None' if optional else ''}, "
-              f"got {value!r}")
 
 
 def _references(reference: Any) -> list[str]:
@@ -137,7 +95,7 @@ class ExactMatch(Verifier):
 
     @classmethod
     def check_options(cls, config: Mapping[str, Any]) -> None:
-        _check_bools(cls.name, config, ["strip"])
+        check_bools(cls.name, config, ["strip"])
 
     def verify(self, sample: Sample) -> Verdict:
         config = self.resolve(sample)
@@ -182,7 +140,7 @@ class NormalizedMatch(Verifier):
 
     @classmethod
     def check_options(cls, config: Mapping[str, Any]) -> None:
-        _check_bools(cls.name, config, list(cls.options))
+        check_bools(cls.name, config, list(cls.options))
 
     def verify(self, sample: Sample) -> Verdict:
         config = self.resolve(sample)
@@ -256,11 +214,11 @@ class NumericMatch(Verifier):
 
     @classmethod
     def check_options(cls, config: Mapping[str, Any]) -> None:
-        _check_number(cls.name, config, "rel_tol")
-        _check_number(cls.name, config, "abs_tol")
-        _check_choice(cls.name, config, "percent", ("both", "strip", "ratio"))
-        _check_choice(cls.name, config, "fallback", ("none", "last_number"))
-        _check_bools(cls.name, config, ["ignore_think"])
+        check_number(cls.name, config, "rel_tol")
+        check_number(cls.name, config, "abs_tol")
+        check_choice(cls.name, config, "percent", ("both", "strip", "ratio"))
+        check_choice(cls.name, config, "fallback", ("none", "last_number"))
+        check_bools(cls.name, config, ["ignore_think"])
 
     def verify(self, sample: Sample) -> Verdict:
         config = self.resolve(sample)
@@ -391,13 +349,13 @@ class ChoiceMatch(Verifier):
     @classmethod
     def check_options(cls, config: Mapping[str, Any]) -> None:
         choices = config["choices"]
-        _need(
+        need(
             isinstance(choices, str) and choices != "" and re.fullmatch(r"[A-Z]+", choices) is not None
             and len(set(choices)) == len(choices),
             f"{cls.name}: option 'choices' must be a string of distinct capital letters such as 'ABCD', "
             f"got {choices!r}",
         )
-        _check_bools(cls.name, config, ["multi", "ignore_think"])
+        check_bools(cls.name, config, ["multi", "ignore_think"])
 
     def verify(self, sample: Sample) -> Verdict:
         config = self.resolve(sample)
@@ -519,13 +477,13 @@ class RegexMatch(Verifier):
 
     @classmethod
     def check_options(cls, config: Mapping[str, Any]) -> None:
-        _need(
+        need(
             config["pattern"] is None or isinstance(config["pattern"], str),
             f"{cls.name}: option 'pattern' must be a regex string or None, got {config['pattern']!r}",
         )
-        _check_choice(cls.name, config, "mode", ("search", "fullmatch"))
-        _check_bools(cls.name, config, ["ignore_case", "multiline", "dotall"])
-        _check_positive_int(cls.name, config, "max_chars")
+        check_choice(cls.name, config, "mode", ("search", "fullmatch"))
+        check_bools(cls.name, config, ["ignore_case", "multiline", "dotall"])
+        check_int(cls.name, config, "max_chars")
 
     def verify(self, sample: Sample) -> Verdict:
         config = self.resolve(sample)
@@ -575,7 +533,7 @@ _TAG_NAME = re.compile(r"[A-Za-z][\w.:-]{0,63}")
 
 
 def _check_tags(name: str, tags: Any) -> None:
-    _need(
+    need(
         isinstance(tags, (list, tuple)) and len(tags) > 0
         and all(isinstance(t, str) and _TAG_NAME.fullmatch(t) for t in tags)
         and len(set(tags)) == len(tags),
@@ -599,7 +557,7 @@ class FormatCheck(Verifier):
     @classmethod
     def check_options(cls, config: Mapping[str, Any]) -> None:
         _check_tags(cls.name, config["tags"])
-        _check_bools(cls.name, config, ["strict"])
+        check_bools(cls.name, config, ["strict"])
 
     def verify(self, sample: Sample) -> Verdict:
         config = self.resolve(sample)
@@ -666,19 +624,19 @@ class LengthPenalty(Verifier):
 
     @classmethod
     def check_options(cls, config: Mapping[str, Any]) -> None:
-        _check_choice(cls.name, config, "unit", ("chars", "words"))
-        _check_number(cls.name, config, "max_length", optional=True, strict=True)
-        _check_number(cls.name, config, "buffer")
-        _check_number(cls.name, config, "min_length", optional=True)
-        _check_number(cls.name, config, "target", optional=True, strict=True)
+        check_choice(cls.name, config, "unit", ("chars", "words"))
+        check_number(cls.name, config, "max_length", optional=True, strict=True)
+        check_number(cls.name, config, "buffer")
+        check_number(cls.name, config, "min_length", optional=True)
+        check_number(cls.name, config, "target", optional=True, strict=True)
         if config["max_length"] is not None:
-            _need(
+            need(
                 config["buffer"] <= config["max_length"],
                 f"{cls.name}: option 'buffer' ({config['buffer']}) must not exceed max_length "
                 f"({config['max_length']})",
             )
             if config["min_length"] is not None:
-                _need(
+                need(
                     config["min_length"] <= config["max_length"],
                     f"{cls.name}: min_length ({config['min_length']}) exceeds max_length ({config['max_length']})",
                 )
@@ -758,19 +716,19 @@ def _parse_items(items: Any, where: str) -> list[_Item]:
             )
         kind, arg = kinds[0], spec[kinds[0]]
         if kind in ("contains", "not_contains", "regex", "not_regex"):
-            _need(isinstance(arg, str), f"checklist: item {i} {kind!r} must be a string, got {arg!r}")
+            need(isinstance(arg, str), f"checklist: item {i} {kind!r} must be a string, got {arg!r}")
         elif kind in ("min_words", "max_words"):
-            _need(_is_number(arg) and arg >= 0, f"checklist: item {i} {kind!r} must be a number >= 0, got {arg!r}")
+            need(is_number(arg) and arg >= 0, f"checklist: item {i} {kind!r} must be a number >= 0, got {arg!r}")
         else:
-            _need(isinstance(arg, str) and arg != "", f"checklist: item {i} 'verifier' must be a verifier name")
-            _need(
+            need(isinstance(arg, str) and arg != "", f"checklist: item {i} 'verifier' must be a verifier name")
+            need(
                 isinstance(spec.get("options", {}), Mapping),
                 f"checklist: item {i} 'options' must be a mapping of option name to value",
             )
         weight = spec.get("weight", 1.0)
-        _need(_is_number(weight) and weight >= 0, f"checklist: item {i} weight must be a number >= 0, got {weight!r}")
+        need(is_number(weight) and weight >= 0, f"checklist: item {i} weight must be a number >= 0, got {weight!r}")
         ignore_case = spec.get("ignore_case", False)
-        _need(isinstance(ignore_case, bool), f"checklist: item {i} 'ignore_case' must be true or false")
+        need(isinstance(ignore_case, bool), f"checklist: item {i} 'ignore_case' must be true or false")
         name = spec.get("name")
         name = str(name) if name not in (None, "") else f"{i}:{kind}"
         parsed.append(_Item(name, kind, arg, float(weight), ignore_case, spec))
@@ -799,7 +757,7 @@ class Checklist(Verifier):
     def check_options(cls, config: Mapping[str, Any]) -> None:
         if config["items"] is not None:
             _parse_items(config["items"], "option 'items'")
-        _check_bools(cls.name, config, ["ignore_think"])
+        check_bools(cls.name, config, ["ignore_think"])
 
     def verify(self, sample: Sample) -> Verdict:
         return self.verify_batch([sample])[0]
@@ -917,13 +875,13 @@ class BleuScore(Verifier):
     @classmethod
     def check_options(cls, config: Mapping[str, Any]) -> None:
         threshold = config["threshold"]
-        _need(
-            threshold is None or (_is_number(threshold) and 0 <= threshold <= 1),
+        need(
+            threshold is None or (is_number(threshold) and 0 <= threshold <= 1),
             f"{cls.name}: option 'threshold' must be a number in [0, 1] or None, got {threshold!r}",
         )
-        _need(isinstance(config["tokenize"], str), f"{cls.name}: option 'tokenize' must be a tokenizer name")
-        _check_bools(cls.name, config, ["lowercase", "ignore_think"])
-        _check_positive_int(cls.name, config, "max_chars")
+        need(isinstance(config["tokenize"], str), f"{cls.name}: option 'tokenize' must be a tokenizer name")
+        check_bools(cls.name, config, ["lowercase", "ignore_think"])
+        check_int(cls.name, config, "max_chars")
 
     def verify(self, sample: Sample) -> Verdict:
         config = self.resolve(sample)

@@ -13,16 +13,15 @@ A wall-clock timeout or a Lean crash is TIMEOUT/ERROR, never a score; a missing 
 
 from __future__ import annotations
 
-import math
 import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from verifiers.errors import OptionError
 from verifiers.formal.checker import LeanChecker, Outcome, Snippet, SnippetResult
 from verifiers.formal.proof import FormalProof, StepOutcome, StepResult, check_proofs
 from verifiers.formal.source import LeanSyntaxError, PolicyViolation, parse_statement
 from verifiers.formal.toolchain import LeanUnavailable, Toolchain, find_toolchain
+from verifiers.options import check_bools, check_int, check_number
 from verifiers.text import clip
 from verifiers.verdict import Sample, Status, StepVerdict, Verdict
 from verifiers.verifier import Verifier
@@ -70,18 +69,12 @@ class LeanVerifier(Verifier):
 
     @classmethod
     def check_options(cls, config: Mapping[str, Any]) -> None:
-        timeout = config["timeout"]
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not (timeout > 0 and math.isfinite(timeout)):
-            raise OptionError(f"lean: timeout must be a finite number of seconds > 0, got {timeout!r}")
-        for key in ("heartbeats", "batch_size", "memory_mb"):
-            value = config[key]
-            if isinstance(value, bool) or not isinstance(value, int) or value < (0 if key == "heartbeats" else 1):
-                raise OptionError(f"lean: {key} must be a positive integer, got {value!r}")
-        if not isinstance(config["persistent"], bool):
-            raise OptionError(f"lean: persistent must be true or false, got {config['persistent']!r}")
-        processes = config["processes"]
-        if processes is not None and (isinstance(processes, bool) or not isinstance(processes, int) or processes < 1):
-            raise OptionError(f"lean: processes must be a positive integer or None, got {processes!r}")
+        check_number(cls.name, config, "timeout", strict=True)
+        check_int(cls.name, config, "heartbeats", minimum=0)  # 0: no limit, as in Lean
+        check_int(cls.name, config, "batch_size")
+        check_int(cls.name, config, "memory_mb")
+        check_int(cls.name, config, "processes", optional=True)
+        check_bools(cls.name, config, ["persistent"])
 
     def _checker(self, config: Mapping[str, Any]) -> LeanChecker | str:
         """A checker for these settings, or the reason no Lean is available."""

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import OptionError
+from ..options import check_bools, check_int
 from ..text import strip_think
 from ..verdict import Sample, Verdict
 from ..verifier import Verifier
@@ -48,12 +49,10 @@ class MathSteps(Verifier):
         tol = config["approx_rel_tol"]
         if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not 0 <= tol < 1:
             raise OptionError(f"{cls.name}: option 'approx_rel_tol' must be a number in [0, 1), got {tol!r}")
-        for key in ("binding_window", "max_claims", "max_chars"):
-            value = config[key]
-            if isinstance(value, bool) or not isinstance(value, int) or value < (0 if key == "binding_window" else 1):
-                raise OptionError(f"{cls.name}: option {key!r} must be a positive integer, got {value!r}")
-        if not isinstance(config["ignore_think"], bool):
-            raise OptionError(f"{cls.name}: option 'ignore_think' must be true or false")
+        check_int(cls.name, config, "binding_window", minimum=0)
+        check_int(cls.name, config, "max_claims")
+        check_int(cls.name, config, "max_chars")
+        check_bools(cls.name, config, ["ignore_think"])
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         # Unpickled in a worker: import the engine (and sympy) now, while the pool is loading the verifier, so the
