@@ -10,7 +10,6 @@ import argparse
 import json
 import os
 import signal
-import shutil
 import sys
 import time
 import traceback
@@ -450,11 +449,9 @@ def _cmd_lean_doctor(args: argparse.Namespace) -> int:
     import time
 
     from .formal.checker import LeanChecker, Outcome, Snippet
-    from .formal.toolchain import LeanUnavailable, find_toolchain, wasm_home
+    from .formal.toolchain import LeanUnavailable, find_toolchain, selection, wasm_home
 
-    selected_by = (
-        "VERIFIERS_LEAN" if os.environ.get("VERIFIERS_LEAN") else "PATH" if shutil.which("lean") else "WebAssembly fallback"
-    )
+    selected_by = selection()
     try:
         toolchain = find_toolchain(install=False)
     except LeanUnavailable as exc:

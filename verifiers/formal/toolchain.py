@@ -208,15 +208,25 @@ def prune_stale_installs() -> list[Path]:
     return removed
 
 
+def selection() -> Literal["VERIFIERS_LEAN", "PATH", "WebAssembly"]:
+    """Which rule picks the toolchain: `VERIFIERS_LEAN` (an executable or `wasm`), a `lean` on PATH, or neither."""
+    if os.environ.get("VERIFIERS_LEAN", "").strip():
+        return "VERIFIERS_LEAN"
+    return "PATH" if shutil.which("lean") else "WebAssembly"
+
+
 def find_toolchain(*, install: bool = True) -> Toolchain:
     """The toolchain to use: `VERIFIERS_LEAN`, then a native `lean` on PATH, then WebAssembly Lean."""
+    rule = selection()
     choice = os.environ.get("VERIFIERS_LEAN", "").strip()
-    if choice and choice != "wasm":
+    if rule == "VERIFIERS_LEAN" and choice != "wasm":
         path = shutil.which(choice) or (choice if Path(choice).is_file() else None)
         if path is None:
             raise LeanUnavailable(f"VERIFIERS_LEAN={choice!r} is not an executable")
         return Toolchain(kind="native", argv=(path,), version=_lean_version([path]))
-    if not choice and (native := shutil.which("lean")):
+    if rule == "PATH":
+        native = shutil.which("lean")
+        assert native is not None
         return Toolchain(kind="native", argv=(native,), version=_lean_version([native]))
     home = wasm_home()
     if (home / "installed.json").is_file():
