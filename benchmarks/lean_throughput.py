@@ -20,6 +20,7 @@ import time
 from _common import load_bench, table
 
 from verifiers.formal import LeanChecker, Outcome, Snippet, find_toolchain
+from verifiers.formal.checker import process_memory_mb
 
 
 def _snippets(n: int, rows: list[dict]) -> list[Snippet]:
@@ -64,14 +65,6 @@ def bench_peer(toolchain, rows, n: int) -> float:
     return elapsed / n
 
 
-def _peak_mb(pid: int | None) -> float:
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            return next(int(line.split()[1]) / 1024 for line in f if line.startswith("VmHWM:"))
-    except (OSError, StopIteration, TypeError):
-        return 0.0
-
-
 def bench_worker(toolchain, rows, n: int) -> dict[str, float] | None:
     """The persistent worker through the checker (`persistent=True`), one snippet per request."""
     if toolchain.kind != "wasm":
@@ -88,7 +81,7 @@ def bench_worker(toolchain, rows, n: int) -> dict[str, float] | None:
             (result,) = checker.check([snippet])
             latencies.append(time.monotonic() - t0)
             proved += result.outcome is Outcome.PROVED
-            peak = max(peak, _peak_mb(checker._worker.pid if checker._worker else None))
+            peak = max(peak, process_memory_mb(checker._worker.pid if checker._worker else None, "VmHWM"))
     finally:
         checker.close()
     latencies.sort()

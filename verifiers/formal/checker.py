@@ -294,11 +294,12 @@ def _evaluate(span: _Span, messages: list[dict[str, Any]], nonce: str) -> Snippe
     return SnippetResult(Outcome.PROVED, "", tuple(mine), axioms, source)
 
 
-def _rss_mb(pid: int) -> float:
+def process_memory_mb(pid: int | None, field: str = "VmRSS") -> float:
+    """A process's memory from /proc/PID/status (`VmRSS` now, `VmHWM` its peak), in MB; 0 when unknown."""
     try:
         with open(f"/proc/{pid}/status") as f:
             for line in f:
-                if line.startswith("VmRSS:"):
+                if line.startswith(f"{field}:"):
                     return int(line.split()[1]) / 1024
     except OSError:
         pass
@@ -519,7 +520,7 @@ class LeanChecker:
         try:
             while proc.poll() is None:
                 time.sleep(0.1)
-                rss = _rss_mb(proc.pid)
+                rss = process_memory_mb(proc.pid)
                 self.peak_rss_mb = max(self.peak_rss_mb, rss)
                 if rss > self.memory_mb:
                     killed = "memory"
