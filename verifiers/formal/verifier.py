@@ -86,18 +86,11 @@ class LeanVerifier(Verifier):
                     self._unavailable = str(exc)
         if self._toolchain is None:
             return f"no Lean toolchain: {self._unavailable}"
-        key = tuple(config[k] for k in ("batch_size", "processes", "timeout", "memory_mb", "heartbeats", "persistent"))
+        key = _settings_key(config)
         with self._lock:
             if key not in self._checkers:  # one per settings, so its memo of verdicts is reused across calls
-                self._checkers[key] = LeanChecker(
-                    self._toolchain,
-                    batch_size=config["batch_size"],
-                    processes=config["processes"],
-                    timeout=float(config["timeout"]),
-                    memory_mb=config["memory_mb"],
-                    heartbeats=config["heartbeats"],
-                    persistent=config["persistent"],
-                )
+                # the options are exactly LeanChecker's keyword arguments
+                self._checkers[key] = LeanChecker(self._toolchain, **{**config, "timeout": float(config["timeout"])})
             return self._checkers[key]
 
     def verify(self, sample: Sample) -> Verdict:
@@ -113,7 +106,7 @@ class LeanVerifier(Verifier):
                 verdicts[i] = config
                 continue
             configs[i] = config
-            groups.setdefault(tuple(sorted((k, repr(v)) for k, v in config.items())), []).append(i)
+            groups.setdefault(_settings_key(config), []).append(i)
         for indices in groups.values():
             config = configs[indices[0]]
             checker = self._checker(config)
@@ -191,6 +184,10 @@ class LeanVerifier(Verifier):
         if failing is not None:
             reason += f"; first failure: {failing.name} ({failing.outcome.value})"
         return Verdict(status, score, self.name, reason, steps=tuple(step_verdicts), evidence=evidence)
+
+
+def _settings_key(config: Mapping[str, Any]) -> tuple[Any, ...]:
+    return tuple(config[k] for k in sorted(LeanVerifier.options))
 
 
 def _theorem(statement: str, proof: str) -> Snippet:
