@@ -36,6 +36,7 @@ from verifiers.formal.source import (
     LeanSyntaxError,
     PolicyViolation,
     check_balanced,
+    check_name,
     check_policy,
     indent,
     parse_statement,
@@ -164,8 +165,7 @@ def _prepare(index: int, snippet: Snippet, heartbeats: int) -> _Prepared | Snipp
             assert snippet.statement is not None
             statement = parse_statement(snippet.statement)
             for name, prop in snippet.hypotheses:
-                if [t.kind for t in tokenize(name)] != ["ident"]:
-                    raise PolicyViolation(f"hypothesis name {name!r} is not a Lean identifier")
+                check_name(name, "hypothesis name")
                 check_policy(tokenize(prop), what="hypothesis")
                 check_balanced(tokenize(prop), "hypothesis")
             hyps = "".join(f"({name} : {prop}) " for name, prop in snippet.hypotheses)

@@ -10,7 +10,6 @@ its proof; a second run re-checks only the steps after a statement that does not
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -21,8 +20,8 @@ from verifiers.formal.source import (
     LeanSyntaxError,
     PolicyViolation,
     Statement,
+    check_name,
     parse_statement,
-    tokenize,
 )
 
 
@@ -94,13 +93,9 @@ class StepResult:
         return data
 
 
-_NAME = re.compile(r"^[^\W\d][\w']*$")
-
-
 def _step_name(step: FormalStep, parsed: Statement | None, index: int) -> str:
     name = step.name or (parsed.name if parsed else None) or f"step_{index}"
-    if not _NAME.match(name) or len(tokenize(name)) != 1:
-        raise PolicyViolation(f"step name {name!r} is not a plain Lean identifier")
+    check_name(name, "step name")
     return name
 
 

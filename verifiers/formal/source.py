@@ -169,6 +169,15 @@ DECLARATION_WORDS = frozenset({"theorem", "lemma", "example", "def", "abbrev"})
 _MODIFIERS = frozenset({"private", "protected", "noncomputable", "nonrec"})
 
 
+_PLAIN_NAME = re.compile(r"^[^\W\d][\w']*$")
+
+
+def check_name(name: str, what: str) -> None:
+    """Raise PolicyViolation unless `name` is a plain (undotted) Lean identifier the policy allows."""
+    if not _PLAIN_NAME.match(name) or len(tokenize(name)) != 1 or name in FORBIDDEN_WORDS | COMMAND_WORDS:
+        raise PolicyViolation(f"{what} {name!r} is not a plain Lean identifier")
+
+
 def check_policy(tokens: list[Token], *, allow_commands: frozenset[str] = frozenset(), what: str = "proof") -> None:
     """Raise PolicyViolation for the first forbidden token."""
     for tok in tokens:
