@@ -9,14 +9,7 @@ language-server worker for low latency), `verifier` (the `lean` verifier). Docs:
 from __future__ import annotations
 
 from ..hookspecs import hookimpl
-from .checker import (
-    ALLOWED_AXIOMS,
-    LeanChecker,
-    Outcome,
-    Snippet,
-    SnippetResult,
-    check_snippets,
-)
+from .checker import ALLOWED_AXIOMS, LeanChecker, Outcome, Snippet, SnippetResult
 from .proof import FormalProof, FormalStep, StepOutcome, StepResult, check_proofs
 from .source import PolicyViolation
 from .toolchain import LeanUnavailable, Toolchain, find_toolchain, install_wasm
@@ -40,7 +33,6 @@ __all__ = [
     "StepResult",
     "Toolchain",
     "check_proofs",
-    "check_snippets",
     "find_toolchain",
     "install_wasm",
 ]

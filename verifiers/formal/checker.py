@@ -149,7 +149,6 @@ class _Run:
     returncode: int | None
     killed: str | None  # "timeout", "memory" or None
     stderr: str
-    elapsed: float
 
 
 def _prepare(index: int, snippet: Snippet, heartbeats: int) -> _Prepared | SnippetResult:
@@ -454,7 +453,6 @@ class LeanChecker:
         """Check one batch in the warm worker; a failed run (returncode None) is redone by a batch process."""
         from verifiers.formal.worker import LeanWorker, LeanWorkerError
 
-        start = time.monotonic()
         try:
             with self._worker_lock:
                 if self._worker is None:
@@ -462,8 +460,8 @@ class LeanChecker:
             messages = self._worker.check(text, timeout=self.timeout * snippets + 5.0)
         except (LeanWorkerError, LeanUnavailable) as exc:
             self.worker_failures.append(str(exc))
-            return _Run([], None, None, str(exc), time.monotonic() - start)
-        return _Run(messages, 0, None, "", time.monotonic() - start)
+            return _Run([], None, None, str(exc))
+        return _Run(messages, 0, None, "")
 
     def close(self) -> None:
         """Stop the persistent worker, if one was started (batch processes never outlive a check)."""
@@ -533,7 +531,7 @@ class LeanChecker:
         proc.wait()
         for t in readers:
             t.join(timeout=5)
-        return _Run(messages, proc.returncode, killed, "".join(stderr_parts), time.monotonic() - start)
+        return _Run(messages, proc.returncode, killed, "".join(stderr_parts))
 
 
 def _kill_group(proc: subprocess.Popen[str]) -> None:
@@ -541,9 +539,3 @@ def _kill_group(proc: subprocess.Popen[str]) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
-
-
-def check_snippets(snippets: Sequence[Snippet], **options: Any) -> list[SnippetResult]:
-    """Convenience: check with a fresh LeanChecker."""
-    return LeanChecker(**options).check(snippets)
-
