@@ -337,9 +337,8 @@ def split_declarations(code: str) -> list[Declaration]:
         last = starts[idx + 1] if idx + 1 < len(starts) else len(tokens)
         part = tokens[first:last]
         text = code[part[0].start : part[-1].end]
-        words = [t.text for t in part if t.kind == "ident"]
-        modifiers = [w for w in words[: len(words)] if w in _MODIFIERS]
         keyword = next((t for t in part if t.kind == "ident" and t.text not in _MODIFIERS), part[0])
+        k = part.index(keyword)  # part[:k] are the modifiers
         if keyword.text in ("open", "variable"):
             if keyword.text == "open" and any(t.text == "in" for t in part):
                 raise PolicyViolation("`open … in` is not allowed")
@@ -347,21 +346,17 @@ def split_declarations(code: str) -> list[Declaration]:
             continue
         if keyword.text not in DECLARATION_WORDS:
             raise PolicyViolation(f"the command `{keyword.text}` is not allowed in a Lean snippet")
-        if keyword.text in ("open", "variable") or (modifiers and keyword.text == "example"):
-            raise PolicyViolation("modifiers are not allowed on `example`")
-        k = part.index(keyword)
         prefix = code[part[0].start : keyword.start]
-        rest_start = keyword.end
+        body = code[keyword.end : part[-1].end]
         if keyword.text == "example":
+            if k:
+                raise PolicyViolation("modifiers are not allowed on `example`")
             examples += 1
             name = f"example_{examples}"
-            body = code[rest_start : part[-1].end]
-            decls.append(Declaration("theorem", name, f"{prefix}theorem {name}{body}"))
+            decls.append(Declaration("theorem", name, f"theorem {name}{body}"))
             continue
         if k + 1 >= len(part) or part[k + 1].kind != "ident":
             raise PolicyViolation(f"`{keyword.text}` must be followed by a name")
-        name = part[k + 1].text
         out_kw = "theorem" if keyword.text == "lemma" else keyword.text
-        body = code[rest_start : part[-1].end]
-        decls.append(Declaration(out_kw, name, f"{prefix}{out_kw}{body}"))
+        decls.append(Declaration(out_kw, part[k + 1].text, f"{prefix}{out_kw}{body}"))
     return decls
