@@ -14,6 +14,7 @@ ERROR), and the rest go to a new batch.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -189,12 +190,16 @@ def _is_encodable(text: str) -> bool:
     return True
 
 
-def _prelude(nonce: str, toolchain: Toolchain) -> str:
+@functools.cache
+def _prelude_template(kind: str) -> str:
     text = (manifest_dir() / "AuditPrelude.lean").read_text(encoding="utf-8")
     # The WebAssembly build elaborates every file as a `module`, where definitions run at elaboration time need
     # `meta`; a native Lean elaborates a plain file classically, where they need nothing.
-    meta = "meta " if toolchain.kind == "wasm" else ""
-    return text.replace("__META__", meta).replace("__NONCE__", nonce)
+    return text.replace("__META__", "meta " if kind == "wasm" else "")
+
+
+def _prelude(nonce: str, toolchain: Toolchain) -> str:
+    return _prelude_template(toolchain.kind).replace("__NONCE__", nonce)
 
 
 def lean_options(toolchain: Toolchain) -> list[str]:

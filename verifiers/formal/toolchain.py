@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -143,7 +143,7 @@ def _lean_version(argv: list[str], env: Mapping[str, str] | None = None, cwd: Pa
     )
 
 
-def install_wasm(*, force: bool = False, progress=print) -> Toolchain:
+def install_wasm(*, force: bool = False, progress: Callable[[str], object] = print) -> Toolchain:
     """Install the pinned WebAssembly toolchain (npm ci, unpack the library, patch the glue); idempotent."""
     manifest = manifest_dir()
     home = wasm_home()
