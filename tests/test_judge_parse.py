@@ -72,7 +72,7 @@ def test_principles_are_numbered_and_the_mode_names_the_parser():
     template = TEMPLATES["principles"]
     user = template.render(question="Write a haiku", excerpt="...", principles=["three lines", "about autumn"])[1]
     assert "1. three lines\n2. about autumn" in user["content"]
-    assert {t.mode for t in TEMPLATES.values()} == {"yes_no", "grade", "principles"}
+    assert {t.mode for t in TEMPLATES.values()} == {"logprob", "decision", "grade", "principles"}
 
 
 def test_missing_or_unknown_fields_are_errors():

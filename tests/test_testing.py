@@ -41,6 +41,12 @@ TYPICAL: dict[str, list[Sample]] = {
         Sample("41", "42", metadata={"gate": {"verifier": "numeric"}, "components": EXACT}),
     ],
     "lean": [Sample("by omega", "theorem t (a b : Nat) : a + b = b + a"), Sample("by decide", "theorem f : 1 = 2")],
+    "judge": [Sample("So \\boxed{4}.", "4", prompt="2+2?"), Sample("Thought process:", "4", metadata={"threshold": 0.9})],
+    "judge.principles": [
+        Sample("Leaves fall / cold wind / autumn ends", ["three lines", "mentions autumn"], prompt="Write a haiku"),
+        Sample(":", {"principles": [{"text": "is polite", "weight": 2}]}, metadata={"tail_chars": 10}),
+    ],
+    "likelihood": [Sample("2 + 2 = 4, so \\boxed{4}", "4", prompt="2+2?"), Sample("...", 4, metadata={"prefix": "A: "})],
     "length": [Sample("short", metadata={"max_length": 10}), Sample("x" * 50, metadata={"target": 20})],
     "math.rule": [Sample("\\boxed{\\frac{1}{2}}", "0.5"), Sample("The answer is 3.", "\\sqrt{2}")],
     "math.steps": [Sample("2 + 3 = 5, so 5 * 2 = 10."), Sample("We get 21 + 4 = 26.", "25")],

@@ -7,7 +7,7 @@ from typing import Any
 
 from . import plugins
 from .cache import Cache, open_cache
-from .cascade import Cascade
+from .cascade import Cascade, Policy
 from .errors import OptionError, PluginError, VerifiersError
 from .runner import Runner
 from .verdict import Sample, Verdict
@@ -34,10 +34,11 @@ def domain_of(sample: Sample, default: str | None = None) -> str:
     return str(domain)
 
 
-def resolve_verifier(verifier: Any = None, domain: str | None = None, **options: Any) -> Any:
+def resolve_verifier(verifier: Any = None, domain: str | None = None, *, policy: Policy = "first", **options: Any) -> Any:
     """A verifier object from a name, an object, or a domain (the domain's default cascade).
 
-    Options go to the named verifier; for a domain cascade they go to every stage that takes them.
+    Options go to the named verifier; for a domain cascade they go to every stage that takes them. `policy` is the
+    cascade's ("first": only UNDECIDED moves on; "addon": INCORRECT too, so a closing judge re-checks rejections).
     """
     if verifier is not None and not isinstance(verifier, str):
         return verifier
@@ -58,7 +59,7 @@ def resolve_verifier(verifier: Any = None, domain: str | None = None, **options:
         raise OptionError(f"no verifier of the {domain!r} cascade ({', '.join(names)}) takes option(s) {unused}")
     if len(stages) == 1:
         return stages[0]
-    return Cascade(stages, name=f"cascade:{domain}")
+    return Cascade(stages, name=f"cascade:{domain}", policy=policy)
 
 
 class Router:
@@ -66,19 +67,26 @@ class Router:
 
     `verifier` (a name or object) verifies every sample. Otherwise each sample's domain picks that domain's
     cascade: the sample's own domain, else `domain`, else the routing hooks; with `domain_overrides=True`,
-    `domain` wins over the sample's own (what `verifiers run --domain` does).
+    `domain` wins over the sample's own (what `verifiers run --domain` does). `policy`: the cascades' policy.
     """
 
     def __init__(
-        self, verifier: Any = None, domain: str | None = None, *, domain_overrides: bool = False, **options: Any
+        self,
+        verifier: Any = None,
+        domain: str | None = None,
+        *,
+        domain_overrides: bool = False,
+        policy: Policy = "first",
+        **options: Any,
     ) -> None:
         self.domain = domain
         self.options = options
+        self.policy = policy
         self.fixed: Any = None
         if verifier is not None:
             self.fixed = resolve_verifier(verifier, **options)
         elif domain is not None and domain_overrides:
-            self.fixed = resolve_verifier(domain=domain, **options)
+            self.fixed = resolve_verifier(domain=domain, policy=policy, **options)
         self._by_domain: dict[str, Any] = {}
 
     def choose(self, sample: Sample) -> tuple[str | None, Any]:
@@ -88,7 +96,7 @@ class Router:
         domain = domain_of(sample, self.domain)
         if domain not in self._by_domain:
             try:
-                self._by_domain[domain] = resolve_verifier(domain=domain, **self.options)
+                self._by_domain[domain] = resolve_verifier(domain=domain, policy=self.policy, **self.options)
             except VerifiersError as exc:  # remembered: one bad domain is looked up once
                 self._by_domain[domain] = exc
         chosen = self._by_domain[domain]
@@ -127,6 +135,7 @@ def verify(
     verifier: Any = None,
     prompt: str | None = None,
     metadata: Mapping[str, Any] | None = None,
+    policy: Policy = "first",
     **options: Any,
 ) -> Verdict:
     """Verify one response against its reference and return the `Verdict`.
@@ -137,7 +146,7 @@ def verify(
     exists.
     """
     sample = Sample(response=response, reference=reference, prompt=prompt, domain=domain, metadata=metadata or {})
-    return verify_batch([sample], verifier=verifier, **options)[0]
+    return verify_batch([sample], verifier=verifier, policy=policy, **options)[0]
 
 
 def verify_batch(
@@ -149,6 +158,7 @@ def verify_batch(
     executor: str = "local",
     verifier: Any = None,
     domain: str | None = None,
+    policy: Policy = "first",
     **options: Any,
 ) -> list[Verdict]:
     """Verify many samples; the result list is in input order.
@@ -157,10 +167,11 @@ def verify_batch(
     `workers`: worker processes for non-batched verifiers (None: only `cpu_bound` ones use the pool).
     `timeout`: per-sample deadline in seconds (enforced by killing the worker). `cache`: None, True/"memory",
     an SQLite path or a `Cache`. `executor`: "local" (Ray arrives with the distributed-execution work).
+    `policy`: how domain cascades pass samples on ("first", or "addon" to let a closing judge re-check INCORRECT).
     """
     if executor != "local":
         raise VerifiersError(f"executor {executor!r} is not available; available executors: local")
     batch = [_as_sample(item, i) for i, item in enumerate(samples)]
-    router = Router(verifier, domain, **options)
+    router = Router(verifier, domain, policy=policy, **options)
     chosen = [router.choose(sample)[1] for sample in batch]
     return run_grouped(Runner(workers=workers, timeout=timeout, cache=open_cache(cache)), batch, chosen)

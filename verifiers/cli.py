@@ -86,6 +86,13 @@ def _add_choice_args(parser: argparse.ArgumentParser) -> None:
         metavar="KEY=VALUE",
         help="a verifier option; VALUE is read as JSON when it is valid JSON, else as a string (repeatable)",
     )
+    parser.add_argument(
+        "--policy",
+        choices=("first", "addon"),
+        default="first",
+        help="how a domain cascade passes samples on: 'first' (only UNDECIDED reaches the next stage, e.g. the "
+        "judge) or 'addon' (INCORRECT too, so the judge re-checks rejections)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -234,6 +241,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             verifier=args.verifier,
             domain=args.domain,
             options=options,
+            policy=args.policy,
             workers=args.workers,
             timeout=args.timeout,
             cache=args.cache,
@@ -420,7 +428,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise UsageError(f"--reference-json is not valid JSON: {exc}") from None
     sample = Sample(response=response, reference=reference, prompt=args.prompt, domain=args.domain)
-    verdict = verify_batch([sample], verifier=args.verifier, **options)[0]
+    verdict = verify_batch([sample], verifier=args.verifier, policy=args.policy, **options)[0]
     print(json.dumps(verdict.to_dict(), indent=2, ensure_ascii=False))
     return 0
 

@@ -36,6 +36,8 @@ def guess_domain(reference: Any) -> str | None:
             return "code"
         if "steps" in reference or "statement" in reference:
             return "lean"
+        if "principles" in reference:
+            return "rubric"
         return None
     if isinstance(reference, bool):
         return "text"

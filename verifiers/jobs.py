@@ -27,6 +27,7 @@ from typing import Any
 
 from .api import Router, run_grouped
 from .cache import Cache, open_cache
+from .cascade import Policy
 from .datasets import DatasetItem
 from .errors import VerifiersError
 from .runner import Runner, verifier_name
@@ -325,6 +326,7 @@ def run_dataset(
     verifier: Any = None,
     domain: str | None = None,
     options: Mapping[str, Any] | None = None,
+    policy: Policy = "first",
     workers: int | None = None,
     timeout: float | None = None,
     cache: Cache | str | Path | bool | None = None,
@@ -340,7 +342,8 @@ def run_dataset(
 
     `items`: `DatasetItem`s (from `verifiers.datasets.open_dataset`), `Sample`s or sample mappings; ids must be
     unique. `verifier` (a name or object) verifies every sample; else `domain` (forced for every sample), else
-    each sample's own domain or the routing hooks pick a domain's cascade. `options` configure the verifiers.
+    each sample's own domain or the routing hooks pick a domain's cascade. `options` configure the verifiers;
+    `policy` is the cascades' ("first" or "addon").
     `workers`, `timeout`, `cache` as for `verify_batch` (one `Runner` serves the whole run). `summary_path`:
     where the summary JSON goes (True: `default_summary_path(out_path)`, None/False: nowhere). `retry_errors`:
     verify again the samples whose record is ERROR or TIMEOUT. `run_info` is copied into the summary's "run".
@@ -355,7 +358,7 @@ def run_dataset(
     else:
         target = Path(summary_path)
     job = _Job(
-        router=Router(verifier, domain, domain_overrides=True, **(options or {})),  # unknown names raise here, before anything is written
+        router=Router(verifier, domain, domain_overrides=True, policy=policy, **(options or {})),  # unknown names raise here, before anything is written
         runner=Runner(workers=workers, timeout=timeout, cache=open_cache(cache)),
         out_path=Path(out_path),
         summary_path=target,

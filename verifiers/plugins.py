@@ -56,6 +56,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "verifiers.math",
     "verifiers.code",
     "verifiers.formal",
+    "verifiers.judge",
     "sandboxes.plugin",
     "sandboxes.docker",
 )

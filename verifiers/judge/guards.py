@@ -17,7 +17,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from verifiers.text import find_answers, strip_think
+from verifiers.text import find_answers, strip_latex_wrappers, strip_think
 
 # Normalized (see `_normalize`) reasoning openers and answer labels that carry no answer. Extend with care: an
 # entry here turns a response that is exactly this text into INCORRECT without a judge (so no "yes"/"true": they
@@ -74,23 +74,34 @@ class Screened:
     answer: str | None = None
     """The final answer the response commits to (the last anchored one), when there is one."""
     excerpt: str = ""
-    """What a judge is shown: the final answer and at most `tail_chars` of the response's end."""
+    """What a judge is shown of the response besides its final answer: at most `tail_chars` of its end ("…" marks
+    a cut)."""
 
 
-def screen(response: str, *, require_answer: bool = True, tail_chars: int = 1500) -> Screened:
-    """Apply the guards to a response (its `<think>` part is ignored)."""
+def screen(response: str, *, require_answer: bool = True, tail_chars: int = 1500, reject: bool = True) -> Screened:
+    """Apply the guards to a response (its `<think>` part is ignored).
+
+    With `reject=False` nothing is rejected, but the answer and excerpt are extracted the same way (to measure what
+    the guards prevent)."""
     body = strip_think(response).strip()
-    if not _has_content(body):
-        return Screened("the response has no letters or digits (only punctuation, symbols or whitespace)")
-    if is_master_key(body):
-        return Screened("the response is only a reasoning opener or answer label, with no answer")
     answers = find_answers(body, ignore_think=False)
     answer = answers[-1].text.strip() if answers else None
-    if answer is not None and is_master_key(answer):
-        return Screened("the final answer is empty or only an opener", answer=answer)
-    if answer is None and require_answer:
-        return Screened("no final answer found (no \\boxed{}, <answer> tag or 'final answer' phrase)")
+    if reject:
+        rejection = _rejection(body, answer, require_answer)
+        if rejection is not None:
+            return Screened(rejection, answer=answer)
     tail = body[-tail_chars:] if tail_chars > 0 else ""
     cut = "…" if len(body) > len(tail) else ""
-    excerpt = (f"Final answer: {answer}\n\n" if answer is not None else "") + f"End of the response:\n{cut}{tail}"
-    return Screened(None, answer=answer, excerpt=excerpt)
+    return Screened(None, answer=answer, excerpt=cut + tail or "…")
+
+
+def _rejection(body: str, answer: str | None, require_answer: bool) -> str | None:
+    if not _has_content(body):
+        return "the response has no letters or digits (only punctuation, symbols or whitespace)"
+    if is_master_key(body):
+        return "the response is only a reasoning opener or answer label, with no answer"
+    if answer is not None and is_master_key(strip_latex_wrappers(answer)):
+        return "the final answer is empty or only an opener"
+    if answer is None and require_answer:
+        return "no final answer found (no \\boxed{}, <answer> tag or 'final answer' phrase)"
+    return None

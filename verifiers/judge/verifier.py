@@ -1,0 +1,501 @@
+"""The model-judge verifiers: `judge` (reference-based), `judge.principles` (reference-free rubric) and
+`likelihood` (the reference answer's log-probability given the response).
+
+Every one screens responses with the guards first (`verifiers.judge.guards`), then sends what is left to its
+backend as one batch. What a judge cannot settle stays UNDECIDED ("no judge configured", no yes/no mass, no stated
+decision); a backend failure is ERROR or TIMEOUT; neither ever becomes a score.
+
+Backend options (`backend`, `model`, `base_url`, ...) are taken from the call only; the per-sample options a
+sample's metadata may override are the scoring ones (`SAMPLE_OPTIONS`), so a dataset column named `model` cannot
+re-route a judge.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from verifiers.errors import OptionError
+from verifiers.options import check_bools, check_choice, check_int, check_number, need
+from verifiers.text import clip, strip_think
+from verifiers.verdict import Sample, Status, StepVerdict, Verdict
+from verifiers.verifier import Verifier
+
+from .backend import TAIL, Continuation, Failure, NoJudge, Prompt, backend_for
+from .guards import Screened, is_master_key, screen
+from .parse import parse_decision, parse_grade, parse_principles
+from .templates import TEMPLATES, Template, TemplateError
+
+__all__ = ["JudgeVerifier", "LikelihoodVerifier", "PrinciplesVerifier", "BACKEND_OPTIONS"]
+
+BACKEND_OPTIONS: Mapping[str, Any] = {
+    "backend": "auto",
+    "model": None,
+    "base_url": None,
+    "server_model": None,
+    "backend_options": None,
+    "device": "auto",
+    "batch_size": 16,
+    "max_length": None,
+    "concurrency": 8,
+    "request_timeout": 60.0,
+    "retries": 3,
+}
+SAMPLE_OPTIONS = frozenset(
+    {"template", "threshold", "min_mass", "max_tokens", "tail_chars", "require_answer", "principles", "prefix"}
+)
+NO_QUESTION = "(no question given)"
+
+
+def _template(value: Any, modes: Sequence[str], verifier: str) -> Template:
+    """A template from a name in TEMPLATES or a mapping {"mode", "system", "user"}."""
+    if isinstance(value, str):
+        if value not in TEMPLATES:
+            raise OptionError(f"{verifier}: unknown template {value!r}; known: {', '.join(sorted(TEMPLATES))}")
+        template = TEMPLATES[value]
+    elif isinstance(value, Mapping) and {"mode", "system", "user"} <= set(value):
+        template = Template(str(value.get("name", "custom")), value["mode"], str(value["system"]), str(value["user"]))
+    else:
+        raise OptionError(f"{verifier}: option 'template' must be a template name or a mapping with mode, system "
+                          f"and user, got {value!r}")  # fmt: skip
+    need(template.mode in modes, f"{verifier}: template {template.name!r} has mode {template.mode!r}; this verifier "
+                                 f"takes {', '.join(map(repr, modes))}")  # fmt: skip
+    return template
+
+
+def _reference_text(reference: Any) -> str | None:
+    if isinstance(reference, Mapping):
+        for key in ("answer", "solution", "reference", "ground_truth"):
+            if reference.get(key) is not None:
+                return _reference_text(reference[key])
+        return None
+    if reference is None or isinstance(reference, bool):
+        return None if reference is None else str(reference).lower()
+    if isinstance(reference, (list, tuple)):
+        return " or ".join(str(r) for r in reference) or None
+    text = str(reference).strip()
+    return text or None
+
+
+class _ModelVerifier(Verifier):
+    """What the three share: backend options, sample-level options, the guard step and backend failures."""
+
+    batched: ClassVar[bool] = True
+    allowed_modes: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def check_options(cls, config: Mapping[str, Any]) -> None:
+        need(isinstance(config["backend"], str) and bool(config["backend"]),
+             f"{cls.name}: option 'backend' must be 'auto', 'transformers', 'openai' or a registered backend name")  # fmt: skip
+        for key in ("model", "base_url", "server_model"):
+            need(config[key] is None or (isinstance(config[key], str) and bool(config[key])),
+                 f"{cls.name}: option {key!r} must be a non-empty string or None, got {config[key]!r}")  # fmt: skip
+        need(config["backend_options"] is None or isinstance(config["backend_options"], Mapping),
+             f"{cls.name}: option 'backend_options' must be a mapping or None")  # fmt: skip
+        need(isinstance(config["device"], str), f"{cls.name}: option 'device' must be 'auto', 'cpu' or 'cuda[:N]'")
+        check_int(cls.name, config, "batch_size")
+        check_int(cls.name, config, "max_length", minimum=16, optional=True)
+        check_int(cls.name, config, "concurrency")
+        check_number(cls.name, config, "request_timeout", strict=True)
+        check_int(cls.name, config, "retries", minimum=0)
+        check_int(cls.name, config, "tail_chars", minimum=0)
+        check_bools(cls.name, config, ["guards"])
+        if "template" in config:
+            _template(config["template"], cls.allowed_modes, cls.name)
+        if "threshold" in config:
+            check_number(cls.name, config, "threshold")
+            need(config["threshold"] <= 1, f"{cls.name}: option 'threshold' must be in [0, 1]")
+        if "min_mass" in config:
+            check_number(cls.name, config, "min_mass")
+        if "max_tokens" in config:
+            check_int(cls.name, config, "max_tokens")
+
+    def settings(self, sample: Sample) -> dict[str, Any]:
+        merged = dict(self.config)
+        for key, value in sample.metadata.items():
+            if key in SAMPLE_OPTIONS and key in merged:
+                merged[key] = value
+        return merged
+
+    def _backend(self) -> Any:
+        """The backend, or the verdict every pending sample gets instead (UNDECIDED / ERROR)."""
+        try:
+            return backend_for(self.config)
+        except NoJudge as exc:
+            return Verdict.undecided(self.name, str(exc))
+        except Exception as exc:  # a backend factory that rejects its options: a configuration error
+            return Verdict.error(self.name, f"judge backend unavailable: {type(exc).__name__}: {exc}")
+
+    def _failed(self, failure: Failure, evidence: Mapping[str, Any]) -> Verdict:
+        return Verdict(failure.status, 0.0, self.name, failure.reason, evidence=evidence)
+
+    def _guard(self, sample: Sample, config: Mapping[str, Any], require_answer: bool) -> Verdict | Screened:
+        """The guards' INCORRECT verdict, or what they let through."""
+        screened = screen(sample.response, require_answer=require_answer, tail_chars=config["tail_chars"],
+                          reject=config["guards"])  # fmt: skip
+        if screened.rejection is not None:
+            return Verdict.incorrect(self.name, f"guard: {screened.rejection}", evidence={"guard": screened.rejection})
+        return screened
+
+
+def _yes_no_verdict(
+    name: str, result: tuple[float, float] | Failure, config: Mapping[str, Any], evidence: dict[str, Any]
+) -> Verdict:
+    if isinstance(result, Failure):
+        return Verdict(result.status, 0.0, name, result.reason, evidence=evidence)
+    p_yes, mass = result
+    evidence = {**evidence, "p_yes": round(p_yes, 6), "yes_no_mass": round(mass, 6)}
+    if mass < config["min_mass"]:
+        return Verdict.undecided(
+            name, f"the judge's next token is not yes or no (P(yes) + P(no) = {mass:.3g} < min_mass "
+                  f"{config['min_mass']:g})", evidence=evidence)  # fmt: skip
+    evidence["confidence"] = round(max(p_yes, 1 - p_yes), 6)
+    ok = p_yes >= config["threshold"]
+    return Verdict.from_bool(name, ok, f"P(yes) = {p_yes:.3f}", score=p_yes, evidence=evidence)
+
+
+class JudgeVerifier(_ModelVerifier):
+    """A model judge of the final answer against the reference: P(yes), a stated decision, or an A/B/C grade.
+
+    Closes the `math` and `text` cascades: it sees only what the cheaper stages left UNDECIDED (or INCORRECT too
+    with policy "addon"). Reference: the gold answer (a string, or a mapping with `answer`). The question is the
+    sample's prompt.
+    """
+
+    name = "judge"
+    domains = ("math", "text")
+    cost = 100.0
+    allowed_modes = ("logprob", "decision", "grade")
+    options = {
+        **BACKEND_OPTIONS,
+        "template": "reference_logprob",
+        "threshold": 0.5,
+        "min_mass": 0.5,
+        "max_tokens": 512,
+        "tail_chars": 1500,
+        "guards": True,
+        "require_answer": True,
+    }
+
+    @classmethod
+    def check_options(cls, config: Mapping[str, Any]) -> None:
+        super().check_options(config)
+        check_bools(cls.name, config, ["require_answer"])
+
+    def verify(self, sample: Sample) -> Verdict:
+        return self.verify_batch([sample])[0]
+
+    def verify_batch(self, samples: Sequence[Sample]) -> list[Verdict]:
+        verdicts: list[Verdict | None] = [None] * len(samples)
+        asks: list[tuple[int, Template, Prompt, Mapping[str, Any], dict[str, Any]]] = []
+        for i, sample in enumerate(samples):
+            config = self.resolve(sample)
+            if isinstance(config, Verdict):
+                verdicts[i] = config
+                continue
+            reference = _reference_text(sample.reference)
+            if reference is None:
+                verdicts[i] = Verdict.error(self.name, "no reference: the judge compares against a gold answer")
+                continue
+            screened = self._guard(sample, config, config["require_answer"])
+            if isinstance(screened, Verdict):
+                verdicts[i] = screened
+                continue
+            template = _template(config["template"], self.allowed_modes, self.name)
+            try:
+                prompt = template.prompt(question=sample.prompt or NO_QUESTION, reference=reference,
+                                         answer=screened.answer or "(none stated)", excerpt=screened.excerpt)  # fmt: skip
+            except TemplateError as exc:
+                verdicts[i] = Verdict.error(self.name, str(exc))
+                continue
+            asks.append((i, template, prompt, config, {"template": template.name, "answer": clip(screened.answer or "", 200)}))
+        if asks:
+            backend = self._backend()
+            if isinstance(backend, Verdict):
+                for i, *_ in asks:
+                    verdicts[i] = backend
+            else:
+                for i, verdict in self._ask(backend, asks):
+                    verdicts[i] = verdict
+        return verdicts  # type: ignore[return-value]
+
+    def _ask(self, backend: Any, asks: list[tuple[int, Template, Prompt, Mapping[str, Any], dict[str, Any]]]) -> list[tuple[int, Verdict]]:
+        out: list[tuple[int, Verdict]] = []
+        groups: dict[tuple[str, int], list[int]] = {}
+        for k, (_, template, _, config, _) in enumerate(asks):
+            groups.setdefault((template.mode, config["max_tokens"]), []).append(k)
+        for (mode, max_tokens), members in groups.items():
+            prompts = [asks[k][2] for k in members]
+            if mode == "logprob":
+                results: list[Any] = backend.yes_probabilities(prompts)
+            else:
+                results = backend.generate(prompts, max_tokens=max_tokens)
+            described = backend.describe()  # after the call: a server's model name is known by then
+            for k, result in zip(members, results):
+                i, template, _, config, evidence = asks[k]
+                evidence = {**evidence, "judge": described}
+                if mode == "logprob":
+                    out.append((i, _yes_no_verdict(self.name, result, config, evidence)))
+                elif isinstance(result, Failure):
+                    out.append((i, self._failed(result, evidence)))
+                else:
+                    out.append((i, self._read_reply(mode, result, evidence)))
+        return out
+
+    def _read_reply(self, mode: str, reply: str, evidence: dict[str, Any]) -> Verdict:
+        evidence = {**evidence, "reply": clip(reply, 1000)}
+        if mode == "grade":
+            grade = parse_grade(reply, "ABC")
+            evidence["grade"] = grade
+            if grade is None:
+                return Verdict.undecided(self.name, "the judge's reply gives no grade A, B or C", evidence=evidence)
+            reasons = {"A": "graded A: agrees with the reference", "B": "graded B: disagrees with the reference",
+                       "C": "graded C: missing, incomplete or several answers"}  # fmt: skip
+            return Verdict.from_bool(self.name, grade == "A", reasons[grade], evidence=evidence)
+        decision = parse_decision(reply)
+        if decision is None:
+            return Verdict.undecided(self.name, "the judge's reply states no decision", evidence=evidence)
+        return Verdict.from_bool(self.name, decision, f"the judge decided {'yes' if decision else 'no'}", evidence=evidence)
+
+
+def _principles(source: Any) -> list[tuple[str, str, float]] | str:
+    """(name, text, weight) per principle from a list of strings or mappings {text, name?, weight?}; or a reason."""
+    if isinstance(source, Mapping):
+        source = source.get("principles")
+    if isinstance(source, str):
+        source = [source]
+    if not isinstance(source, (list, tuple)) or not source:
+        return "give the principles as the reference (a list, or {'principles': [...]}) or option 'principles'"
+    out = []
+    for n, item in enumerate(source, 1):
+        if isinstance(item, str) and item.strip():
+            out.append((f"p{n}", item.strip(), 1.0))
+        elif isinstance(item, Mapping) and isinstance(item.get("text"), str) and item["text"].strip():
+            weight = item.get("weight", 1.0)
+            if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not weight >= 0:
+                return f"principle {n}: weight must be a number >= 0, got {weight!r}"
+            out.append((str(item.get("name") or f"p{n}"), item["text"].strip(), float(weight)))
+        else:
+            return f"principle {n} must be a non-empty string or a mapping with 'text', got {item!r}"
+    if not sum(w for _, _, w in out) > 0:
+        return "the principles' weights sum to 0"
+    return out
+
+
+class PrinciplesVerifier(_ModelVerifier):
+    """Reference-free rubric: each natural-language principle is a yes/no question to the judge (a StepVerdict and
+    an aspect); score = weighted share of principles met (P(yes) per principle in logprob mode).
+
+    Principles come from option `principles` or the reference (a list of strings or {text, name, weight}
+    mappings, or {"principles": [...]}). Template `principle_logprob` (one forward pass per principle) or
+    `principles` (one generated reply covering all of them).
+    """
+
+    name = "judge.principles"
+    domains = ("rubric",)
+    cost = 100.0
+    allowed_modes = ("logprob", "principles")
+    options = {
+        **BACKEND_OPTIONS,
+        "principles": None,
+        "template": "principle_logprob",
+        "threshold": 0.5,
+        "min_mass": 0.5,
+        "max_tokens": 512,
+        "tail_chars": 3000,
+        "guards": True,
+    }
+
+    @classmethod
+    def check_options(cls, config: Mapping[str, Any]) -> None:
+        super().check_options(config)
+        if config["principles"] is not None:
+            parsed = _principles(config["principles"])
+            need(not isinstance(parsed, str), f"{cls.name}: option 'principles': {parsed}")
+
+    def verify(self, sample: Sample) -> Verdict:
+        return self.verify_batch([sample])[0]
+
+    def verify_batch(self, samples: Sequence[Sample]) -> list[Verdict]:
+        verdicts: list[Verdict | None] = [None] * len(samples)
+        plans: list[tuple[int, list[tuple[str, str, float]], Template, Mapping[str, Any], list[Prompt]]] = []
+        for i, sample in enumerate(samples):
+            config = self.resolve(sample)
+            if isinstance(config, Verdict):
+                verdicts[i] = config
+                continue
+            principles = _principles(config["principles"] if config["principles"] is not None else sample.reference)
+            if isinstance(principles, str):
+                verdicts[i] = Verdict.error(self.name, principles)
+                continue
+            screened = self._guard(sample, config, require_answer=False)
+            if isinstance(screened, Verdict):
+                verdicts[i] = screened
+                continue
+            template = _template(config["template"], self.allowed_modes, self.name)
+            question = sample.prompt or NO_QUESTION
+            try:
+                if template.mode == "logprob":
+                    prompts = [template.prompt(question=question, excerpt=screened.excerpt, principle=text)
+                               for _, text, _ in principles]  # fmt: skip
+                else:
+                    prompts = [template.prompt(question=question, excerpt=screened.excerpt,
+                                               principles=[text for _, text, _ in principles])]  # fmt: skip
+            except TemplateError as exc:
+                verdicts[i] = Verdict.error(self.name, str(exc))
+                continue
+            plans.append((i, principles, template, config, prompts))
+        if not plans:
+            return verdicts  # type: ignore[return-value]
+        backend = self._backend()
+        if isinstance(backend, Verdict):
+            for i, *_ in plans:
+                verdicts[i] = backend
+            return verdicts  # type: ignore[return-value]
+        by_mode: dict[tuple[str, int], list[int]] = {}
+        for p, (_, _, template, config, _) in enumerate(plans):
+            by_mode.setdefault((template.mode, config["max_tokens"]), []).append(p)
+        for (mode, max_tokens), members in by_mode.items():
+            prompts = [prompt for p in members for prompt in plans[p][4]]
+            if mode == "logprob":
+                results: list[Any] = backend.yes_probabilities(prompts)
+            else:
+                results = backend.generate(prompts, max_tokens=max_tokens)
+            at = 0
+            for p in members:
+                i, principles, template, config, own = plans[p]
+                verdicts[i] = self._combine(principles, mode, results[at : at + len(own)], config, template.name,
+                                            backend.describe())  # fmt: skip
+                at += len(own)
+        return verdicts  # type: ignore[return-value]
+
+    def _combine(self, principles: list[tuple[str, str, float]], mode: str, results: list[Any],
+                 config: Mapping[str, Any], template: str, described: Mapping[str, Any]) -> Verdict:  # fmt: skip
+        evidence: dict[str, Any] = {"template": template, "judge": described}
+        failures = [r for r in results if isinstance(r, Failure)]
+        if failures:
+            return self._failed(failures[0], evidence)
+        if mode == "logprob":
+            scored: list[tuple[float | None, str]] = []
+            for p_yes, mass in results:
+                if mass < config["min_mass"]:
+                    scored.append((None, f"no yes/no answer (P(yes) + P(no) = {mass:.3g})"))
+                else:
+                    scored.append((p_yes, f"P(yes) = {p_yes:.3f}"))
+        else:
+            evidence["reply"] = clip(results[0], 1000)
+            scored = [(None if d is None else float(d), "not addressed" if d is None else "yes" if d else "no")
+                      for d in parse_principles(results[0], len(principles))]  # fmt: skip
+        steps = []
+        for (name, text, weight), (value, detail) in zip(principles, scored):
+            if value is None:
+                status = Status.UNDECIDED
+            else:
+                status = Status.CORRECT if value >= config["threshold"] else Status.INCORRECT
+            steps.append(StepVerdict(name, status, value or 0.0, weight, f"{detail}: {clip(text, 200)}"))
+        undecided = [s.name for s in steps if s.status is Status.UNDECIDED]
+        if undecided:
+            return Verdict.undecided(self.name, f"the judge did not answer principle(s) {', '.join(undecided)}",
+                                     steps=tuple(steps), evidence=evidence)  # fmt: skip
+        total = sum(s.weight for s in steps)
+        score = sum(s.weight * s.score for s in steps) / total
+        met = sum(s.status is Status.CORRECT for s in steps)
+        status = Status.CORRECT if met == len(steps) else Status.INCORRECT if met == 0 else Status.PARTIAL
+        return Verdict(status, min(1.0, score), self.name, f"{met} of {len(steps)} principles met", steps=tuple(steps),
+                       aspects={s.name: s.score for s in steps}, evidence=evidence)  # fmt: skip
+
+
+# The last answer anchor of a response: what the likelihood reward replaces by the reference answer.
+_ANSWER_ANCHOR = re.compile(
+    r"\\boxed\s*\{|\\fbox\s*\{|<answer>|\*{0,2}final\s+answer|the\s+(?:correct\s+)?answer\s+is|\banswer\s*:",
+    re.IGNORECASE,
+)
+
+
+def reasoning_part(response: str) -> str:
+    """The response up to (not including) its last answer anchor: the reasoning a reference answer follows."""
+    body = strip_think(response) if "</think>" in response else response
+    anchors = list(_ANSWER_ANCHOR.finditer(body))
+    return body[: anchors[-1].start()].rstrip() if anchors else body.rstrip()
+
+
+class LikelihoodVerifier(_ModelVerifier):
+    """The reference answer's probability after the prompt and the response's reasoning, per token (RLPR / VeriFree):
+    a dense reward for answers no rule can check.
+
+    The response's own final answer is cut (at its last answer anchor) and the reference is scored in its place,
+    after `prefix`. `reduce`: "mean_prob" (the mean of the tokens' probabilities, as RLPR) or "geometric" (exp of
+    the mean log-probability). Status CORRECT when the score reaches `threshold`.
+    """
+
+    name = "likelihood"
+    cost = 50.0
+    options = {
+        **BACKEND_OPTIONS,
+        "prefix": "\n\nFinal answer: ",
+        "reduce": "mean_prob",
+        "threshold": 0.5,
+        "tail_chars": 6000,
+        "guards": True,
+    }
+
+    @classmethod
+    def check_options(cls, config: Mapping[str, Any]) -> None:
+        super().check_options(config)
+        need(isinstance(config["prefix"], str), f"{cls.name}: option 'prefix' must be a string")
+        check_choice(cls.name, config, "reduce", ["mean_prob", "geometric"])
+
+    def verify(self, sample: Sample) -> Verdict:
+        return self.verify_batch([sample])[0]
+
+    def verify_batch(self, samples: Sequence[Sample]) -> list[Verdict]:
+        verdicts: list[Verdict | None] = [None] * len(samples)
+        asks: list[tuple[int, Continuation, Mapping[str, Any]]] = []
+        for i, sample in enumerate(samples):
+            config = self.resolve(sample)
+            if isinstance(config, Verdict):
+                verdicts[i] = config
+                continue
+            reference = _reference_text(sample.reference)
+            if reference is None:
+                verdicts[i] = Verdict.error(self.name, "no reference: the likelihood reward scores a gold answer")
+                continue
+            reasoning = reasoning_part(sample.response)
+            if config["guards"] and is_master_key(reasoning or sample.response):
+                reason = "the response is only punctuation, an opener or an answer label"
+                verdicts[i] = Verdict.incorrect(self.name, f"guard: {reason}", evidence={"guard": reason})
+                continue
+            tail_chars = config["tail_chars"]
+            tail = ("…" if len(reasoning) > tail_chars else "") + (reasoning[-tail_chars:] if tail_chars else "")
+            context = Prompt((("user", sample.prompt or NO_QUESTION), ("assistant", TAIL + config["prefix"])), tail=tail)
+            asks.append((i, Continuation(context, reference), config))
+        if not asks:
+            return verdicts  # type: ignore[return-value]
+        backend = self._backend()
+        if isinstance(backend, Verdict):
+            for i, *_ in asks:
+                verdicts[i] = backend
+            return verdicts  # type: ignore[return-value]
+        results = backend.continuation_logprobs([c for _, c, _ in asks])
+        described = backend.describe()
+        for (i, _, config), result in zip(asks, results):
+            evidence: dict[str, Any] = {"judge": described}
+            if isinstance(result, Failure):
+                verdicts[i] = self._failed(result, evidence)
+                continue
+            if not result:
+                verdicts[i] = Verdict.error(self.name, "the backend scored no token of the reference", evidence=evidence)
+                continue
+            mean_logprob = sum(result) / len(result)
+            if config["reduce"] == "mean_prob":
+                score = sum(math.exp(lp) for lp in result) / len(result)
+            else:
+                score = math.exp(mean_logprob)
+            score = min(1.0, max(0.0, score))
+            evidence.update({"tokens": len(result), "mean_logprob": round(mean_logprob, 6)})
+            verdicts[i] = Verdict.from_bool(self.name, score >= config["threshold"],
+                                            f"reference {config['reduce']} = {score:.3f} over {len(result)} tokens",
+                                            score=score, evidence=evidence)  # fmt: skip
+        return verdicts  # type: ignore[return-value]
