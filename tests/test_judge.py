@@ -113,13 +113,23 @@ def test_batched_scoring_equals_one_at_a_time(models, name):
     """Left padding with explicit positions: a padded row computes what it computes alone (GPT-2 has absolute
     positions, so this fails without them)."""
     alone = TransformersBackend(models[name], batch_size=1)
-    batched = TransformersBackend(models[name], batch_size=8)
+    batched = TransformersBackend(models[name], batch_size=8, batch_tokens=10**6)
     items = prompts(8)
     for (p1, m1), (p2, m2) in zip(alone.yes_probabilities(items), batched.yes_probabilities(items)):
         assert p1 == pytest.approx(p2, abs=1e-5) and m1 == pytest.approx(m2, rel=1e-4)
     assert len({round(p, 6) for p, _ in batched.yes_probabilities(items)}) > 1  # the inputs really differ
     for a, b in zip(alone.continuation_logprobs(continuations(5)), batched.continuation_logprobs(continuations(5))):
         assert a == pytest.approx(b, abs=1e-4) and len(a) >= 1
+
+
+def test_batches_respect_the_row_and_token_budgets(models, monkeypatch):
+    backend = TransformersBackend(models["yes"], batch_size=3, batch_tokens=1500)
+    rows: list[tuple[int, int]] = []
+    forward = backend.model.forward
+    monkeypatch.setattr(backend.model, "forward", lambda **kw: rows.append(tuple(kw["input_ids"].shape)) or forward(**kw))
+    backend.yes_probabilities(prompts(8))
+    assert sum(r for r, _ in rows) == 8 and all(r <= 3 and r * length <= 1500 for r, length in rows)
+    assert any(r > 1 for r, _ in rows)
 
 
 def test_generation_is_greedy_and_batched(models):
@@ -154,7 +164,7 @@ def test_a_prompt_too_long_even_without_the_response_is_an_error(models):
 
 
 def test_out_of_memory_splits_the_batch_and_keeps_every_result(models, monkeypatch):
-    backend = TransformersBackend(models["random"], batch_size=8)
+    backend = TransformersBackend(models["random"], batch_size=8, batch_tokens=10**6)
     expected = backend.yes_probabilities(prompts(8))
     forward = backend.model.forward
 
@@ -171,7 +181,7 @@ def test_out_of_memory_splits_the_batch_and_keeps_every_result(models, monkeypat
 
 
 def test_out_of_memory_on_a_single_prompt_is_an_error_for_that_prompt_only(models, monkeypatch):
-    backend = TransformersBackend(models["yes"], batch_size=4)
+    backend = TransformersBackend(models["yes"], batch_size=4, batch_tokens=10**6)
     forward = backend.model.forward
     longest = max(len(backend.prompt_text(p)) for p in prompts(4))
 

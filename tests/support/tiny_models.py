@@ -123,12 +123,17 @@ def build_model(
     reply: str | None = None,
     seed: int = 0,
     max_positions: int = 512,
+    layers: int = 2,
+    hidden: int = HIDDEN,
 ) -> Path:
     """Write a tokenizer and a tiny `arch` model (safetensors, fp32) to `directory`; return `directory`.
 
-    `reply=None`: random weights drawn from `seed` (same seed, same weights). A `reply`: the bigram judge built by
+    `reply=None`: random weights drawn from `seed` (same seed, same weights); `layers` and `hidden` size them (for
+    benchmarks; a reply machine uses the defaults). A `reply`: the bigram judge built by
     `_make_reply_machine`; ValueError when the reply cannot be such a chain (a token used twice, or too long).
     """
+    if reply is not None and hidden != HIDDEN:
+        raise ValueError(f"a reply machine is built with hidden={HIDDEN}")
     directory = Path(directory)
     tokenizer = build_tokenizer(directory)
     ids = {token: tokenizer.get_vocab()[token] for token in (BOS, EOS, PAD, ASSISTANT)}
@@ -137,13 +142,13 @@ def build_model(
     torch.manual_seed(seed)
     if arch == "llama":
         model: PreTrainedModel = LlamaForCausalLM(LlamaConfig(
-            vocab_size=vocab, hidden_size=HIDDEN, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+            vocab_size=vocab, hidden_size=hidden, intermediate_size=2 * hidden, num_hidden_layers=layers, num_attention_heads=4,
             num_key_value_heads=2, max_position_embeddings=max_positions, tie_word_embeddings=False,
             bos_token_id=ids[BOS], eos_token_id=ids[EOS], pad_token_id=ids[PAD],
         ))  # fmt: skip
     elif arch == "gpt2":
         model = GPT2LMHeadModel(GPT2Config(
-            vocab_size=vocab, n_embd=HIDDEN, n_layer=2, n_head=4, n_positions=max_positions, tie_word_embeddings=False,
+            vocab_size=vocab, n_embd=hidden, n_layer=layers, n_head=4, n_positions=max_positions, tie_word_embeddings=False,
             bos_token_id=ids[BOS], eos_token_id=ids[EOS], pad_token_id=ids[PAD],
         ))  # fmt: skip
     else:

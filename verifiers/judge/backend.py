@@ -203,7 +203,7 @@ def backend_for(config: Mapping[str, Any]) -> Any:
         if not model:
             raise OptionError(f"the transformers judge backend needs a model (option 'model' or ${ENV_MODEL})")
         return _cached(name, {"model": model, "device": config["device"], "batch_size": config["batch_size"],
-                              "max_length": config["max_length"]})  # fmt: skip
+                              "batch_tokens": config["batch_tokens"], "max_length": config["max_length"]})  # fmt: skip
     if name == "openai":
         if not base_url:
             raise OptionError(f"the openai judge backend needs a server (option 'base_url' or ${ENV_BASE_URL})")

@@ -27,18 +27,28 @@ NO_SPELLINGS = ("No", "no", "NO", " No", " no", " NO")
 
 class TransformersBackend:
     """A local model judge. `model`: a directory or a cached model id; `device`: "auto", "cpu", "cuda", "cuda:1";
-    `batch_size`: prompts per forward pass; `max_length`: context limit in tokens (default: the model's)."""
+    `batch_size`: at most this many prompts per forward pass; `batch_tokens`: and at most this many tokens, padding
+    included (None: 65536 on a GPU, 1024 on the CPU, where padded batches of long prompts were measured slower than
+    one prompt at a time, see benchmarks/judge_batching.py); `max_length`: context limit in tokens (default: the
+    model's)."""
 
     name = "transformers"
 
     def __init__(
-        self, model: str, *, device: str = "auto", batch_size: int = 16, max_length: int | None = None
+        self,
+        model: str,
+        *,
+        device: str = "auto",
+        batch_size: int = 16,
+        batch_tokens: int | None = None,
+        max_length: int | None = None,
     ) -> None:
         if not isinstance(model, str) or not model:
             raise OptionError(f"transformers backend: model must be a directory or model id, got {model!r}")
         self.model_name = model
         self.device_option = device
         self.batch_size = batch_size
+        self.batch_tokens_option = batch_tokens
         self.max_length_option = max_length
         self._lock = threading.RLock()
         self._loaded: tuple[Any, Any, str] | None = None
@@ -156,12 +166,22 @@ class TransformersBackend:
     def _batched(self, texts: list[str | Failure], run: Callable[[list[int], list[str]], list[T]]) -> list[T | Failure]:
         """`run(indices, texts)` over length-sorted batches; Failures pass through; an OOM batch is split."""
         results: list[Any] = [t if isinstance(t, Failure) else None for t in texts]
-        todo = sorted((i for i, t in enumerate(texts) if isinstance(t, str)), key=lambda i: len(texts[i]))  # type: ignore[arg-type]
-        for start in range(0, len(todo), self.batch_size):
-            chunk = todo[start : start + self.batch_size]
+        lengths = {i: self._count(t) for i, t in enumerate(texts) if isinstance(t, str)}
+        for chunk in self._chunks(sorted(lengths, key=lengths.__getitem__), lengths):
             for i, out in zip(chunk, self._run_splitting(chunk, [texts[i] for i in chunk], run)):  # type: ignore[misc]
                 results[i] = out
         return results
+
+    def _chunks(self, order: list[int], lengths: dict[int, int]) -> list[list[int]]:
+        """Consecutive (length-sorted) indices, at most `batch_size` rows and `batch_tokens` padded tokens each."""
+        budget = self.batch_tokens_option or (65536 if self._load()[2].startswith("cuda") else 1024)
+        chunks: list[list[int]] = []
+        for i in order:
+            if chunks and len(chunks[-1]) < self.batch_size and (len(chunks[-1]) + 1) * lengths[i] <= budget:
+                chunks[-1].append(i)
+            else:
+                chunks.append([i])
+        return chunks
 
     def _run_splitting(
         self, indices: list[int], texts: list[str], run: Callable[[list[int], list[str]], list[T]]
@@ -192,6 +212,11 @@ class TransformersBackend:
         return ids, mask, positions
 
     # -- the three questions -------------------------------------------------------------------------------------
+    def _keeps_logits(self) -> bool:
+        import inspect
+
+        return "logits_to_keep" in inspect.signature(self.model.forward).parameters
+
     def _token_ids(self, spellings: Sequence[str]) -> list[int]:
         ids: set[int] = set()
         for word in spellings:
@@ -213,7 +238,8 @@ class TransformersBackend:
             import torch
 
             ids, mask, positions = self._encode(batch)
-            logits = self.model(input_ids=ids, attention_mask=mask, position_ids=positions).logits[:, -1, :]
+            last_only = {"logits_to_keep": 1} if self._keeps_logits() else {}  # no vocabulary-wide head per position
+            logits = self.model(input_ids=ids, attention_mask=mask, position_ids=positions, **last_only).logits[:, -1, :]
             logprobs = torch.log_softmax(logits.float(), dim=-1)
             yes = torch.logsumexp(logprobs[:, yes_ids], dim=-1).exp()
             no = torch.logsumexp(logprobs[:, no_ids], dim=-1).exp()

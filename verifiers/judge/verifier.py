@@ -38,6 +38,7 @@ BACKEND_OPTIONS: Mapping[str, Any] = {
     "backend_options": None,
     "device": "auto",
     "batch_size": 16,
+    "batch_tokens": None,
     "max_length": None,
     "concurrency": 8,
     "request_timeout": 60.0,
@@ -96,6 +97,7 @@ class _ModelVerifier(Verifier):
              f"{cls.name}: option 'backend_options' must be a mapping or None")  # fmt: skip
         need(isinstance(config["device"], str), f"{cls.name}: option 'device' must be 'auto', 'cpu' or 'cuda[:N]'")
         check_int(cls.name, config, "batch_size")
+        check_int(cls.name, config, "batch_tokens", optional=True)
         check_int(cls.name, config, "max_length", minimum=16, optional=True)
         check_int(cls.name, config, "concurrency")
         check_number(cls.name, config, "request_timeout", strict=True)
