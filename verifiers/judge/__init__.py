@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from ..hookspecs import hookimpl
 from .backend import Continuation, Failure, JudgeBackend, NoJudge, Prompt, backend_for, yes_no_probability
-from .guards import MASTER_KEYS, Screened, is_master_key, screen
+from .guards import MASTER_KEY_PROBES, MASTER_KEYS, Screened, is_master_key, screen
 from .local import TransformersBackend
 from .parse import parse_decision, parse_grade, parse_principles
 from .remote import OpenAIBackend
@@ -21,6 +21,7 @@ from .verifier import JudgeVerifier, LikelihoodVerifier, PrinciplesVerifier
 
 __all__ = [
     "MASTER_KEYS",
+    "MASTER_KEY_PROBES",
     "TEMPLATES",
     "Continuation",
     "Failure",
