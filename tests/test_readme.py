@@ -33,3 +33,11 @@ def test_readme_math_example_gives_the_documented_statuses():
     first, second, third = (eval(line, namespace) for line in lines)  # our own README text, not model output
     assert first.value == "correct" and second.value == "incorrect"
     assert third["claim"].replace(" ", "").startswith("21+4=26")
+
+
+def test_readme_judge_example_gives_the_documented_statuses():
+    block = next(b for b in BLOCKS if "master key" in b)
+    namespace: dict = {}
+    exec(compile(block, "README.md judge example", "exec"), namespace)
+    assert [(v.verifier, v.status.value) for v in namespace["verdicts"]] == [("judge", "undecided"),
+                                                                             ("judge", "incorrect")]
