@@ -31,7 +31,7 @@ from verifiers import Sample, Status, Verdict, verify_batch
 from verifiers.cli import parse_options
 from verifiers.judge import MASTER_KEY_PROBES
 
-TRUE_LABELS = {True, "true", "correct", "yes", 1}
+TRUE_LABELS = {True, "true", "correct", "yes"}
 
 
 def load_rows(path: str | None, limit: int | None) -> list[dict[str, Any]]:

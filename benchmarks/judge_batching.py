@@ -29,8 +29,14 @@ from _common import load_bench, table
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the tiny-model builder of the test suite
 
-from verifiers import Sample  # noqa: E402
-from verifiers.judge import TEMPLATES, JudgeVerifier, Prompt, TransformersBackend, screen  # noqa: E402
+from verifiers import Sample
+from verifiers.judge import (
+    TEMPLATES,
+    JudgeVerifier,
+    Prompt,
+    TransformersBackend,
+    screen,
+)
 
 SIZES = (("tiny (64 wide, 2 layers)", 64, 2), ("small (256 wide, 4 layers)", 256, 4))
 

@@ -11,7 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..hookspecs import hookimpl
-from .backend import Continuation, Failure, JudgeBackend, NoJudge, Prompt, backend_for, yes_no_probability
+from .backend import (
+    Continuation,
+    Failure,
+    JudgeBackend,
+    NoJudge,
+    Prompt,
+    backend_for,
+    yes_no_probability,
+)
 from .guards import MASTER_KEY_PROBES, MASTER_KEYS, Screened, is_master_key, screen
 from .local import TransformersBackend
 from .parse import parse_decision, parse_grade, parse_principles

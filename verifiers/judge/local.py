@@ -95,7 +95,7 @@ class TransformersBackend:
         tokenizer.padding_side = "left"
         if tokenizer.pad_token_id is None:
             tokenizer.pad_token = tokenizer.eos_token
-        model.to(device).eval()
+        model = model.to(device).eval()  # type: ignore[arg-type]
         return model, tokenizer, device
 
     @property
@@ -168,7 +168,7 @@ class TransformersBackend:
         results: list[Any] = [t if isinstance(t, Failure) else None for t in texts]
         lengths = {i: self._count(t) for i, t in enumerate(texts) if isinstance(t, str)}
         for chunk in self._chunks(sorted(lengths, key=lengths.__getitem__), lengths):
-            for i, out in zip(chunk, self._run_splitting(chunk, [texts[i] for i in chunk], run)):  # type: ignore[misc]
+            for i, out in zip(chunk, self._run_splitting(chunk, [texts[i] for i in chunk], run)):  # type: ignore[arg-type,misc]
                 results[i] = out
         return results
 
@@ -269,10 +269,10 @@ class TransformersBackend:
             budget = self.max_length()
         except RuntimeError as exc:
             return [Failure(str(exc))] * len(items)
-        texts = [
-            self._fit(item.context, budget, lambda tail, item=item: self._chat_text(item.context, tail) + item.text)
-            for item in items
-        ]
+        def render(item: Continuation) -> Callable[[str], str]:
+            return lambda tail: self._chat_text(item.context, tail) + item.text
+
+        texts = [self._fit(item.context, budget, render(item)) for item in items]
 
         def run(indices: list[int], batch: list[str]) -> list[list[float]]:
             import torch

@@ -29,7 +29,7 @@ from verifiers.errors import OptionError
 
 from .backend import Continuation, Failure, Prompt, yes_no_probability
 
-__all__ = ["OpenAIBackend", "API_KEY_ENV"]
+__all__ = ["API_KEY_ENV", "OpenAIBackend"]
 
 T = TypeVar("T")
 API_KEY_ENV = ("VERIFIERS_JUDGE_API_KEY", "OPENAI_API_KEY")
@@ -93,7 +93,7 @@ class OpenAIBackend:
                 if exc.code not in RETRY_STATUSES:
                     return failure
                 wait = _retry_after(exc)
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:
                 failure = Failure.timeout(f"judge server did not answer {path} within {self.request_timeout:g} s")
             except urllib.error.URLError as exc:
                 reason = exc.reason

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from verifiers.errors import OptionError
@@ -28,7 +29,7 @@ from .guards import Screened, is_master_key, screen
 from .parse import parse_decision, parse_grade, parse_principles
 from .templates import TEMPLATES, Template, TemplateError
 
-__all__ = ["JudgeVerifier", "LikelihoodVerifier", "PrinciplesVerifier", "BACKEND_OPTIONS"]
+__all__ = ["BACKEND_OPTIONS", "JudgeVerifier", "LikelihoodVerifier", "PrinciplesVerifier"]
 
 BACKEND_OPTIONS: Mapping[str, Any] = {
     "backend": "auto",
@@ -80,8 +81,23 @@ def _reference_text(reference: Any) -> str | None:
     return text or None
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """What one sample asks the backend, and how the answers become its verdict."""
+
+    ask: str
+    """"yes_no" (`yes_probabilities`), "generate" or "likelihood" (`continuation_logprobs`)."""
+    queries: tuple[Any, ...]
+    """Prompts (Continuations for "likelihood"), all asked the same way."""
+    finish: Callable[[list[Any], Mapping[str, Any]], Verdict]
+    """(one answer per query — a value or a Failure, the backend's description) -> the verdict."""
+    max_tokens: int = 0
+
+
 class _ModelVerifier(Verifier):
-    """What the three share: backend options, sample-level options, the guard step and backend failures."""
+    """What the three share: backend options, sample-level options, the guard step, and the batch: each sample is
+    planned (`_plan`: a verdict without any call, or the questions to ask), then every question of the batch goes to
+    the backend in one call per kind of question."""
 
     batched: ClassVar[bool] = True
     allowed_modes: ClassVar[tuple[str, ...]] = ()
@@ -121,13 +137,61 @@ class _ModelVerifier(Verifier):
                 merged[key] = value
         return merged
 
+    def _plan(self, sample: Sample, config: Mapping[str, Any]) -> Verdict | _Plan:
+        raise NotImplementedError
+
+    def verify(self, sample: Sample) -> Verdict:
+        return self.verify_batch([sample])[0]
+
+    def verify_batch(self, samples: Sequence[Sample]) -> list[Verdict]:
+        verdicts: list[Verdict | None] = [None] * len(samples)
+        plans: list[tuple[int, _Plan]] = []
+        for i, sample in enumerate(samples):
+            config = self.resolve(sample)
+            planned = config if isinstance(config, Verdict) else self._plan(sample, config)
+            if isinstance(planned, Verdict):
+                verdicts[i] = planned
+            else:
+                plans.append((i, planned))
+        if plans:
+            backend = self._backend()
+            if isinstance(backend, Verdict):
+                outcomes = [backend] * len(plans)
+            else:
+                outcomes = self._ask(backend, [plan for _, plan in plans])
+            for (i, _), verdict in zip(plans, outcomes):
+                verdicts[i] = verdict
+        return verdicts  # type: ignore[return-value]
+
+    @staticmethod
+    def _ask(backend: Any, plans: list[_Plan]) -> list[Verdict]:
+        """One backend call per kind of question, over every plan's questions; answers sliced back per plan."""
+        answers: list[list[Any]] = [[] for _ in plans]
+        groups: dict[tuple[str, int], list[int]] = {}
+        for p, plan in enumerate(plans):
+            groups.setdefault((plan.ask, plan.max_tokens), []).append(p)
+        for (ask, max_tokens), members in groups.items():
+            queries = [query for p in members for query in plans[p].queries]
+            if ask == "yes_no":
+                results: list[Any] = backend.yes_probabilities(queries)
+            elif ask == "generate":
+                results = backend.generate(queries, max_tokens=max_tokens)
+            else:
+                results = backend.continuation_logprobs(queries)
+            at = 0
+            for p in members:
+                answers[p] = results[at : at + len(plans[p].queries)]
+                at += len(plans[p].queries)
+        described = backend.describe()  # after the calls: a server's model name is known by then
+        return [plan.finish(answer, described) for plan, answer in zip(plans, answers)]
+
     def _backend(self) -> Any:
         """The backend, or the verdict every pending sample gets instead (UNDECIDED / ERROR)."""
         try:
             return backend_for(self.config)
         except NoJudge as exc:
             return Verdict.undecided(self.name, str(exc))
-        except Exception as exc:  # a backend factory that rejects its options: a configuration error
+        except Exception as exc:  # noqa: BLE001  (a backend factory that rejects its options: a configuration error)
             return Verdict.error(self.name, f"judge backend unavailable: {type(exc).__name__}: {exc}")
 
     def _failed(self, failure: Failure, evidence: Mapping[str, Any]) -> Verdict:
@@ -186,65 +250,32 @@ class JudgeVerifier(_ModelVerifier):
         super().check_options(config)
         check_bools(cls.name, config, ["require_answer"])
 
-    def verify(self, sample: Sample) -> Verdict:
-        return self.verify_batch([sample])[0]
+    def _plan(self, sample: Sample, config: Mapping[str, Any]) -> Verdict | _Plan:
+        reference = _reference_text(sample.reference)
+        if reference is None:
+            return Verdict.error(self.name, "no reference: the judge compares against a gold answer")
+        screened = self._guard(sample, config, config["require_answer"])
+        if isinstance(screened, Verdict):
+            return screened
+        template = _template(config["template"], self.allowed_modes, self.name)
+        try:
+            prompt = template.prompt(question=sample.prompt or NO_QUESTION, reference=reference,
+                                     answer=screened.answer or "(none stated)", excerpt=screened.excerpt)  # fmt: skip
+        except TemplateError as exc:
+            return Verdict.error(self.name, str(exc))
+        evidence = {"template": template.name, "answer": clip(screened.answer or "", 200)}
 
-    def verify_batch(self, samples: Sequence[Sample]) -> list[Verdict]:
-        verdicts: list[Verdict | None] = [None] * len(samples)
-        asks: list[tuple[int, Template, Prompt, Mapping[str, Any], dict[str, Any]]] = []
-        for i, sample in enumerate(samples):
-            config = self.resolve(sample)
-            if isinstance(config, Verdict):
-                verdicts[i] = config
-                continue
-            reference = _reference_text(sample.reference)
-            if reference is None:
-                verdicts[i] = Verdict.error(self.name, "no reference: the judge compares against a gold answer")
-                continue
-            screened = self._guard(sample, config, config["require_answer"])
-            if isinstance(screened, Verdict):
-                verdicts[i] = screened
-                continue
-            template = _template(config["template"], self.allowed_modes, self.name)
-            try:
-                prompt = template.prompt(question=sample.prompt or NO_QUESTION, reference=reference,
-                                         answer=screened.answer or "(none stated)", excerpt=screened.excerpt)  # fmt: skip
-            except TemplateError as exc:
-                verdicts[i] = Verdict.error(self.name, str(exc))
-                continue
-            asks.append((i, template, prompt, config, {"template": template.name, "answer": clip(screened.answer or "", 200)}))
-        if asks:
-            backend = self._backend()
-            if isinstance(backend, Verdict):
-                for i, *_ in asks:
-                    verdicts[i] = backend
-            else:
-                for i, verdict in self._ask(backend, asks):
-                    verdicts[i] = verdict
-        return verdicts  # type: ignore[return-value]
+        def finish(answers: list[Any], described: Mapping[str, Any]) -> Verdict:
+            (answer,) = answers
+            seen = {**evidence, "judge": described}
+            if template.mode == "logprob":
+                return _yes_no_verdict(self.name, answer, config, seen)
+            if isinstance(answer, Failure):
+                return self._failed(answer, seen)
+            return self._read_reply(template.mode, answer, seen)
 
-    def _ask(self, backend: Any, asks: list[tuple[int, Template, Prompt, Mapping[str, Any], dict[str, Any]]]) -> list[tuple[int, Verdict]]:
-        out: list[tuple[int, Verdict]] = []
-        groups: dict[tuple[str, int], list[int]] = {}
-        for k, (_, template, _, config, _) in enumerate(asks):
-            groups.setdefault((template.mode, config["max_tokens"]), []).append(k)
-        for (mode, max_tokens), members in groups.items():
-            prompts = [asks[k][2] for k in members]
-            if mode == "logprob":
-                results: list[Any] = backend.yes_probabilities(prompts)
-            else:
-                results = backend.generate(prompts, max_tokens=max_tokens)
-            described = backend.describe()  # after the call: a server's model name is known by then
-            for k, result in zip(members, results):
-                i, template, _, config, evidence = asks[k]
-                evidence = {**evidence, "judge": described}
-                if mode == "logprob":
-                    out.append((i, _yes_no_verdict(self.name, result, config, evidence)))
-                elif isinstance(result, Failure):
-                    out.append((i, self._failed(result, evidence)))
-                else:
-                    out.append((i, self._read_reply(mode, result, evidence)))
-        return out
+        ask = "yes_no" if template.mode == "logprob" else "generate"
+        return _Plan(ask, (prompt,), finish, config["max_tokens"])
 
     def _read_reply(self, mode: str, reply: str, evidence: dict[str, Any]) -> Verdict:
         evidence = {**evidence, "reply": clip(reply, 1000)}
@@ -317,61 +348,30 @@ class PrinciplesVerifier(_ModelVerifier):
             parsed = _principles(config["principles"])
             need(not isinstance(parsed, str), f"{cls.name}: option 'principles': {parsed}")
 
-    def verify(self, sample: Sample) -> Verdict:
-        return self.verify_batch([sample])[0]
-
-    def verify_batch(self, samples: Sequence[Sample]) -> list[Verdict]:
-        verdicts: list[Verdict | None] = [None] * len(samples)
-        plans: list[tuple[int, list[tuple[str, str, float]], Template, Mapping[str, Any], list[Prompt]]] = []
-        for i, sample in enumerate(samples):
-            config = self.resolve(sample)
-            if isinstance(config, Verdict):
-                verdicts[i] = config
-                continue
-            principles = _principles(config["principles"] if config["principles"] is not None else sample.reference)
-            if isinstance(principles, str):
-                verdicts[i] = Verdict.error(self.name, principles)
-                continue
-            screened = self._guard(sample, config, require_answer=False)
-            if isinstance(screened, Verdict):
-                verdicts[i] = screened
-                continue
-            template = _template(config["template"], self.allowed_modes, self.name)
-            question = sample.prompt or NO_QUESTION
-            try:
-                if template.mode == "logprob":
-                    prompts = [template.prompt(question=question, excerpt=screened.excerpt, principle=text)
-                               for _, text, _ in principles]  # fmt: skip
-                else:
-                    prompts = [template.prompt(question=question, excerpt=screened.excerpt,
-                                               principles=[text for _, text, _ in principles])]  # fmt: skip
-            except TemplateError as exc:
-                verdicts[i] = Verdict.error(self.name, str(exc))
-                continue
-            plans.append((i, principles, template, config, prompts))
-        if not plans:
-            return verdicts  # type: ignore[return-value]
-        backend = self._backend()
-        if isinstance(backend, Verdict):
-            for i, *_ in plans:
-                verdicts[i] = backend
-            return verdicts  # type: ignore[return-value]
-        by_mode: dict[tuple[str, int], list[int]] = {}
-        for p, (_, _, template, config, _) in enumerate(plans):
-            by_mode.setdefault((template.mode, config["max_tokens"]), []).append(p)
-        for (mode, max_tokens), members in by_mode.items():
-            prompts = [prompt for p in members for prompt in plans[p][4]]
-            if mode == "logprob":
-                results: list[Any] = backend.yes_probabilities(prompts)
+    def _plan(self, sample: Sample, config: Mapping[str, Any]) -> Verdict | _Plan:
+        principles = _principles(config["principles"] if config["principles"] is not None else sample.reference)
+        if isinstance(principles, str):
+            return Verdict.error(self.name, principles)
+        screened = self._guard(sample, config, require_answer=False)
+        if isinstance(screened, Verdict):
+            return screened
+        template = _template(config["template"], self.allowed_modes, self.name)
+        question = sample.prompt or NO_QUESTION
+        try:
+            if template.mode == "logprob":
+                prompts = [template.prompt(question=question, excerpt=screened.excerpt, principle=text)
+                           for _, text, _ in principles]  # fmt: skip
             else:
-                results = backend.generate(prompts, max_tokens=max_tokens)
-            at = 0
-            for p in members:
-                i, principles, template, config, own = plans[p]
-                verdicts[i] = self._combine(principles, mode, results[at : at + len(own)], config, template.name,
-                                            backend.describe())  # fmt: skip
-                at += len(own)
-        return verdicts  # type: ignore[return-value]
+                prompts = [template.prompt(question=question, excerpt=screened.excerpt,
+                                           principles=[text for _, text, _ in principles])]  # fmt: skip
+        except TemplateError as exc:
+            return Verdict.error(self.name, str(exc))
+
+        def finish(answers: list[Any], described: Mapping[str, Any]) -> Verdict:
+            return self._combine(principles, template.mode, answers, config, template.name, described)
+
+        ask = "yes_no" if template.mode == "logprob" else "generate"
+        return _Plan(ask, tuple(prompts), finish, config["max_tokens"])
 
     def _combine(self, principles: list[tuple[str, str, float]], mode: str, results: list[Any],
                  config: Mapping[str, Any], template: str, described: Mapping[str, Any]) -> Verdict:  # fmt: skip
@@ -449,55 +449,34 @@ class LikelihoodVerifier(_ModelVerifier):
         need(isinstance(config["prefix"], str), f"{cls.name}: option 'prefix' must be a string")
         check_choice(cls.name, config, "reduce", ["mean_prob", "geometric"])
 
-    def verify(self, sample: Sample) -> Verdict:
-        return self.verify_batch([sample])[0]
+    def _plan(self, sample: Sample, config: Mapping[str, Any]) -> Verdict | _Plan:
+        reference = _reference_text(sample.reference)
+        if reference is None:
+            return Verdict.error(self.name, "no reference: the likelihood reward scores a gold answer")
+        reasoning = reasoning_part(sample.response)
+        if config["guards"] and is_master_key(reasoning or sample.response):
+            reason = "the response is only punctuation, an opener or an answer label"
+            return Verdict.incorrect(self.name, f"guard: {reason}", evidence={"guard": reason})
+        tail_chars = config["tail_chars"]
+        tail = ("…" if len(reasoning) > tail_chars else "") + (reasoning[-tail_chars:] if tail_chars else "")
+        context = Prompt((("user", sample.prompt or NO_QUESTION), ("assistant", TAIL + config["prefix"])), tail=tail)
 
-    def verify_batch(self, samples: Sequence[Sample]) -> list[Verdict]:
-        verdicts: list[Verdict | None] = [None] * len(samples)
-        asks: list[tuple[int, Continuation, Mapping[str, Any]]] = []
-        for i, sample in enumerate(samples):
-            config = self.resolve(sample)
-            if isinstance(config, Verdict):
-                verdicts[i] = config
-                continue
-            reference = _reference_text(sample.reference)
-            if reference is None:
-                verdicts[i] = Verdict.error(self.name, "no reference: the likelihood reward scores a gold answer")
-                continue
-            reasoning = reasoning_part(sample.response)
-            if config["guards"] and is_master_key(reasoning or sample.response):
-                reason = "the response is only punctuation, an opener or an answer label"
-                verdicts[i] = Verdict.incorrect(self.name, f"guard: {reason}", evidence={"guard": reason})
-                continue
-            tail_chars = config["tail_chars"]
-            tail = ("…" if len(reasoning) > tail_chars else "") + (reasoning[-tail_chars:] if tail_chars else "")
-            context = Prompt((("user", sample.prompt or NO_QUESTION), ("assistant", TAIL + config["prefix"])), tail=tail)
-            asks.append((i, Continuation(context, reference), config))
-        if not asks:
-            return verdicts  # type: ignore[return-value]
-        backend = self._backend()
-        if isinstance(backend, Verdict):
-            for i, *_ in asks:
-                verdicts[i] = backend
-            return verdicts  # type: ignore[return-value]
-        results = backend.continuation_logprobs([c for _, c, _ in asks])
-        described = backend.describe()
-        for (i, _, config), result in zip(asks, results):
+        def finish(answers: list[Any], described: Mapping[str, Any]) -> Verdict:
+            (logprobs,) = answers
             evidence: dict[str, Any] = {"judge": described}
-            if isinstance(result, Failure):
-                verdicts[i] = self._failed(result, evidence)
-                continue
-            if not result:
-                verdicts[i] = Verdict.error(self.name, "the backend scored no token of the reference", evidence=evidence)
-                continue
-            mean_logprob = sum(result) / len(result)
+            if isinstance(logprobs, Failure):
+                return self._failed(logprobs, evidence)
+            if not logprobs:
+                return Verdict.error(self.name, "the backend scored no token of the reference", evidence=evidence)
+            mean_logprob = sum(logprobs) / len(logprobs)
             if config["reduce"] == "mean_prob":
-                score = sum(math.exp(lp) for lp in result) / len(result)
+                score = sum(math.exp(lp) for lp in logprobs) / len(logprobs)
             else:
                 score = math.exp(mean_logprob)
             score = min(1.0, max(0.0, score))
-            evidence.update({"tokens": len(result), "mean_logprob": round(mean_logprob, 6)})
-            verdicts[i] = Verdict.from_bool(self.name, score >= config["threshold"],
-                                            f"reference {config['reduce']} = {score:.3f} over {len(result)} tokens",
-                                            score=score, evidence=evidence)  # fmt: skip
-        return verdicts  # type: ignore[return-value]
+            evidence.update({"tokens": len(logprobs), "mean_logprob": round(mean_logprob, 6)})
+            return Verdict.from_bool(self.name, score >= config["threshold"],
+                                     f"reference {config['reduce']} = {score:.3f} over {len(logprobs)} tokens",
+                                     score=score, evidence=evidence)  # fmt: skip
+
+        return _Plan("likelihood", (Continuation(context, reference),), finish)
