@@ -99,10 +99,6 @@ class Failure:
     def timeout(cls, reason: str) -> Failure:
         return cls(reason, Status.TIMEOUT)
 
-    @classmethod
-    def undecided(cls, reason: str) -> Failure:
-        return cls(reason, Status.UNDECIDED)
-
 
 class NoJudge(Exception):
     """No backend can be used with the configuration at hand (the sample stays UNDECIDED)."""

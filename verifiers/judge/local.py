@@ -9,6 +9,8 @@ context keeps the end of the response (`Prompt.tail` is cut from its start).
 
 from __future__ import annotations
 
+import functools
+import inspect
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -135,40 +137,45 @@ class TransformersBackend:
             head = "\n\n".join(m["content"] for m in messages) + "\n\n"
         return head + partial
 
-    def prompt_text(self, prompt: Prompt, *, reserve: int = 0) -> str | Failure:
-        """The text the model reads for `prompt`: through the chat template, its tail cut to leave `reserve`
-        tokens of the context free (for generation)."""
-        try:
-            budget = self.max_length() - reserve
-        except RuntimeError as exc:
-            return Failure(str(exc))
-        return self._fit(prompt, budget, lambda tail: self._chat_text(prompt, tail))
+    def prompt_text(self, prompt: Prompt, *, reserve: int = 0, suffix: str = "") -> str | Failure:
+        """The text the model reads for `prompt` (through the chat template, then `suffix`), its tail cut to leave
+        `reserve` tokens of the context free (for generation)."""
+        fitted = self._fitted(prompt, reserve=reserve, suffix=suffix)
+        return fitted if isinstance(fitted, Failure) else fitted[0]
 
     def _count(self, text: str) -> int:
         return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
 
-    def _fit(self, prompt: Prompt, budget: int, render: Callable[[str], str]) -> str | Failure:
-        """`render(tail)` for the longest end of `prompt.tail` that keeps the text within `budget` tokens."""
+    def _fitted(self, prompt: Prompt, *, reserve: int = 0, suffix: str = "") -> tuple[str, int] | Failure:
+        """(text, its token count) for the longest end of `prompt.tail` that keeps the text within the context."""
+        try:
+            budget = self.max_length() - reserve
+        except RuntimeError as exc:
+            return Failure(str(exc))
         tail = prompt.tail
         for _ in range(4):
-            text = render(tail)
-            over = self._count(text) - budget
-            if over <= 0:
-                return text
+            text = self._chat_text(prompt, tail) + suffix
+            tokens = self._count(text)
+            if tokens <= budget:
+                return text, tokens
             if not tail:
                 break
             ids = self.tokenizer(tail, add_special_tokens=False)["input_ids"]
-            keep = max(0, len(ids) - over - 8)  # a little slack: tokens re-merge at the cut
+            keep = max(0, len(ids) - (tokens - budget) - 8)  # a little slack: tokens re-merge at the cut
             tail = ELLIPSIS + self.tokenizer.decode(ids[len(ids) - keep :]) if keep else ""
         return Failure(f"the judge prompt does not fit the model's context of {budget} tokens even without the response")
 
     # -- batching ----------------------------------------------------------------------------------------------
-    def _batched(self, texts: list[str | Failure], run: Callable[[list[int], list[str]], list[T]]) -> list[T | Failure]:
-        """`run(indices, texts)` over length-sorted batches; Failures pass through; an OOM batch is split."""
-        results: list[Any] = [t if isinstance(t, Failure) else None for t in texts]
-        lengths = {i: self._count(t) for i, t in enumerate(texts) if isinstance(t, str)}
+    def _batched(
+        self, fitted: list[tuple[str, int] | Failure], run: Callable[[list[int], list[str]], list[T]]
+    ) -> list[T | Failure]:
+        """`run(indices, texts)` over length-sorted batches of the `_fitted` texts; Failures pass through; an OOM
+        batch is split."""
+        results: list[Any] = [f if isinstance(f, Failure) else None for f in fitted]
+        lengths = {i: f[1] for i, f in enumerate(fitted) if not isinstance(f, Failure)}
         for chunk in self._chunks(sorted(lengths, key=lengths.__getitem__), lengths):
-            for i, out in zip(chunk, self._run_splitting(chunk, [texts[i] for i in chunk], run)):  # type: ignore[arg-type,misc]
+            texts = [fitted[i][0] for i in chunk]  # type: ignore[index]
+            for i, out in zip(chunk, self._run_splitting(chunk, texts, run)):  # type: ignore[arg-type,misc]
                 results[i] = out
         return results
 
@@ -212,33 +219,35 @@ class TransformersBackend:
         return ids, mask, positions
 
     # -- the three questions -------------------------------------------------------------------------------------
+    @functools.cached_property
     def _keeps_logits(self) -> bool:
-        import inspect
-
+        """Whether the model's forward can compute the logits of the last position only."""
         return "logits_to_keep" in inspect.signature(self.model.forward).parameters
 
-    def _token_ids(self, spellings: Sequence[str]) -> list[int]:
-        ids: set[int] = set()
-        for word in spellings:
-            encoded = self.tokenizer(word, add_special_tokens=False)["input_ids"]
-            if len(encoded) == 1:
-                ids.add(encoded[0])
-        return sorted(ids)
+    @functools.cached_property
+    def _yes_no_ids(self) -> tuple[list[int], list[int]]:
+        """The single-token spellings of yes and of no in this tokenizer."""
+
+        def single(spellings: Sequence[str]) -> list[int]:
+            encoded = (self.tokenizer(word, add_special_tokens=False)["input_ids"] for word in spellings)
+            return sorted({ids[0] for ids in encoded if len(ids) == 1})
+
+        return single(YES_SPELLINGS), single(NO_SPELLINGS)
 
     def yes_probabilities(self, prompts: Sequence[Prompt]) -> list[tuple[float, float] | Failure]:
         try:
-            yes_ids, no_ids = self._token_ids(YES_SPELLINGS), self._token_ids(NO_SPELLINGS)
+            yes_ids, no_ids = self._yes_no_ids
         except RuntimeError as exc:
             return [Failure(str(exc))] * len(prompts)
         if not yes_ids or not no_ids:
             return [Failure(f"the tokenizer of {self.model_name!r} has no single token for 'yes' or 'no'")] * len(prompts)
-        texts = [self.prompt_text(p) for p in prompts]
+        fitted = [self._fitted(p) for p in prompts]
 
         def run(_: list[int], batch: list[str]) -> list[tuple[float, float]]:
             import torch
 
             ids, mask, positions = self._encode(batch)
-            last_only = {"logits_to_keep": 1} if self._keeps_logits() else {}  # no vocabulary-wide head per position
+            last_only = {"logits_to_keep": 1} if self._keeps_logits else {}  # no vocabulary-wide head per position
             logits = self.model(input_ids=ids, attention_mask=mask, position_ids=positions, **last_only).logits[:, -1, :]
             logprobs = torch.log_softmax(logits.float(), dim=-1)
             yes = torch.logsumexp(logprobs[:, yes_ids], dim=-1).exp()
@@ -247,10 +256,10 @@ class TransformersBackend:
             p_yes = torch.where(mass > 0, yes / mass.clamp(min=1e-38), torch.full_like(mass, 0.5))
             return list(zip(p_yes.tolist(), mass.tolist()))
 
-        return self._batched(texts, run)
+        return self._batched(fitted, run)
 
     def generate(self, prompts: Sequence[Prompt], *, max_tokens: int) -> list[str | Failure]:
-        texts = [self.prompt_text(p, reserve=max_tokens) for p in prompts]
+        fitted = [self._fitted(p, reserve=max_tokens) for p in prompts]
 
         def run(_: list[int], batch: list[str]) -> list[str]:
             ids, mask, _ = self._encode(batch)
@@ -261,18 +270,11 @@ class TransformersBackend:
             )  # fmt: skip
             return tokenizer.batch_decode(out[:, ids.shape[1] :], skip_special_tokens=True)
 
-        return self._batched(texts, run)
+        return self._batched(fitted, run)
 
     def continuation_logprobs(self, items: Sequence[Continuation]) -> list[list[float] | Failure]:
         """Log-probabilities of the tokens that cover `item.text` (a token straddling the boundary counts)."""
-        try:
-            budget = self.max_length()
-        except RuntimeError as exc:
-            return [Failure(str(exc))] * len(items)
-        def render(item: Continuation) -> Callable[[str], str]:
-            return lambda tail: self._chat_text(item.context, tail) + item.text
-
-        texts = [self._fit(item.context, budget, render(item)) for item in items]
+        fitted = [self._fitted(item.context, suffix=item.text) for item in items]
 
         def run(indices: list[int], batch: list[str]) -> list[list[float]]:
             import torch
@@ -289,4 +291,4 @@ class TransformersBackend:
                 out.append([logprobs[row, pad + k - 1, ids[row, pad + k]].item() for k in scored])
             return out
 
-        return self._batched(texts, run)
+        return self._batched(fitted, run)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import socket
 import threading
 import time
 import urllib.error
@@ -81,6 +80,7 @@ class OpenAIBackend:
         """One API call with retries: the decoded JSON reply, or the Failure that ended the attempts."""
         url = f"{self.base_url}/{path}"
         data = None if body is None else json.dumps(body).encode()
+        timed_out = Failure.timeout(f"judge server did not answer {path} within {self.request_timeout:g} s")
         failure = Failure("no attempt was made")
         for attempt in range(self.retries + 1):
             wait: float | None = None
@@ -93,14 +93,13 @@ class OpenAIBackend:
                 if exc.code not in RETRY_STATUSES:
                     return failure
                 wait = _retry_after(exc)
-            except TimeoutError:
-                failure = Failure.timeout(f"judge server did not answer {path} within {self.request_timeout:g} s")
-            except urllib.error.URLError as exc:
-                reason = exc.reason
-                if isinstance(reason, (TimeoutError, socket.timeout)):
-                    failure = Failure.timeout(f"judge server did not answer {path} within {self.request_timeout:g} s")
+            except TimeoutError:  # socket.timeout is TimeoutError
+                failure = timed_out
+            except urllib.error.URLError as exc:  # a timeout while connecting arrives wrapped
+                if isinstance(exc.reason, TimeoutError):
+                    failure = timed_out
                 else:
-                    failure = Failure(f"cannot reach the judge server at {self.base_url}: {reason}")
+                    failure = Failure(f"cannot reach the judge server at {self.base_url}: {exc.reason}")
             except (OSError, ValueError) as exc:  # connection reset, a reply that is not JSON
                 failure = Failure(f"bad reply from the judge server to {path}: {type(exc).__name__}: {exc}")
             if attempt < self.retries:
