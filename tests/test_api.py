@@ -116,8 +116,10 @@ def test_samples_may_be_plain_mappings_but_must_have_a_response():
 
 
 def test_unknown_executor_is_a_clear_error():
-    with pytest.raises(VerifiersError, match="executor 'spark' is not available"):
+    with pytest.raises(VerifiersError, match="unknown executor 'spark'; executors: local, ray"):
         verifiers.verify_batch([Sample("a")], verifier="exact", executor="spark")
+    with pytest.raises(VerifiersError, match="only applies to executor 'ray'"):
+        verifiers.verify_batch([Sample("a")], verifier="exact", ray_address="auto")
 
 
 def test_memory_cache_skips_recomputation_but_not_failures():

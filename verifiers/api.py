@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from . import plugins
-from .cache import Cache, open_cache
+from .cache import Cache
 from .cascade import Cascade, Policy
 from .errors import OptionError, PluginError, VerifiersError
 from .runner import Runner
@@ -156,6 +156,7 @@ def verify_batch(
     timeout: float | None = None,
     cache: Cache | str | bool | None = None,
     executor: str = "local",
+    ray_address: str | None = None,
     verifier: Any = None,
     domain: str | None = None,
     policy: Policy = "first",
@@ -166,12 +167,18 @@ def verify_batch(
     Samples sharing a verifier (or a domain cascade) run as one batch, so a judge stage sees them together.
     `workers`: worker processes for non-batched verifiers (None: only `cpu_bound` ones use the pool).
     `timeout`: per-sample deadline in seconds (enforced by killing the worker). `cache`: None, True/"memory",
-    an SQLite path or a `Cache`. `executor`: "local" (Ray arrives with the distributed-execution work).
-    `policy`: how domain cascades pass samples on ("first", or "addon" to let a closing judge re-check INCORRECT).
+    an SQLite path or a `Cache`. `executor`: "local", or "ray" to spread chunks over long-lived Ray actors (kept
+    warm for later calls with the same settings; `ray_address` attaches to a cluster, e.g. "auto"; without it an
+    initialized Ray is used, else a local one is started). `policy`: how domain cascades pass samples on
+    ("first", or "addon" to let a closing judge re-check INCORRECT).
     """
-    if executor != "local":
-        raise VerifiersError(f"executor {executor!r} is not available; available executors: local")
+    from .executor import LocalExecutor, Plan, make_executor
+
     batch = [_as_sample(item, i) for i, item in enumerate(samples)]
-    router = Router(verifier, domain, policy=policy, **options)
-    chosen = [router.choose(sample)[1] for sample in batch]
-    return run_grouped(Runner(workers=workers, timeout=timeout, cache=open_cache(cache)), batch, chosen)
+    plan = Plan(verifier, domain, policy=policy, options=options, workers=workers, timeout=timeout, cache=cache)
+    router = plan.router()
+    for sample in batch:
+        router.choose(sample)  # a sample without a verifier is the caller's mistake: raise, before any work
+    if executor == "local" and ray_address is None:
+        return [verdict for _, verdict in LocalExecutor(plan, router=router).run(batch)]
+    return [verdict for _, verdict in make_executor(executor, plan, address=ray_address).run(batch)]

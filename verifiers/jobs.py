@@ -25,12 +25,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .api import Router, run_grouped
-from .cache import Cache, open_cache
+from .cache import Cache
 from .cascade import Policy
 from .datasets import DatasetItem
 from .errors import VerifiersError
-from .runner import Runner, verifier_name
+from .executor import Executor, Plan, make_executor
+from .runner import verifier_name
 from .verdict import Sample, Status, Verdict, json_safe
 
 __all__ = [
@@ -46,7 +46,6 @@ __all__ = [
 
 DEFAULT_CHUNK_SIZE = 256
 INPUT_VERIFIER = "input"  # the verifier named in ERROR records of rows that could not be read
-ROUTING_VERIFIER = "routing"  # ... and of samples no verifier could be chosen for
 
 
 # -- tallies ----------------------------------------------------------------------------------------------
@@ -337,6 +336,8 @@ def run_dataset(
     retry_errors: bool = False,
     fsync: bool = True,
     run_info: Mapping[str, Any] | None = None,
+    executor: str = "local",
+    ray_address: str | None = None,
 ) -> JobResult:
     """Verify `items` into the JSON-lines file `out_path`, resuming where an earlier run of it stopped.
 
@@ -347,6 +348,8 @@ def run_dataset(
     `workers`, `timeout`, `cache` as for `verify_batch` (one `Runner` serves the whole run). `summary_path`:
     where the summary JSON goes (True: `default_summary_path(out_path)`, None/False: nowhere). `retry_errors`:
     verify again the samples whose record is ERROR or TIMEOUT. `run_info` is copied into the summary's "run".
+    `executor`: "local", or "ray" (chunks on long-lived Ray actors; `ray_address` attaches to a cluster, e.g.
+    "auto"); records are written by this process either way, so resuming works the same.
     A KeyboardInterrupt stops the run cleanly: every record written so far stays, the result says `interrupted`.
     """
     if chunk_size < 1:
@@ -357,9 +360,10 @@ def run_dataset(
         target = None
     else:
         target = Path(summary_path)
+    plan = Plan(verifier, domain, domain_overrides=True, policy=policy, options=dict(options or {}),
+                workers=workers, timeout=timeout, cache=cache)  # fmt: skip
     job = _Job(
-        router=Router(verifier, domain, domain_overrides=True, policy=policy, **(options or {})),  # unknown names raise here, before anything is written
-        runner=Runner(workers=workers, timeout=timeout, cache=open_cache(cache)),
+        executor=make_executor(executor, plan, address=ray_address),  # unknown names raise here, before any write
         out_path=Path(out_path),
         summary_path=target,
         chunk_size=chunk_size,
@@ -371,6 +375,7 @@ def run_dataset(
             "verifier": verifier if verifier is None or isinstance(verifier, str) else verifier_name(verifier),
             "domain": domain,
             "options": dict(options or {}),
+            "executor": executor,
         },
     )
     return job.run(items, retry_errors=retry_errors)
@@ -382,8 +387,7 @@ class _Job:
     def __init__(
         self,
         *,
-        router: Router,
-        runner: Runner,
+        executor: Executor,
         out_path: Path,
         summary_path: Path | None,
         chunk_size: int,
@@ -392,7 +396,7 @@ class _Job:
         fsync: bool,
         run_info: dict[str, Any],
     ) -> None:
-        self.router, self.runner = router, runner
+        self.executor = executor
         self.out_path, self.summary_path = out_path, summary_path
         self.chunk_size, self.total, self.progress, self.fsync = chunk_size, total, progress, fsync
         self.run_info = run_info
@@ -484,7 +488,7 @@ class _Job:
         self._report()
 
     def _flush(self, chunk: list[DatasetItem], out: Any) -> None:
-        results = _verify_chunk(chunk, self.router, self.runner)
+        results = _verify_chunk(chunk, self.executor)
         blob = b"".join(
             encode_record(item.id, dom, verdict, item.location) for item, (dom, verdict) in zip(chunk, results)
         )
@@ -560,25 +564,16 @@ def _truncate(out: Any, size: int) -> None:
         pass
 
 
-def _verify_chunk(chunk: list[DatasetItem], router: Router, runner: Runner) -> list[tuple[str | None, Verdict]]:
-    """(domain, verdict) per item: unreadable rows and unroutable samples get ERROR records, the rest is verified."""
+def _verify_chunk(chunk: list[DatasetItem], executor: Executor) -> list[tuple[str | None, Verdict]]:
+    """(domain, verdict) per item: unreadable rows get ERROR records, the rest goes to the executor (which gives
+    unroutable samples ERROR records of their own)."""
     results: list[tuple[str | None, Verdict] | None] = [None] * len(chunk)
     todo: list[int] = []
-    domains: list[str | None] = []
-    chosen: list[Any] = []
     for i, item in enumerate(chunk):
         if item.sample is None:
             results[i] = (None, Verdict.error(INPUT_VERIFIER, item.error or "unreadable row"))
-            continue
-        try:
-            domain, verifier = router.choose(item.sample)
-        except VerifiersError as exc:
-            results[i] = (item.sample.domain, Verdict.error(ROUTING_VERIFIER, str(exc)))
-            continue
-        todo.append(i)
-        domains.append(domain)
-        chosen.append(verifier)
-    verdicts = run_grouped(runner, [chunk[i].sample for i in todo], chosen)  # type: ignore[misc]
-    for i, domain, verdict in zip(todo, domains, verdicts):
-        results[i] = (domain, verdict)
+        else:
+            todo.append(i)
+    for i, routed in zip(todo, executor.run([chunk[i].sample for i in todo])):  # type: ignore[misc]
+        results[i] = routed
     return [r for r in results if r is not None]
