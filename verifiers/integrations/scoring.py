@@ -1,0 +1,181 @@
+"""What every training-loop adapter shares: samples from the loop's values, a warm scorer, and reward mapping.
+
+A `Scorer` holds one executor (local or Ray) for its whole life, so worker pools, sandboxes and judge models stay
+warm between training steps. It is safe to call from many threads at once: concurrent calls are merged into one
+batch (verl scores samples from a thread pool, the reward server from one thread per request), so a judge stage
+sees them together. A sample that cannot even be built (a completion that is not text) or routed (no domain)
+gets an ERROR verdict; nothing a model writes raises in the training loop.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any
+
+from verifiers.api import resolve_verifier
+from verifiers.cascade import Policy
+from verifiers.datasets import message_text, verl_domain
+from verifiers.errors import OptionError
+from verifiers.executor import Executor, Plan, make_executor
+from verifiers.verdict import Sample, Status, Verdict
+
+__all__ = ["INPUT_VERIFIER", "RewardMap", "Scorer", "plain", "prompt_text", "response_text", "source_domain"]
+
+INPUT_VERIFIER = "input"  # the verifier named in ERROR verdicts of samples the loop's values could not make
+
+
+@dataclass(frozen=True)
+class RewardMap:
+    """How a verdict becomes the number a loop trains on.
+
+    CORRECT, INCORRECT and PARTIAL give their score. `undecided` is the reward for UNDECIDED and `error` for ERROR
+    and TIMEOUT (a verifier failure, not a model failure): None where the loop accepts "no reward" (TRL turns it
+    into NaN and leaves the sample out), a number where it needs one (verl, OpenRLHF) — the adapters then report
+    the status beside the number, so a failure is never a silent 0.
+    """
+
+    undecided: float | None = None
+    error: float | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("undecided", "error"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value != value):
+                raise OptionError(f"the {name} reward must be a number or None, got {value!r}")
+
+    def __call__(self, verdict: Verdict) -> float | None:
+        if verdict.status.is_decided:
+            return verdict.score
+        if verdict.status is Status.UNDECIDED:
+            return self.undecided
+        return self.error
+
+
+def plain(value: Any) -> Any:
+    """Numpy values (verl hands over object arrays and numpy scalars) as plain Python ones."""
+    if hasattr(value, "tolist") and callable(value.tolist):
+        return value.tolist()
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
+def response_text(completion: Any) -> str:
+    """The model's answer from a completion: a string, or a chat (`[{"role", "content"}]`: the last assistant
+    message). Raises ValueError for anything else."""
+    text = message_text(plain(completion), "assistant")
+    return "" if text is None else text
+
+
+def prompt_text(prompt: Any) -> str | None:
+    """The prompt as text: a string, or a chat's last user message; None when there is none or it is not text."""
+    try:
+        return message_text(plain(prompt), "user")
+    except ValueError:
+        return None
+
+
+def source_domain(data_source: Any) -> str | None:
+    """The domain a verl/OpenRLHF `data_source` names (see `verifiers.datasets.verl_domain`)."""
+    from verifiers.plugins import list_domains
+
+    return verl_domain(plain(data_source), list_domains())
+
+
+def make_sample(
+    response: Callable[[], str], reference: Any, *, prompt: Any = None, domain: str | None = None,
+    metadata: Mapping[str, Any] | None = None, sample_id: Any = None,
+) -> Sample | Verdict:  # fmt: skip
+    """A `Sample`, or the ERROR verdict saying why the values make none."""
+    try:
+        return Sample(
+            response(), plain(reference), prompt=prompt_text(prompt), domain=domain,
+            metadata=plain(dict(metadata or {})), id=None if sample_id is None else str(sample_id),
+        )  # fmt: skip
+    except (TypeError, ValueError) as exc:
+        return Verdict.error(INPUT_VERIFIER, f"cannot build a sample: {exc}")
+
+
+class _Request:
+    def __init__(self, samples: list[Sample]) -> None:
+        self.samples = samples
+        self.future: Future[list[Verdict]] = Future()
+
+
+class Scorer:
+    """Verifies samples for an adapter with one executor kept warm for the scorer's life; thread-safe.
+
+    `verifier` (a name or object) verifies every sample; else each sample's own domain, else `domain`, else the
+    routing hooks pick a domain's cascade. `options` configure the verifiers. `cache`: True (default) keeps an
+    in-memory verdict cache — GRPO groups repeat answers — None turns it off, a path uses SQLite. `executor`:
+    "local" or "ray" (`ray_address` attaches to a cluster). Unknown names and options raise here.
+    """
+
+    def __init__(
+        self,
+        *,
+        verifier: Any = None,
+        domain: str | None = None,
+        policy: Policy = "first",
+        workers: int | None = None,
+        timeout: float | None = None,
+        cache: Any = True,
+        executor: str = "local",
+        ray_address: str | None = None,
+        **options: Any,
+    ) -> None:
+        plan = Plan(verifier, domain, policy=policy, options=options, workers=workers, timeout=timeout, cache=cache)
+        if verifier is None and domain is not None:  # the default domain and its options are checked now, not
+            resolve_verifier(domain=domain, policy=policy, **options)  # at the first sample that falls back to it
+        self.executor: Executor = make_executor(executor, plan, address=ray_address)
+        self._turn = threading.Condition()
+        self._queue: list[_Request] = []
+        self._busy = False
+
+    def verify(self, items: Sequence[Sample | Verdict]) -> list[Verdict]:
+        """A verdict per item, in order; items that are already verdicts (samples that could not be built) pass
+        through. Calls from other threads arriving meanwhile are verified in the same batch."""
+        samples = [item for item in items if isinstance(item, Sample)]
+        verdicts = iter(self._run(samples) if samples else [])
+        return [item if isinstance(item, Verdict) else next(verdicts) for item in items]
+
+    def _run(self, samples: list[Sample]) -> list[Verdict]:
+        """Queue the samples; the first caller to find no batch running verifies everything queued in one batch
+        (in its own thread), the others wait for their share or their turn."""
+        request = _Request(samples)
+        with self._turn:
+            self._queue.append(request)
+            while self._busy and not request.future.done():
+                self._turn.wait()
+            if request.future.done():
+                return request.future.result()
+            self._busy = True
+            batch, self._queue = self._queue, []  # ours included: a batch is always finished before the next
+        try:
+            self._verify_merged(batch)
+        finally:
+            with self._turn:
+                self._busy = False
+                self._turn.notify_all()
+        return request.future.result()
+
+    def _verify_merged(self, batch: list[_Request]) -> None:
+        merged = [sample for request in batch for sample in request.samples]
+        try:
+            verdicts = [verdict for _, verdict in self.executor.run(merged)]
+        except BaseException as exc:  # the executor itself broke (e.g. its Ray cluster went away)
+            for request in batch:
+                request.future.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        start = 0
+        for request in batch:
+            end = start + len(request.samples)
+            request.future.set_result(verdicts[start:end])
+            start = end
