@@ -1,4 +1,5 @@
-"""The `verifiers` command: `run` a dataset, `check` one answer, list `plugins` and verifiers (`list`).
+"""The `verifiers` command: `run` a dataset, `check` one answer, `serve` rewards over HTTP, `report` a run as a
+page, list `plugins` and verifiers (`list`).
 
 Exit codes: 0 done, 1 unexpected failure, 2 a usage or configuration error (one line, no traceback; set
 VERIFIERS_DEBUG=1 for one), 130 interrupted (what was written is kept; rerun the same command to resume).
@@ -95,6 +96,20 @@ def _add_choice_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_executor_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--executor",
+        choices=("local", "ray"),
+        default="local",
+        help="where samples are verified: this machine, or long-lived Ray actors (pip install 'verifier-suite[ray]')",
+    )
+    parser.add_argument(
+        "--ray-address",
+        metavar="ADDRESS",
+        help="the Ray cluster to attach to ('auto': the one this machine belongs to); default: start a local Ray",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="Turn a model's answers into trustworthy rewards.")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
@@ -137,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--summary", metavar="PATH", help="where the summary JSON goes (default: OUT.summary.json)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_executor_args(run)
     run.set_defaults(func=_cmd_run)
 
     check = commands.add_parser("check", help="verify one answer given on the command line; prints the verdict JSON")
@@ -149,6 +165,31 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--prompt")
     _add_choice_args(check)
     check.set_defaults(func=_cmd_check)
+
+    serve = commands.add_parser(
+        "serve",
+        help="serve rewards over HTTP (OpenRLHF's remote reward protocol: POST /get_reward)",
+        description="An HTTP reward server: POST /get_reward with {\"query\": [...], \"prompts\": [...], "
+        "\"labels\": [...]} returns {\"rewards\", \"scores\", \"extra_logs\", \"statuses\"}; GET /health. "
+        "Give OpenRLHF --remote_rm_url http://HOST:PORT/get_reward.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="the address to listen on (default: 127.0.0.1)")
+    serve.add_argument("--port", type=_non_negative_int, default=8000, help="the port (0: any free one)")
+    _add_choice_args(serve)
+    serve.add_argument("--workers", type=_positive_int, help="worker processes for verifiers (default: per verifier)")
+    serve.add_argument("--timeout", type=_positive_float, metavar="SECONDS", help="per-sample deadline")
+    serve.add_argument("--cache", metavar="PATH", help="an SQLite verdict cache (default: in memory)")
+    for outcome, what in (("undecided", "UNDECIDED"), ("error", "ERROR and TIMEOUT")):
+        serve.add_argument(
+            f"--{outcome}-reward",
+            type=float,
+            default=0.0,
+            metavar="X",
+            help=f"the reward for {what} (default 0.0; the status is reported beside it in extra_logs)",
+        )
+    serve.add_argument("--log-requests", action="store_true", help="log one line per request to stderr")
+    _add_executor_args(serve)
+    serve.set_defaults(func=_cmd_serve)
 
     plugins = commands.add_parser("plugins", help="the installed plugins as JSON: name, version, hooks")
     plugins.set_defaults(func=_cmd_plugins)
@@ -250,6 +291,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
             progress=progress,
             summary_path=args.summary or True,
             retry_errors=args.retry_errors,
+            executor=args.executor,
+            ray_address=args.ray_address,
             run_info={
                 "data": str(args.data),
                 "format": dataset.format,
@@ -401,6 +444,47 @@ def _print_summary(console: Any, summary: dict[str, Any]) -> None:
         mean = entry.get("mean_score")
         shown = "-" if mean is None else f"{mean:.3f}"
         console.print(f"{name}: n {entry['total']}, {counts}, mean {shown}", markup=False)
+
+
+# -- serve ------------------------------------------------------------------------------------------------
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from .integrations.openrlhf import RewardFunc
+    from .integrations.server import RewardServer
+
+    reward = RewardFunc(
+        domain=args.domain,
+        verifier=args.verifier,
+        undecided_reward=args.undecided_reward,
+        error_reward=args.error_reward,
+        policy=args.policy,
+        workers=args.workers,
+        timeout=args.timeout,
+        cache=args.cache or True,
+        executor=args.executor,
+        ray_address=args.ray_address,
+        **parse_options(args.option),
+    )
+    try:
+        server = RewardServer(reward, args.host, args.port, log_requests=args.log_requests)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
+    try:
+        previous = signal.signal(signal.SIGTERM, _interrupt)
+    except ValueError:
+        previous = None
+    print(f"serving rewards on {server.url} (GET /health; Ctrl-C stops)", file=sys.stderr, flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+        server.close()
+    print(f"stopped after {server.stats['requests']} requests ({server.stats['samples']} samples)", file=sys.stderr)
+    return 0
 
 
 # -- check, plugins, list ---------------------------------------------------------------------------------
