@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import socket
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -144,12 +145,17 @@ def _import_ray() -> Any:
     return ray
 
 
-def connect_ray(address: str | None = None) -> Any:
+def connect_ray(address: str | None = None, *, connect_timeout_s: float = 10.0) -> Any:
     """The `ray` module, connected: an already initialized Ray is used as is; else `address` ("auto", "ray://…",
-    host:port) is attached to, or a local Ray is started when it is None."""
+    host:port) is attached to, or a local Ray is started when it is None.
+
+    A host:port nobody listens on fails within `connect_timeout_s` (Ray itself would retry for minutes).
+    """
     ray = _import_ray()
     if ray.is_initialized():
         return ray
+    if address is not None:
+        _check_reachable(address, connect_timeout_s)
     try:
         ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
     except (ConnectionError, RuntimeError, ValueError) as exc:
@@ -158,13 +164,29 @@ def connect_ray(address: str | None = None) -> Any:
     return ray
 
 
+def _check_reachable(address: str, timeout: float) -> None:
+    """Raise `VerifiersError` when `address` names a host:port that refuses connections."""
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not port.isdigit() or not host:
+        return  # "auto", "local" and the like: Ray resolves them itself
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise VerifiersError(
+            f"cannot attach to the Ray cluster at {address!r}: {exc.strerror or exc} (is `ray start --head` running "
+            f"there? --ray-address auto finds the cluster this machine belongs to)"
+        ) from None
+
+
 class RayExecutor:
     """Verifies on `actors` long-lived Ray actors, `chunk_size` samples per task.
 
     `address`: the cluster to attach to ("auto" for the one this machine belongs to); None starts a local Ray
-    unless one is initialized already. `actors`: default one per CPU the cluster has (at most 32).
-    `actor_cpus`: CPUs Ray reserves per actor. `chunk_size`: default so that every actor gets about two chunks
-    (smaller chunks spread better, larger ones batch better for model judges).
+    unless one is initialized already. `actors`: default one per CPU the cluster has (at most 32), spread over
+    its nodes. `actor_cpus`: CPUs Ray reserves per actor for its whole life; by default none (Ray's default for
+    actors: a CPU to be placed, none held), so idle verifier actors never starve the trainer's own tasks.
+    `chunk_size`: default so that every actor gets about two chunks (smaller chunks spread better, larger ones
+    batch better for model judges). `start_timeout_s`: how long the actors may take to start.
     """
 
     name = "ray"
@@ -175,8 +197,9 @@ class RayExecutor:
         *,
         address: str | None = None,
         actors: int | None = None,
-        actor_cpus: float = 1.0,
+        actor_cpus: float | None = None,
         chunk_size: int | None = None,
+        start_timeout_s: float = 300.0,
     ) -> None:
         if isinstance(plan.cache, Cache):
             raise OptionError(
@@ -192,11 +215,21 @@ class RayExecutor:
         self.ray = ray = connect_ray(address)
         if actors is None:
             cpus = int(ray.cluster_resources().get("CPU", 1))
-            actors = max(1, min(32, int(cpus // actor_cpus) if actor_cpus > 0 else cpus))
+            actors = max(1, min(32, int(cpus // actor_cpus) if actor_cpus else cpus))
         self.chunk_size = chunk_size
-        remote = ray.remote(num_cpus=actor_cpus, max_restarts=-1, max_task_retries=0)(_Actor)
+        placement: dict[str, Any] = {"scheduling_strategy": "SPREAD"}
+        if actor_cpus is not None:
+            placement["num_cpus"] = actor_cpus
+        remote = ray.remote(max_restarts=-1, max_task_retries=0, **placement)(_Actor)
         self.actors = [remote.remote(plan) for _ in range(actors)]
         self.job_id = ray.get_runtime_context().get_job_id()
+        ready, _ = ray.wait([a.ping.remote() for a in self.actors], num_returns=actors, timeout=start_timeout_s)
+        if len(ready) < actors:
+            self.close()
+            raise VerifiersError(
+                f"only {len(ready)} of {actors} Ray actors started within {start_timeout_s:g} s "
+                f"(each needs {actor_cpus or 0:g} CPUs held; the cluster has {ray.cluster_resources().get('CPU', 0):g})"
+            )
         self._lock = threading.Lock()  # one batch at a time: chunks of two batches must not interleave on actors
 
     def _chunks(self, count: int) -> list[range]:
