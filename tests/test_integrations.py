@@ -418,3 +418,17 @@ def test_integration_modules_import_only_absolute_names():
     for module in ("trl", "verl", "openrlhf", "scoring", "server"):
         source = (Path(verl_module.__file__).parent / f"{module}.py").read_text()
         assert "from ." not in source, module
+
+
+def test_reward_functions_pickle_into_a_fresh_scorer_with_the_same_settings():
+    """TRL's async GRPO trainer pickles reward functions into a spawned worker; a copy rebuilds its own scorer."""
+    import copy
+    import pickle
+
+    reward = reward_function("math", timeout=3.0, undecided_reward=0.5)
+    clone = pickle.loads(pickle.dumps(reward))
+    assert clone.__name__ == "verifiers_math" and clone.scorer is not reward.scorer
+    assert clone.scorer.settings == reward.scorer.settings
+    assert clone(prompts=["p", "p"], completions=["\\boxed{2}", "\\boxed{3}"], solution=["2", "2"]) == [1.0, 0.0]
+    copied = copy.deepcopy(make_reward_func("math", error_reward=-1.0))
+    assert copied(["q \\boxed{4}"], ["q"], ["4"])["rewards"].tolist() == [1.0]

@@ -129,6 +129,10 @@ class Scorer:
         ray_address: str | None = None,
         **options: Any,
     ) -> None:
+        self.settings: dict[str, Any] = dict(
+            verifier=verifier, domain=domain, policy=policy, workers=workers, timeout=timeout, cache=cache,
+            executor=executor, ray_address=ray_address, **options,
+        )  # fmt: skip
         plan = Plan(verifier, domain, policy=policy, options=options, workers=workers, timeout=timeout, cache=cache)
         if verifier is None and domain is not None:  # the default domain and its options are checked now, not
             resolve_verifier(domain=domain, policy=policy, **options)  # at the first sample that falls back to it
@@ -136,6 +140,11 @@ class Scorer:
         self._turn = threading.Condition()
         self._queue: list[_Request] = []
         self._busy = False
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """A copy (a pickle sent to another process, e.g. TRL's async rollout worker) is a new scorer with the same
+        settings: its own executor, warmed up there."""
+        return (_rebuild_scorer, (self.settings,))
 
     def verify(self, items: Sequence[Sample | Verdict]) -> list[Verdict]:
         """A verdict per item, in order; items that are already verdicts (samples that could not be built) pass
@@ -179,3 +188,7 @@ class Scorer:
             end = start + len(request.samples)
             request.future.set_result(verdicts[start:end])
             start = end
+
+
+def _rebuild_scorer(settings: dict[str, Any]) -> Scorer:
+    return Scorer(**settings)
