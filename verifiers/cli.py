@@ -166,6 +166,17 @@ def build_parser() -> argparse.ArgumentParser:
     _add_choice_args(check)
     check.set_defaults(func=_cmd_check)
 
+    report = commands.add_parser(
+        "report",
+        help="write a self-contained HTML report of a run's output file",
+        description="Read OUT (the JSON-lines file `verifiers run` writes) and write one self-contained HTML page: "
+        "status counts per domain and verifier, score and latency histograms, step pass rates, failure reasons.",
+    )
+    report.add_argument("output", metavar="OUT", help="the JSON-lines results file of `verifiers run`")
+    report.add_argument("--html", required=True, metavar="PATH", help="where the page goes (replaced atomically)")
+    report.add_argument("--title", help="the page title (default: 'Verification report: <OUT file name>')")
+    report.set_defaults(func=_cmd_report)
+
     serve = commands.add_parser(
         "serve",
         help="serve rewards over HTTP (OpenRLHF's remote reward protocol: POST /get_reward)",
@@ -444,6 +455,25 @@ def _print_summary(console: Any, summary: dict[str, Any]) -> None:
         mean = entry.get("mean_score")
         shown = "-" if mean is None else f"{mean:.3f}"
         console.print(f"{name}: n {entry['total']}, {counts}, mean {shown}", markup=False)
+
+
+# -- report -----------------------------------------------------------------------------------------------
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .report import write_report
+
+    report = write_report(args.output, args.html, title=args.title)  # a missing OUT raises DatasetError: exit 2
+    mean = report.summary["mean_score"]
+    statuses = ", ".join(f"{n} {s}" for s, n in report.summary["statuses"].items() if n)
+    skipped = report.unreadable_lines + report.invalid_records
+    print(
+        f"wrote {args.html}: {report.records} records"
+        + (f" ({statuses})" if statuses else "")
+        + f", mean score {'-' if mean is None else format(mean, '.3f')}"
+        + (f"; {skipped} unreadable lines skipped" if skipped else "")
+    )
+    return 0
 
 
 # -- serve ------------------------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ __all__ = [
     "ProgressInfo",
     "Tally",
     "default_summary_path",
+    "parse_record",
     "read_output",
     "run_dataset",
     "scan_output",
@@ -150,7 +151,8 @@ class Tally:
 # -- the output file --------------------------------------------------------------------------------------
 
 
-def _parse_record(line: bytes) -> dict[str, Any] | None:
+def parse_record(line: bytes) -> dict[str, Any] | None:
+    """The record on one output line, or None when the line is not a well-formed record."""
     try:
         record = json.loads(line)
     except (ValueError, RecursionError):
@@ -194,7 +196,7 @@ def scan_output(path: str | Path, *, repair: bool = True) -> _Scan:
     with open(path, "rb") as handle:
         for line in handle:
             end = offset + len(line)
-            record = _parse_record(line) if line.strip() else None
+            record = parse_record(line) if line.strip() else None
             if record is None:
                 if end >= size and line.strip():
                     cut = offset
@@ -227,7 +229,7 @@ def _drop_failures(path: Path) -> int:
     tmp = path.with_name(path.name + ".retry.tmp")
     with open(path, "rb") as src, open(tmp, "wb") as dst:
         for line in src:
-            record = _parse_record(line)
+            record = parse_record(line)
             if record is not None and Status(record["verdict"]["status"]).is_failure:
                 dropped += 1
                 continue
@@ -242,7 +244,7 @@ def read_output(path: str | Path) -> Iterator[dict[str, Any]]:
     """The records of an output file, skipping unreadable lines (a torn last line included)."""
     with open(path, "rb") as handle:
         for line in handle:
-            record = _parse_record(line) if line.strip() else None
+            record = parse_record(line) if line.strip() else None
             if record is not None:
                 yield record
 
