@@ -41,3 +41,19 @@ def test_readme_judge_example_gives_the_documented_statuses():
     exec(compile(block, "README.md judge example", "exec"), namespace)
     assert [(v.verifier, v.status.value) for v in namespace["verdicts"]] == [("judge", "undecided"),
                                                                              ("judge", "incorrect")]
+
+
+def test_readme_training_loop_example_gives_the_documented_rewards():
+    block = next(b for b in BLOCKS if "verifiers.integrations" in b)
+    namespace: dict = {}
+    results = []
+    for line in block.splitlines():
+        code = line.split("  #")[0]
+        if not code or code.startswith("#"):
+            continue
+        if code.startswith("from ") or "=" in code.split("(")[0]:
+            exec(code, namespace)
+        else:
+            results.append(eval(code, namespace))  # our own README text
+    trl, verl, openrlhf = results
+    assert trl == [1.0] and verl == 1.0 and openrlhf.tolist() == [1.0]
