@@ -77,7 +77,7 @@ class RewardServer:
     @property
     def url(self) -> str:
         host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}/get_reward"
+        return f"http://{host!s}:{int(port)}/get_reward"
 
     def rewards(self, body: Any) -> dict[str, Any]:
         """The response body for a request body; raises `RequestError` for a malformed one."""

@@ -128,41 +128,18 @@ class AsyncRewardFunction(RewardFunction):
         return await asyncio.to_thread(super().__call__, prompts, completions, **columns)
 
 
-def reward_function(
-    domain: str | None = None,
-    *,
-    verifier: Any = None,
-    reference_column: str | None = None,
-    undecided_reward: float | None = None,
-    error_reward: float | None = None,
-    name: str | None = None,
-    **options: Any,
-) -> RewardFunction:
-    """A TRL reward function verifying completions with `domain`'s cascade (or `verifier`, or per-row routing).
+def reward_function(domain: str | None = None, **settings: Any) -> RewardFunction:
+    """A TRL reward function verifying completions with `domain`'s cascade (or `verifier=`, or per-row routing).
 
-    Options: `policy`, `workers`, `timeout`, `cache` (default: an in-memory verdict cache), `executor` ("local"
-    or "ray"), `ray_address`, and any verifier option. Unknown verifier names and options raise here, when the
-    trainer is built, not in the middle of training. `name` sets `__name__` (TRL's metric name), by default
-    "verifiers_<domain or verifier>".
+    Settings (see `RewardFunction`): `verifier`, `reference_column`, `undecided_reward`, `error_reward`, `name`
+    (`__name__`, TRL's metric name; default "verifiers_<domain or verifier>"), `log_statuses`, `policy`,
+    `workers`, `timeout`, `cache` (default: an in-memory verdict cache), `executor` ("local" or "ray"),
+    `ray_address`, and any verifier option. Unknown verifier names and options raise here, when the trainer is
+    built, not in the middle of training.
     """
-    return RewardFunction(
-        domain=domain, verifier=verifier, reference_column=reference_column, undecided_reward=undecided_reward,
-        error_reward=error_reward, name=name, **options,
-    )  # fmt: skip
+    return RewardFunction(domain=domain, **settings)
 
 
-def async_reward_function(
-    domain: str | None = None,
-    *,
-    verifier: Any = None,
-    reference_column: str | None = None,
-    undecided_reward: float | None = None,
-    error_reward: float | None = None,
-    name: str | None = None,
-    **options: Any,
-) -> AsyncRewardFunction:
+def async_reward_function(domain: str | None = None, **settings: Any) -> AsyncRewardFunction:
     """`reward_function` as an async callable (TRL awaits async reward functions concurrently)."""
-    return AsyncRewardFunction(
-        domain=domain, verifier=verifier, reference_column=reference_column, undecided_reward=undecided_reward,
-        error_reward=error_reward, name=name, **options,
-    )  # fmt: skip
+    return AsyncRewardFunction(domain=domain, **settings)
