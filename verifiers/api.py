@@ -12,7 +12,7 @@ from .errors import OptionError, PluginError, VerifiersError
 from .runner import Runner
 from .verdict import Sample, Verdict
 
-__all__ = ["verify", "verify_batch", "resolve_verifier", "domain_of", "Router", "run_grouped"]
+__all__ = ["Router", "domain_of", "resolve_verifier", "run_grouped", "verify", "verify_batch"]
 
 SampleLike = Sample | Mapping[str, Any]
 
@@ -172,13 +172,13 @@ def verify_batch(
     initialized Ray is used, else a local one is started). `policy`: how domain cascades pass samples on
     ("first", or "addon" to let a closing judge re-check INCORRECT).
     """
-    from .executor import LocalExecutor, Plan, make_executor
+    from .executor import Plan, make_executor
 
     batch = [_as_sample(item, i) for i, item in enumerate(samples)]
     plan = Plan(verifier, domain, policy=policy, options=options, workers=workers, timeout=timeout, cache=cache)
     router = plan.router()
-    for sample in batch:
-        router.choose(sample)  # a sample without a verifier is the caller's mistake: raise, before any work
+    # a sample without a verifier is the caller's mistake: raise, before any work
+    chosen = [router.choose(sample)[1] for sample in batch]
     if executor == "local" and ray_address is None:
-        return [verdict for _, verdict in LocalExecutor(plan, router=router).run(batch)]
+        return run_grouped(plan.runner(), batch, chosen)
     return [verdict for _, verdict in make_executor(executor, plan, address=ray_address).run(batch)]

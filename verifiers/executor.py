@@ -113,9 +113,9 @@ class LocalExecutor:
 
     name = "local"
 
-    def __init__(self, plan: Plan, *, router: Router | None = None) -> None:
+    def __init__(self, plan: Plan) -> None:
         self.plan = plan
-        self.router = router if router is not None else plan.router()
+        self.router = plan.router()
         self.runner = plan.runner()
 
     def run(self, samples: Sequence[Sample]) -> list[Routed]:
@@ -298,12 +298,12 @@ def ray_executor(plan: Plan, *, address: str | None = None, **settings: Any) -> 
         return executor
 
 
-def make_executor(kind: str, plan: Plan, *, address: str | None = None, router: Router | None = None) -> Executor:
+def make_executor(kind: str, plan: Plan, *, address: str | None = None) -> Executor:
     """An executor by name: "local", or "ray" (reused across calls; `address` picks the cluster)."""
     if kind == "local":
         if address is not None:
             raise OptionError("an address (--ray-address) only applies to executor 'ray'")
-        return LocalExecutor(plan, router=router)
+        return LocalExecutor(plan)
     if kind == "ray":
         return ray_executor(plan, address=address)
     raise OptionError(f"unknown executor {kind!r}; executors: {', '.join(EXECUTORS)}")

@@ -132,15 +132,15 @@ class RewardFunc:
             )
         return self.scorer.verify(items)
 
-    def result(self, verdicts: Sequence[Verdict]) -> dict[str, Any]:
-        """OpenRLHF's reward dict for `verdicts`."""
+    def result(self, verdicts: Sequence[Verdict], *, tensors: bool | None = None) -> dict[str, Any]:
+        """OpenRLHF's reward dict for `verdicts`: tensors or lists (`tensors`, default: as configured)."""
         rewards = [float(self.rewards(v)) for v in verdicts]  # type: ignore[arg-type]
         logs = {
             "verifier_correct": [1.0 if v.status is Status.CORRECT else 0.0 for v in verdicts],
             "verifier_failed": [1.0 if v.status.is_failure else 0.0 for v in verdicts],
             "verifier_undecided": [1.0 if v.status is Status.UNDECIDED else 0.0 for v in verdicts],
         }
-        convert = _as_tensor if self.tensors else list
+        convert = _as_tensor if (self.tensors if tensors is None else tensors) else list
         return {
             "rewards": convert(rewards),
             "scores": convert(rewards),

@@ -20,11 +20,12 @@ from verifiers.cascade import Policy
 from verifiers.datasets import message_text, verl_domain
 from verifiers.errors import OptionError
 from verifiers.executor import Executor, Plan, make_executor
+from verifiers.jobs import (
+    INPUT_VERIFIER,  # named in ERROR verdicts of samples the loop's values could not make
+)
 from verifiers.verdict import Sample, Status, Verdict
 
-__all__ = ["INPUT_VERIFIER", "RewardMap", "Scorer", "plain", "prompt_text", "response_text", "source_domain"]
-
-INPUT_VERIFIER = "input"  # the verifier named in ERROR verdicts of samples the loop's values could not make
+__all__ = ["RewardMap", "Scorer", "plain", "prompt_text", "response_text", "source_domain"]
 
 
 @dataclass(frozen=True)

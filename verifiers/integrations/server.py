@@ -65,7 +65,6 @@ class RewardServer:
         log_requests: bool = False,
     ) -> None:
         self.reward = reward
-        self.reward.tensors = False  # JSON lists
         self.max_body_bytes = max_body_bytes
         self.log_requests = log_requests
         self.stats = {"requests": 0, "samples": 0, "failures": 0}
@@ -88,7 +87,7 @@ class RewardServer:
         prompts = _texts(body, "prompts", len(queries))
         labels = _texts(body, "labels", len(queries))
         verdicts = self.reward.verdicts(queries, prompts, labels)
-        result = self.reward.result(verdicts)
+        result = self.reward.result(verdicts, tensors=False)  # JSON lists
         result["statuses"] = [v.status.value for v in verdicts]
         with self._stats_lock:
             self.stats["requests"] += 1
