@@ -16,9 +16,7 @@ from __future__ import annotations
 import hashlib
 import html
 import math
-import os
 import re
-import tempfile
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -28,7 +26,7 @@ from types import MappingProxyType
 from typing import Any
 
 from .errors import DatasetError
-from .jobs import Tally, parse_record
+from .jobs import Tally, parse_record, write_atomic
 from .text import clip
 from .verdict import Status
 
@@ -451,26 +449,8 @@ def write_report(
     """Read `out_jsonl`, write its HTML report to `html_path` atomically (a temporary file, then a rename)."""
     report = read_report(out_jsonl, generated_at=generated_at)
     page = render_html(report, title=title or f"Verification report: {Path(out_jsonl).name}")
-    _write_atomic(Path(html_path), page.encode("utf-8"))
+    write_atomic(Path(html_path), page.encode("utf-8"))
     return report
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a report is for reading
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 # -- the page ----------------------------------------------------------------------------------------------
