@@ -122,7 +122,8 @@ def test_list_order_policy() -> None:
         ("\\left[\\begin{array}{cc}1 & 2 \\\\3 & 4\\end{array}\\right]", "\\begin{pmatrix}1 & 2 \\\\3 & 4\\end{pmatrix}", C),
         ("\\begin{pmatrix}1 & 2 \\\\ 3 & 5\\end{pmatrix}", "\\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix}", I),
         ("\\begin{pmatrix}1 & 2\\end{pmatrix}", "\\begin{pmatrix}1 \\\\ 2\\end{pmatrix}", I),
-        ("\\begin{pmatrix}0.33\\\\0.2 \\end{pmatrix}", "\\begin{pmatrix}\\frac{1}{3}\\\\ \\frac{1}{5} \\end{pmatrix}", C),
+        ("\\begin{pmatrix}0.333\\\\0.2 \\end{pmatrix}", "\\begin{pmatrix}\\frac{1}{3}\\\\ \\frac{1}{5} \\end{pmatrix}", C),
+        ("\\begin{pmatrix}0.33\\\\0.2 \\end{pmatrix}", "\\begin{pmatrix}\\frac{1}{3}\\\\ \\frac{1}{5} \\end{pmatrix}", I),
     ],
 )
 def test_matrices(pred: str, gold: str, expected: Status) -> None:

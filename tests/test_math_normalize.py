@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from verifiers.text import Number, parse_number
 from verifiers.math.normalize import (
     NormalForm,
     Policy,
@@ -121,8 +122,14 @@ def test_split_assignment(raw: str, lhs: str, rhs: str) -> None:
 # -- number policies -----------------------------------------------------------------------------------------
 
 
+def number(text: str) -> Number:
+    parsed = parse_number(text)
+    assert parsed is not None and parsed.value is not None
+    return parsed
+
+
 def match(pred: str, pred_pct: bool, gold: str, gold_pct: bool, **policy: object) -> bool:
-    return numbers_match(Fraction(pred), pred, pred_pct, Fraction(gold), gold, gold_pct, Policy(**policy))
+    return numbers_match(number(pred), pred_pct, number(gold), gold_pct, Policy(**policy))  # type: ignore[arg-type]
 
 
 def test_percent_policy_gold_decides() -> None:
@@ -141,15 +148,17 @@ def test_percent_policy_ratio_and_strip() -> None:
 
 
 def test_rounding_policy() -> None:
-    third = Fraction(1, 3)
-    assert numbers_match(Fraction("0.33"), "0.33", False, third, "1/3", False, Policy())
-    assert numbers_match(third, "1/3", False, Fraction("0.33"), "0.33", False, Policy())
-    gold_only = Policy(rounding="gold")  # only the gold may be the rounded side
-    assert numbers_match(third, "1/3", False, Fraction("0.33"), "0.33", False, gold_only)
-    assert not numbers_match(Fraction("0.33"), "0.33", False, third, "1/3", False, gold_only)
-    assert not numbers_match(Fraction("0.3"), "0.3", False, third, "1/3", False, Policy())  # one decimal: too coarse
-    assert not numbers_match(Fraction("0.34"), "0.34", False, third, "1/3", False, Policy())
-    assert not numbers_match(Fraction("0.33"), "0.33", False, third, "1/3", False, Policy(rounding="exact"))
+    assert match("0.333", False, "1/3", False)
+    assert match("1/3", False, "0.33", False)  # a decimal gold sets the precision itself
+    assert not match("0.33", False, "1/3", False)  # an answer needs 3 significant digits by default ...
+    assert match("0.33", False, "1/3", False, min_sig_digits=2)  # ... a policy option
+    assert match("1/3", False, "0.33", False, rounding="gold")  # only the gold may be the rounded side
+    assert not match("0.333", False, "1/3", False, rounding="gold")
+    assert not match("0.3", False, "1/3", False)  # one significant digit: too coarse
+    assert not match("0.334", False, "1/3", False)
+    assert not match("0.333", False, "1/3", False, rounding="exact")
+    assert match("33.3", True, "1/3", False)  # 33.3% is 0.333 with its last place scaled too
+    assert not match("33.2", True, "1/3", False)
 
 
 @settings(max_examples=200, deadline=None)

@@ -124,8 +124,10 @@ def test_policies_as_options() -> None:
     assert check("\\boxed{0.5}", "50\\%").status is C
     assert check("\\boxed{0.5}", "50\\%", percent="strip").status is I
     assert check("\\boxed{0.5}", "50").status is I
-    assert check("\\boxed{0.33}", "\\frac{1}{3}").status is C
-    assert check("\\boxed{0.33}", "\\frac{1}{3}", rounding="gold").status is I  # approximating does not pay
+    assert check("\\boxed{0.333}", "\\frac{1}{3}").status is C
+    assert check("\\boxed{0.33}", "\\frac{1}{3}").status is I  # too few significant digits ...
+    assert check("\\boxed{0.33}", "\\frac{1}{3}", min_sig_digits=2).status is C  # ... by default
+    assert check("\\boxed{0.333}", "\\frac{1}{3}", rounding="gold").status is I  # approximating does not pay
     assert check("\\boxed{\\frac{1}{3}}", "0.33", rounding="gold").status is C  # the gold was rounded
     assert check("\\boxed{\\frac{1}{3}}", "0.33", rounding="exact").status is I
 
@@ -142,7 +144,7 @@ def test_bad_options() -> None:
         MathRule(percent="sometimes")
     with pytest.raises(OptionError):
         MathSymbolic(fallback="anything")
-    verdict = verifiers.verify("\\boxed{1}", "1", verifier="math.rule", metadata={"rel_tol": "x"})
+    verdict = verifiers.verify("\\boxed{1}", "1", verifier="math.rule", metadata={"min_sig_digits": "x"})
     assert verdict.status is Status.ERROR
 
 

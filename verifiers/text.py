@@ -42,8 +42,10 @@ __all__ = [
     "iter_tags",
     "last_number",
     "normalize_text",
+    "normalize_unicode",
     "parse_choices",
     "parse_number",
+    "rewrite_base_literals",
     "strip_latex_wrappers",
     "strip_think",
 ]
@@ -76,6 +78,78 @@ def distinct(items: Iterable[str]) -> list[str]:
 def collapse_whitespace(text: str) -> str:
     """Runs of any unicode whitespace become one space; ends are stripped."""
     return " ".join(text.split())
+
+
+# -- unicode ----------------------------------------------------------------------------------------------
+
+_SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿⁱ", "0123456789+-=()ni"))
+_SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₒₓₕₖₗₘₙₚₛₜ", "0123456789+-=()aeoxhklmnpst"))
+_SCRIPT_RUN = re.compile("([" + "".join(_SUPERSCRIPTS) + "]+)|([" + "".join(_SUBSCRIPTS) + "]+)")
+_MATH_SYMBOLS = {
+    "∞": r"\infty ", "∪": r"\cup ", "∩": r"\cap ", "≤": r"\le ", "≥": r"\ge ", "≠": r"\ne ", "−": "-", "×": r"\times ",
+    "÷": r"\div ", "·": r"\cdot ", "⋅": r"\cdot ", "π": r"\pi ", "∈": r"\in ", "∉": r"\notin ", "∅": r"\emptyset ",
+    "ℝ": r"\mathbb{R}", "ℤ": r"\mathbb{Z}", "ℕ": r"\mathbb{N}", "ℚ": r"\mathbb{Q}", "ℂ": r"\mathbb{C}", "±": r"\pm ",
+    "∓": r"\mp ", "°": r"^\circ ", "→": r"\to ", "≈": r"\approx ", "∣": r"\mid ", "θ": r"\theta ", "α": r"\alpha ",
+    "β": r"\beta ", "γ": r"\gamma ", "λ": r"\lambda ", "μ": r"\mu ", "σ": r"\sigma ", "φ": r"\phi ", "ω": r"\omega ",
+}
+_RADICAND = re.compile(r"[0-9.]+|[A-Za-z]")
+_MATH_SYMBOL = re.compile("[" + "".join(_MATH_SYMBOLS) + "]")
+
+
+def _scripts(text: str) -> str:
+    """Unicode super- and subscripts as LaTeX scripts: `2⁵` -> `2^{5}` (not NFKC's `25`), `x₁` -> `x_{1}`."""
+    def script(m: re.Match[str]) -> str:
+        if m.group(1):
+            return "^{" + "".join(_SUPERSCRIPTS[c] for c in m.group(1)) + "}"
+        return "_{" + "".join(_SUBSCRIPTS[c] for c in m.group(2)) + "}"
+
+    return _SCRIPT_RUN.sub(script, text)
+
+
+def _radicals(text: str) -> str:
+    """`√2` -> `\\sqrt{2}`, `√(x+1)` -> `\\sqrt{x+1}`, `√x` -> `\\sqrt{x}`: the radical takes the next atom."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        j = text.find("√", i)
+        if j < 0:
+            out.append(text[i:])
+            break
+        out.append(text[i:j] + "\\sqrt")
+        k = j + 1
+        if k < n and text[k] == "(":
+            depth, end = 0, -1
+            for p in range(k, min(n, k + MAX_SPAN)):
+                depth += {"(": 1, ")": -1}.get(text[p], 0)
+                if depth == 0:
+                    end = p
+                    break
+            if end > 0:
+                out.append("{" + text[k + 1 : end] + "}")
+                i = end + 1
+                continue
+        m = _RADICAND.match(text, k)
+        if m and text[k] != "{":
+            out.append("{" + m.group() + "}")
+            k = m.end()
+        i = k
+    return "".join(out)
+
+
+def normalize_unicode(text: str, *, math: bool = False) -> str:
+    """NFKC, with Unicode scripts read as scripts (`2⁵` -> `2^{5}`; NFKC alone makes it `25`).
+
+    With `math`, the symbols mean what they say in LaTeX too: `∞ ∪ ∩ ≤ ≥ ≠ × ÷ · ± π °` become `\\infty \\cup ...`,
+    `−` becomes `-`, and `√x` becomes `\\sqrt{x}`.
+    """
+    if text.isascii():
+        return text
+    text = _scripts(text)
+    if math:
+        text = _MATH_SYMBOL.sub(lambda m: _MATH_SYMBOLS[m.group()], text)
+        if "√" in text:
+            text = _radicals(text)
+    return unicodedata.normalize("NFKC", text)
 
 
 # -- tags and thinking ----------------------------------------------------------------------------------------
@@ -427,7 +501,7 @@ def normalize_text(
     punctuation: drop trailing `.,;:!?`; casefold: unicode case folding. Outer whitespace is always stripped.
     """
     if unicode:
-        text = unicodedata.normalize("NFKC", text)
+        text = normalize_unicode(text)
     if latex:
         text = _unwrap_commands(text)
     if whitespace:
@@ -487,14 +561,27 @@ _SCI_BARE = re.compile(r"(?<![0-9.])10[ \t]*\^[ \t]*\{[ \t]*([-+]?[0-9]{1,6})[ \
 _SCRIPT = re.compile(r"(?<=[A-Za-z])[\^_][ \t]*(?:\{[^{}]{0,50}\}|[0-9A-Za-z])")
 _LATEX_SPACE_THOUSANDS = re.compile(r"(?<=[0-9])(?:,?\\[,;:! ]|~|\{,\})(?=[0-9]{3}(?![0-9]))")
 _LATEX_NOISE = re.compile(r"\\[,;:! ]|\\left|\\right|\\\(|\\\)|\\\[|\\\]|\\?\$")
-_PERCENT_WORD = re.compile(r"(?i)[ \t]*(?:\\%|\bper[ \t]?cent\b)")
+_PERCENT_WORD = re.compile(r"(?i)(?<![ \t])[ \t]*(?:\\%|\bper[ \t]?cent\b)")
+_BASE_LITERAL = re.compile(r"(?<![\w.])0(?:[xX]([0-9a-fA-F]{1,64})|[bB]([01]{1,256})|[oO]([0-7]{1,96}))(?![\w.])")
 _ASSIGNMENT = re.compile(r"^[A-Za-z](?:_\{?[A-Za-z0-9]{1,8}\}?)?[ \t]*=[ \t]*")
 _SPACE_THOUSANDS = re.compile(r"[-+]?[1-9][0-9]{0,2}(?: [0-9]{3})+(?:\.[0-9]+)?")
 
 
+def rewrite_base_literals(text: str) -> str:
+    """`0xc2d8`, `0b1011`, `0o17` as the decimal numbers they are (`49880`, `11`, `15`); not products of letters."""
+    if "0" not in text:
+        return text
+
+    def decimal(m: re.Match[str]) -> str:
+        digits, base = next((g, b) for g, b in zip(m.groups(), (16, 2, 8)) if g is not None)
+        return str(int(digits, base))
+
+    return _BASE_LITERAL.sub(decimal, text)
+
+
 def _plain(text: str) -> str:
     """Rewrite LaTeX number notation into the plain grammar `_NUMBER` reads."""
-    text = unicodedata.normalize("NFKC", text).replace("\u2212", "-")
+    text = rewrite_base_literals(normalize_unicode(text, math=True))
     if "\\" in text or "{" in text:
         text = _unwrap_commands(text)
         text = _FRAC_AFTER_DIGIT.sub(r" \\", text)  # "1\frac{1}{2}" is not "11/2"

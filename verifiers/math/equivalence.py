@@ -19,15 +19,18 @@ value cannot be evaluated (the judge takes those). Never raises on any text.
 
 from __future__ import annotations
 
+import contextvars
 import math
 import random
 import re
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 
 import sympy
+from sympy.core.function import AppliedUndef
 from sympy.core.relational import Relational
 
 from ..text import clip, parse_choices
@@ -41,15 +44,22 @@ from .normalize import (
     split_assignment,
 )
 from .parse import Parsed, ParseFailure, looks_like_text, parse_math
+from .semantics import Written, agree, written
 
 __all__ = ["MAX_ITEMS", "Comparison", "compare", "split_items"]
 
 MAX_ITEMS = 64
 """Most elements a list answer may have."""
 
-_SAMPLES = 4
-_TOL = 1e-9
+_SAMPLES = 6
+_MIN_DECIDED = 4
+_MAGNITUDES = (0, 1, -1, 2, -2, 0)
+_POINT_TOL = Fraction(1, 10**20)
+_DIGITS = 30
+_MAX_DIGITS = 600
 _I = sympy.Symbol("i")
+_DECIMAL_LITERAL = re.compile(r"(?<![0-9.])[0-9]*\.[0-9]+(?:[eE][-+]?[0-9]{1,4})?")
+_WRITTEN: contextvars.ContextVar[dict[float, str]] = contextvars.ContextVar("written_decimals", default={})
 
 
 @dataclass(frozen=True)
@@ -110,72 +120,175 @@ def _unit_i(value: Any) -> Any:
         return value
 
 
-def _number(value: sympy.Basic) -> complex | None:
-    """A closed-form value as a complex number (30-digit evaluation), None when it is not a finite number."""
+def _certainly_nonzero(value: sympy.Basic) -> bool | None:
+    """Whether a closed-form number is provably non-zero: sympy's adaptive evaluation (up to hundreds of digits)
+    certifies a non-zero digit, or it reports zero to the precision it reached (False); None when it fails."""
     try:
-        v = sympy.N(value, 30)
-        if v.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo) or not v.is_number:
+        v = sympy.N(value, _DIGITS, maxn=_MAX_DIGITS)
+        if v.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
             return None
-        c = complex(v)
+        parts = v.as_real_imag()
     except Exception:
         return None
-    if not (math.isfinite(c.real) and math.isfinite(c.imag)):
+    return any(isinstance(p, sympy.Float) and p != 0 and p._prec > 1 for p in parts)
+
+
+class _Complex(NamedTuple):
+    """A complex value evaluated to 30 digits, held exactly (Fractions): comparing two of them adds no rounding."""
+
+    re: Fraction
+    im: Fraction
+
+    def size(self) -> Fraction:
+        return abs(self.re) + abs(self.im)
+
+    def __sub__(self, other: tuple[Any, ...]) -> _Complex:
+        assert isinstance(other, _Complex)
+        return _Complex(self.re - other.re, self.im - other.im)
+
+    def __truediv__(self, other: _Complex) -> _Complex:
+        d = other.re * other.re + other.im * other.im
+        return _Complex((self.re * other.re + self.im * other.im) / d, (self.im * other.re - self.re * other.im) / d)
+
+
+_ZERO = _Complex(Fraction(0), Fraction(0))
+
+
+def _exact(part: sympy.Basic) -> Fraction:
+    if isinstance(part, sympy.Float) and part._prec <= 1:
+        return Fraction(0)  # zero to the precision reached
+    r = sympy.Rational(part)
+    return Fraction(int(r.p), int(r.q))
+
+
+def _number(value: sympy.Basic) -> _Complex | None:
+    """A closed-form value evaluated to 30 digits, None when it is not a finite number.
+
+    A value that evaluation reports as zero to its precision (`sin(x)^2 + cos(x)^2 - 1`) is 0."""
+    try:
+        v = sympy.N(value, _DIGITS, maxn=_MAX_DIGITS)
+        if v.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo) or not v.is_number:
+            return None
+        re_part, im_part = v.as_real_imag()
+        if not all(isinstance(p, (sympy.Float, sympy.Rational)) for p in (re_part, im_part)):
+            return None
+        return _Complex(_exact(re_part), _exact(im_part))
+    except Exception:
         return None
-    return c
 
 
-def _close(a: complex, b: complex, tol: float = _TOL) -> bool:
-    return abs(a - b) <= tol * max(1.0, abs(a), abs(b))
+def _close(a: _Complex, b: _Complex, tol: Fraction = _POINT_TOL) -> bool:
+    """Relative agreement, with no absolute floor: a tiny value is not zero."""
+    return (a - b).size() <= tol * max(a.size(), b.size())
 
 
-def _decimal_places(value: sympy.Basic) -> int | None:
-    """Decimals of a written decimal (`0.33` -> 2) when `value` is a single Float."""
-    if not isinstance(value, sympy.Float):
+def _written_decimals(*texts: str) -> dict[float, str]:
+    """The decimal literals of the answers being compared, by value: the parser keeps a decimal's value but not
+    its written digits (`1.7320` has four places, the Float reads 1.732). Of two spellings the longer wins."""
+    found: dict[float, str] = {}
+    for text in texts:
+        for m in _DECIMAL_LITERAL.finditer(text):
+            try:
+                key = float(m.group())
+            except (ValueError, OverflowError):
+                continue
+            if len(m.group()) > len(found.get(key, "")):
+                found[key] = m.group()
+    return found
+
+
+def _float_text(value: sympy.Float) -> str:
+    """The decimal a sympy Float was written as (`0.33`): as the answer wrote it when it is one of its literals,
+    else the shortest text that reads back as the Float."""
+    try:
+        text = _WRITTEN.get().get(float(value))
+    except (OverflowError, ValueError, TypeError):
+        text = None
+    if text is not None:
+        return text.lstrip("+")
+    if value._prec <= 53:
+        return repr(float(value))
+    text = str(value)
+    if "e" not in text and "." in text:
+        text = text.rstrip("0").rstrip(".") if "." in text else text
+    return text
+
+
+def _rationalized(value: Any) -> Any:
+    """Every decimal inside an expression read as the exact number it writes (`0.5x` is `x/2`)."""
+    if not isinstance(value, sympy.Basic) or not value.has(sympy.Float):
+        return value
+    try:
+        return value.xreplace({f: sympy.Rational(_float_text(f)) for f in value.atoms(sympy.Float)})
+    except Exception:
+        return value
+
+
+def _as_written(value: sympy.Basic, digits: int) -> Written | None:
+    """A number for `semantics.agree`: a written decimal keeps its precision; an exact value is exact (an
+    irrational one evaluated to `digits` significant digits, enough to round it at any written place)."""
+    if isinstance(value, sympy.Float):
+        text = _float_text(value)
+        return written(text, Fraction(text))
+    if isinstance(value, sympy.Rational):
+        return Written(Fraction(int(value.p), int(value.q)))
+    c = _number(value)
+    if c is None or c.im != 0 or (_certainly_nonzero(sympy.im(value)) is not False):
         return None
-    text = repr(float(value))
-    if "e" in text or "." not in text:
+    try:
+        return Written(Fraction(str(sympy.N(value, digits, maxn=_MAX_DIGITS))))
+    except (ValueError, ZeroDivisionError):
         return None
-    return len(text.split(".")[1].rstrip("0")) or None
-
-
-def _rounds(exact: complex, decimal: complex, places: int) -> bool:
-    if abs(exact.imag) > 1e-12 or abs(decimal.imag) > 1e-12 or places < 2:
-        return False
-    e, d = exact.real, decimal.real
-    return abs(round(e, places) - d) < 10 ** -(places + 3) or abs(math.trunc(e * 10**places) / 10**places - d) < 10 ** -(places + 3)
 
 
 def _numbers_equal(a: sympy.Basic, b: sympy.Basic, policy: Policy) -> bool | None:
-    if a.is_Rational and b.is_Rational:
+    """`a` (the answer) and `b` (the gold), two numbers, under the rule of `semantics`: exact values must be
+    equal (proved, or zero difference to hundreds of digits); a written decimal must round the other value."""
+    if a.is_infinite or b.is_infinite:
         return a == b
-    av, bv = _number(a), _number(b)
-    if av is None or bv is None:
+    if isinstance(a, sympy.Float) or isinstance(b, sympy.Float):
+        sig = max(written(_float_text(v), Fraction(1)).sig for v in (a, b) if isinstance(v, sympy.Float))
+        wa, wb = _as_written(_rationalized_unless_float(a), sig + 25), _as_written(_rationalized_unless_float(b), sig + 25)
+        if wa is None or wb is None:
+            return None
+        return agree(wa, wb, rounding=policy.rounding, min_sig=policy.min_sig_digits)
+    a, b = _rationalized(a), _rationalized(b)
+    if a.is_Rational and b.is_Rational:
+        return bool(a == b)
+    try:
+        diff = a - b
+    except Exception:
         return None
-    if _close(av, bv, max(policy.rel_tol, 1e-12)):
+    if diff == 0:
         return True
-    # `a` is the answer, `b` the gold: the gold may be the rounded decimal under both policies, the answer only
-    # under "digits" (see `Policy.rounding`).
-    directions = {"digits": ((a, av, bv, b), (b, bv, av, a)), "gold": ((b, bv, av, a),)}
-    if policy.rounding in directions:
-        for dec, dv, ev, other in directions[policy.rounding]:
-            places = _decimal_places(dec)
-            if places is not None and not other.has(sympy.Float) and _rounds(ev, dv, places):
-                return True
-    return False
+    if diff.is_Rational:
+        return False
+    nonzero = _certainly_nonzero(diff)
+    return None if nonzero is None else not nonzero
+
+
+def _rationalized_unless_float(value: sympy.Basic) -> sympy.Basic:
+    return value if isinstance(value, sympy.Float) else _rationalized(value)
 
 
 def _points(symbols: Sequence[sympy.Symbol], rng: random.Random) -> list[dict[sympy.Symbol, sympy.Basic]]:
-    """Random rational points of both signs: all positive, all negative, alternating, then random signs
-    (positive-only points would make `x` equal `|x|` and `\\sqrt{x^2}`)."""
+    """Fresh random rational points of both signs and several magnitudes (0.01 to 10^4): all positive, all
+    negative, alternating, then random signs (positive-only points would make `x` equal `|x|`); random
+    denominators, so no periodic term vanishes on all of them (a fixed grid k/1000 hides `\\sin(1000\\pi x)`)."""
     def sign(k: int, j: int) -> int:
         if k < 3:
             return (1, -1, 1 if j % 2 == 0 else -1)[k]
         return rng.choice((1, -1))
 
-    return [
-        {s: sign(k, j) * sympy.Rational(rng.randint(113, 1979), 1000) for j, s in enumerate(symbols)}
-        for k in range(_SAMPLES)
-    ]
+    def value(k: int) -> sympy.Basic:
+        mantissa = sympy.Rational(rng.randint(10**6, 10**7), rng.randint(10**5, 10**6))
+        return mantissa * sympy.Rational(10) ** _MAGNITUDES[k % len(_MAGNITUDES)]
+
+    return [{s: sign(k, j) * value(k + j) for j, s in enumerate(symbols)} for k in range(_SAMPLES)]
+
+
+def _fresh_rng() -> random.Random:
+    return random.Random(secrets.randbits(64))
 
 
 def _expressions_equal(a: sympy.Basic, b: sympy.Basic, policy: Policy) -> bool | None:
@@ -186,19 +299,27 @@ def _expressions_equal(a: sympy.Basic, b: sympy.Basic, policy: Policy) -> bool |
     free = sorted(a.free_symbols | b.free_symbols, key=lambda s: s.name)
     if not free:
         return _numbers_equal(a, b, policy)
-    rng = random.Random(1234)
+    a, b = _rationalized(a), _rationalized(b)
+    try:
+        diff = a - b
+        if diff == 0:
+            return True
+        if diff.is_number:
+            return _numbers_equal(a, b, policy) if diff.free_symbols else False
+    except Exception:
+        pass
     decided = 0
-    for point in _points(free, rng):
+    for point in _points(free, _fresh_rng()):
         try:
             av, bv = _number(a.xreplace(point)), _number(b.xreplace(point))
         except Exception:
             av = bv = None
         if av is None or bv is None:
             continue
-        if not _close(av, bv, 1e-8):
+        if not _close(av, bv):
             return False
         decided += 1
-    if decided >= 2:
+    if decided >= _MIN_DECIDED:
         return True
     return _simplify_equal(a, b)
 
@@ -216,36 +337,102 @@ def _simplify_equal(a: sympy.Basic, b: sympy.Basic) -> bool | None:
 
 def _ratio_constant(d1: sympy.Basic, d2: sympy.Basic, positive: bool) -> bool | None:
     """d1 = k * d2 for a constant k != 0 (k > 0 with `positive`): equations and inequalities in canonical form."""
+    d1, d2 = _rationalized(d1), _rationalized(d2)
     free = sorted(d1.free_symbols | d2.free_symbols, key=lambda s: s.name)
     if not free:
         return None
-    rng = random.Random(4321)
-    ratios: list[complex] = []
-    for point in _points(free, rng):
+    ratios: list[_Complex] = []
+    for point in _points(free, _fresh_rng()):
         v1, v2 = _number(d1.xreplace(point)), _number(d2.xreplace(point))
         if v1 is None or v2 is None:
             continue
-        if abs(v2) < 1e-12:
-            if abs(v1) < 1e-12:
+        if v2 == _ZERO:
+            if v1 == _ZERO:
                 continue
             return False
         ratios.append(v1 / v2)
-    if len(ratios) < 2:
+    if len(ratios) < _MIN_DECIDED - 1:
         return None
     k = ratios[0]
-    if abs(k) < 1e-12 or not all(_close(r, k, 1e-8) for r in ratios):
+    if k == _ZERO or not all(_close(r, k) for r in ratios):
         return False
-    return not positive or (abs(k.imag) < 1e-12 and k.real > 0)
+    return not positive or (abs(k.im) <= _POINT_TOL * k.size() and k.re > 0)
 
 
 # -- kinds ----------------------------------------------------------------------------------------------------
 
 
 def _symbolic_only(expr: Any) -> bool:
-    """A left-hand side that names the answer (`x`, `f(x)`, `|AB|`, `V_1 : V_2`): symbols only, no numbers."""
+    """A left-hand side that names the answer (`x`, `f(x)`, `|AB|`, `V_1 : V_2`): symbols in products, powers and
+    functions, with no number (but a -1 power) and no sum (`y + 1 = ...` is an equation, not a name)."""
     if not isinstance(expr, sympy.Basic) or expr.is_number:
         return False
-    return not any(a.is_Number and a not in (sympy.S.NegativeOne, sympy.S.One) for a in sympy.preorder_traversal(expr))
+    todo = [expr]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, sympy.Add) or (node.is_Number and node is not sympy.S.One):
+            if not (node is sympy.S.NegativeOne and any(isinstance(p, sympy.Pow) and p.exp is node
+                                                        for p in sympy.preorder_traversal(expr))):
+                return False
+        todo.extend(node.args)
+    return True
+
+
+def _function_definition(value: Any) -> tuple[sympy.Symbol, Any] | None:
+    """(variable, body) of `f(x) = body`: a function of one variable defined by an expression."""
+    if isinstance(value, sympy.Eq) and isinstance(value.lhs, AppliedUndef) and len(value.lhs.args) == 1:
+        var = value.lhs.args[0]
+        if isinstance(var, sympy.Symbol) and isinstance(value.rhs, sympy.Expr):
+            return var, value.rhs
+    return None
+
+
+def _solved_for(equation: sympy.Eq, other: sympy.Expr) -> list[Any] | None:
+    """The solutions of `equation` for its one unknown that `other` does not mention (`y + 1 = -(2x-1)^2` against
+    an expression in x: y = -(2x-1)^2 - 1); None when there is no such single unknown or it cannot be solved."""
+    unknowns = equation.free_symbols - other.free_symbols
+    if len(unknowns) != 1 or not other.free_symbols:
+        return None
+    (y,) = unknowns
+    d = equation.lhs - equation.rhs
+    try:
+        poly = sympy.Poly(d, y)
+        if poly.degree() == 1:
+            c1, c0 = poly.all_coeffs()
+            return [-c0 / c1]
+        if sympy.count_ops(d) > 60:
+            return None
+        solutions = sympy.solve(d, y)
+    except Exception:
+        return None
+    return list(solutions) if isinstance(solutions, list) and solutions else None
+
+
+_CONSTANT_NAMES = frozenset({"C", "K", "c", "C_1", "C_{1}", "c_1", "c_{1}"})
+
+
+def _integration_constant(value: Any) -> sympy.Symbol | None:
+    """The constant of integration added to an antiderivative (`x^2/2 + C`), or None."""
+    if not isinstance(value, sympy.Add):
+        return None
+    found = [t for t in value.args if isinstance(t, sympy.Symbol) and t.name in _CONSTANT_NAMES]
+    return found[0] if len(found) == 1 else None
+
+
+def _antiderivatives_equal(a: sympy.Expr, b: sympy.Expr, ca: sympy.Symbol, cb: sympy.Symbol) -> bool | None:
+    """Two antiderivatives with their constants: equal when they differ by a constant (the same at every point)."""
+    d = _rationalized(a.xreplace({ca: 0}) - b.xreplace({cb: 0}))
+    free = sorted(d.free_symbols, key=lambda s: s.name)
+    if not free:
+        return True
+    values = []
+    for point in _points(free, _fresh_rng()):
+        v = _number(d.xreplace(point))
+        if v is not None:
+            values.append(v)
+    if len(values) < _MIN_DECIDED:
+        return None
+    return all(_close(v, values[0]) or v == values[0] for v in values)
 
 
 def _assigned(value: Any) -> Any:
@@ -372,6 +559,58 @@ def _endpoint_equal(a: Any, b: Any, policy: Policy) -> bool | None:
     return _equal(a, b, policy)
 
 
+def _vector(value: Any) -> Any:
+    """A one-row or one-column matrix as the tuple of its entries (a vector written as a tuple is the same)."""
+    if isinstance(value, sympy.MatrixBase) and 1 in value.shape:
+        return sympy.Tuple(*value)
+    return value
+
+
+def _solution_set(value: Any) -> Any:
+    """A condition on one real unknown (`|x| \\le 3`, `x < -1 \\lor x > 1`) as the set of reals it holds on;
+    other values unchanged."""
+    if isinstance(value, (Relational, sympy.And, sympy.Or)) and not isinstance(value, (sympy.Eq, sympy.Ne)):
+        free = value.free_symbols
+        if len(free) == 1 and sympy.count_ops(value) <= 40:
+            try:
+                return sympy.solveset(value, next(iter(free)), sympy.S.Reals)
+            except Exception:
+                return value
+    return value
+
+
+def _union_of_conditions(values: list[Any]) -> Any:
+    """Several conditions on the same unknown (`x < -2`, `x > 3`: an answer "x < -2 or x > 3") as one set."""
+    if len(values) < 2:
+        return None
+    sets = [_solution_set(v) for v in values]
+    free = {frozenset(v.free_symbols) for v in values}
+    if len(free) != 1 or not all(isinstance(x, sympy.Set) for x in sets):
+        return None
+    try:
+        return sympy.Union(*sets)
+    except Exception:
+        return None
+
+
+def _sets_equal(a: sympy.Set, b: sympy.Set) -> bool | None:
+    """Two sets of reals written differently (`(-2,0) \\cup (0,2)` and `(-2,2) \\setminus \\{0\\}`): their
+    symmetric difference is empty; None when sympy cannot decide."""
+    if a.free_symbols or b.free_symbols:
+        return None
+    try:
+        difference = sympy.Union(sympy.Complement(a, b), sympy.Complement(b, a))
+    except Exception:
+        return None
+    if difference is sympy.S.EmptySet:
+        return True
+    if isinstance(difference, (sympy.Interval, sympy.FiniteSet)) or (
+            isinstance(difference, sympy.Union) and all(isinstance(x, (sympy.Interval, sympy.FiniteSet))
+                                                        for x in difference.args)):
+        return False
+    return None
+
+
 def _all_true(results: Sequence[bool | None]) -> bool | None:
     if any(r is False for r in results):
         return False
@@ -380,6 +619,21 @@ def _all_true(results: Sequence[bool | None]) -> bool | None:
 
 def _equal(a: Any, b: Any, policy: Policy) -> bool | None:
     """Whether two parsed values are equal; None when it cannot be told."""
+    fa, fb = _function_definition(a), _function_definition(b)
+    if fa is not None and fb is not None:  # `f(x) = x^2` and `f(t) = t^2`: the bound variable is a name
+        (va, body_a), (vb, body_b) = fa, fb
+        if va != vb and vb not in body_a.free_symbols:
+            body_a = body_a.xreplace({va: vb})
+        return _equal(body_a, body_b, policy)
+    for eq, other, flip in ((a, b, False), (b, a, True)):
+        if isinstance(eq, sympy.Eq) and isinstance(other, sympy.Expr) and not _symbolic_only(eq.lhs) \
+                and not _symbolic_only(eq.rhs):
+            solutions = _solved_for(eq, other)
+            if solutions is not None:
+                results = [_equal(s, other, policy) if flip else _equal(other, s, policy) for s in solutions]
+                if len(solutions) == 1:
+                    return results[0]
+                return False if all(r is False for r in results) else None
     if isinstance(a, sympy.Eq) and isinstance(b, sympy.Eq):
         if not any(isinstance(side, (sympy.Set, sympy.Tuple, sympy.MatrixBase)) for side in (*a.args, *b.args)):
             r = _relations_equal(a, b)
@@ -389,6 +643,10 @@ def _equal(a: Any, b: Any, policy: Policy) -> bool | None:
     if isinstance(a, sympy.Eq) != isinstance(b, sympy.Eq):
         return False
     if isinstance(a, sympy.MatrixBase) or isinstance(b, sympy.MatrixBase):
+        if not (isinstance(a, sympy.MatrixBase) and isinstance(b, sympy.MatrixBase)):
+            a, b = _vector(a), _vector(b)  # a row or a column written as a tuple
+        if isinstance(a, sympy.Tuple) and isinstance(b, sympy.Tuple):
+            return _match_all(list(a), list(b), policy, ordered=True)
         if not (isinstance(a, sympy.MatrixBase) and isinstance(b, sympy.MatrixBase)) or a.shape != b.shape:
             return False
         return _all_true([_equal(x, y, policy) for x, y in zip(a, b)])
@@ -414,11 +672,20 @@ def _equal(a: Any, b: Any, policy: Policy) -> bool | None:
     ea, eb = _elements(a), _elements(b)
     if ea is not None or eb is not None:
         return _match_all(ea if ea is not None else [a], eb if eb is not None else [b], policy, ordered=False)
+    if isinstance(a, sympy.Set) or isinstance(b, sympy.Set):
+        sa, sb = _solution_set(a), _solution_set(b)
+        if isinstance(sa, sympy.Set) and isinstance(sb, sympy.Set):
+            r = _sets_equal(sa, sb)
+            if r is not None:
+                return r
     kinds = (sympy.Set, sympy.Tuple, Relational, sympy.And, sympy.Or, sympy.Not)
     if isinstance(a, kinds) or isinstance(b, kinds):
         return False if type(a) is not type(b) else (True if a == b else None)
     if not (isinstance(a, sympy.Expr) and isinstance(b, sympy.Expr)):
         return None
+    ca, cb = _integration_constant(a), _integration_constant(b)
+    if ca is not None and cb is not None:
+        return _antiderivatives_equal(a, b, ca, cb)
     try:
         return _expressions_equal(_unit_i(a), _unit_i(b), policy)
     except Exception:
@@ -448,7 +715,15 @@ def _percent_factors(form: NormalForm, other: NormalForm, is_gold: bool, policy:
 # -- the entry point ----------------------------------------------------------------------------------------------
 
 
+_SET_BUILDER = re.compile(r"^\\\{\s*([A-Za-z])\s*(?:\\in\s*\\mathbb\s*\{?\s*R\s*\}?\s*)?(?:\\mid|\||:)\s*(.+?)\s*\\\}$")
+
+
 def _parsed(text: str) -> Any:
+    m = _SET_BUILDER.match(text.strip())
+    if m is not None:  # `\{x \mid -1 < x < 1\}`: the condition, read as an interval where it is one
+        value = _parsed(m.group(2))
+        interval, variable = _interval_and_variable(value)
+        return interval if variable is not None and str(variable) == m.group(1) else value
     result = parse_math(text)
     if isinstance(result, ParseFailure):
         raise _Undecidable(f"{clip(text, 80)!r}: {result.reason}")
@@ -459,6 +734,11 @@ def _parsed(text: str) -> Any:
 _APPROX = re.compile(r"\\approx|≈|\\simeq")
 _EQ_SPLIT = re.compile(r"(?<![<>!\\])=(?!=)")
 _TIME = re.compile(r"^\d{1,2}:\d{2}(?::\d{2})?(?:\s*[ap]\.?m\.?)?$", re.IGNORECASE)
+_LABEL = re.compile(r"^\s*([A-Za-z][A-Za-z ]{0,29}?)\s*(?:_\{?([A-Za-z0-9]{1,8})\}?)?\s*(?:=|:)\s*(?=\S)")
+_LABEL_ALIASES = {"maximum": "max", "minimum": "min", "largest": "max", "smallest": "min", "greatest": "max",
+                  "least": "min"}
+_HEDGES = re.compile(r"(?i)(?<![A-Za-z\\])(?:probably|maybe|perhaps|possibly|likely|unlikely|might|guess|unsure|"
+                     r"not)(?![A-Za-z])")
 
 
 def final_value_text(item: str) -> str:
@@ -507,29 +787,67 @@ def _choice(form: NormalForm) -> str | None:
     return m.group(1) if m else None
 
 
+def _labelled(items: list[str]) -> list[tuple[str, str]] | None:
+    """(label key, value text) for each item when every item is labelled (`Maximum = 2`, `a = -2`), else None."""
+    out: list[tuple[str, str]] = []
+    for item in items:
+        m = _LABEL.match(item)
+        if m is None:
+            return None
+        key = re.sub(r"[^a-z]", "", m.group(1).casefold())
+        key = _LABEL_ALIASES.get(key, key) + (f"_{m.group(2)}" if m.group(2) else "")
+        out.append((key, item[m.end():].strip()))
+    return out
+
+
+def _same_label(a: str, b: str) -> bool:
+    return a == b or (min(len(a), len(b)) >= 3 and (a.startswith(b) or b.startswith(a)))
+
+
 def compare(pred: str, gold: str, *, policy: Policy | None = None) -> Comparison:
     """Compare a predicted final answer with the gold answer under `policy` (see the module docstring)."""
     policy = policy or Policy()
     p_form, g_form = normalize_answer(pred), normalize_answer(gold)
     evidence: dict[str, Any] = {"normalized_answer": p_form.to_dict(), "normalized_gold": g_form.to_dict()}
+    token = _WRITTEN.set(_written_decimals(p_form.text, g_form.text))
     try:
         return _compare(p_form, g_form, policy, evidence)
     except RecursionError:
         return Comparison(Status.UNDECIDED, "expression nested too deep to compare", evidence)
+    finally:
+        _WRITTEN.reset(token)
+
+
+def _decided(ok: bool | None, yes: str, no: str, undecided: str, evidence: dict[str, Any]) -> Comparison:
+    if ok is None:
+        return Comparison(Status.UNDECIDED, undecided, evidence)
+    return Comparison(Status.CORRECT if ok else Status.INCORRECT, yes if ok else no, evidence)
 
 
 def _compare(p: NormalForm, g: NormalForm, policy: Policy, evidence: dict[str, Any]) -> Comparison:
     if not p.text:
         return Comparison(Status.INCORRECT, "the answer is empty", evidence)
-    if p.text == g.text and p.percent == g.percent and p.degrees == g.degrees:
+    if p.same_reading(g):
         return Comparison(Status.CORRECT, "identical normalized answers", evidence)
+    hedge = _HEDGES.search(re.sub(r"\\[A-Za-z]+", " ", p.text))
+    if hedge and not _HEDGES.search(g.text):
+        return Comparison(Status.INCORRECT, f"the answer hedges ({hedge.group()!r})", evidence)
+    kind = p.differs_in_kind(g)
+    if kind and p.label and g.label and p.label != g.label:
+        return Comparison(Status.UNDECIDED, kind, evidence)
+    if kind:
+        try:
+            return _compare_units(p, g, policy, evidence)
+        except _Undecidable as exc:
+            return Comparison(Status.UNDECIDED, f"could not parse {exc}", evidence)
+    if p.text == g.text and p.percent == g.percent and p.degrees == g.degrees:
+        return Comparison(Status.CORRECT, "identical values (a unit on one side only)", evidence)
     if _TIME.match(p.text) or _TIME.match(g.text):
         ok = p.text.replace(" ", "").casefold() == g.text.replace(" ", "").casefold()
         return Comparison(Status.CORRECT if ok else Status.INCORRECT, f"times {'equal' if ok else 'differ'}", evidence)
     pn, gn = plain_number(p), plain_number(g)
     if pn is not None and gn is not None and pn.value is not None and gn.value is not None:
-        ok = numbers_match(pn.value, pn.text, p.percent or pn.percent, gn.value, gn.text, g.percent or gn.percent,
-                           policy)
+        ok = numbers_match(pn, p.percent or pn.percent, gn, g.percent or gn.percent, policy)
         return Comparison(Status.CORRECT if ok else Status.INCORRECT,
                           f"numbers {'equal' if ok else 'differ'}: {clip(pn.text, 40)} vs {clip(gn.text, 40)}", evidence)
     letter = _choice(g)
@@ -547,11 +865,21 @@ def _compare(p: NormalForm, g: NormalForm, policy: Policy, evidence: dict[str, A
     p_items, g_items = split_items(p.text), split_items(g.text)
     if len(p_items) > MAX_ITEMS or len(g_items) > MAX_ITEMS:
         return Comparison(Status.UNDECIDED, f"list of more than {MAX_ITEMS} items", evidence)
+    if len(g_items) == 1 and len(set(p_items)) > 1:
+        several = _several_for_one(p_items, g_items[0], policy, evidence)
+        if several is not None:
+            return several
     if len(p_items) == 1 and len(g_items) == 1 and (looks_like_text(g.text) or looks_like_text(p.text)):
         single = " " not in p.text.strip() and " " not in g.text.strip()
         if single and looks_like_text(g.text) and looks_like_text(p.text):
             return Comparison(Status.INCORRECT, "different word answers", evidence)
         return Comparison(Status.UNDECIDED, "text answers differ in wording; cannot tell", evidence)
+    p_labels, g_labels = _labelled(p_items), _labelled(g_items)
+    if len(p_items) > 1 and p_labels is not None and g_labels is not None:
+        try:
+            return _compare_labelled(p_labels, g_labels, policy, evidence)
+        except _Undecidable as exc:
+            return Comparison(Status.UNDECIDED, f"could not parse {exc}", evidence)
     try:
         p_values, g_values = _values(p_items), _values(g_items)
     except _Undecidable as exc:
@@ -570,6 +898,12 @@ def _compare(p: NormalForm, g: NormalForm, policy: Policy, evidence: dict[str, A
             return Comparison(Status.UNDECIDED, "could not decide equivalence", evidence)
         return Comparison(Status.INCORRECT, "not equivalent", evidence)
     for one, many in ((g_values, p_values), (p_values, g_values)):
+        if len(one) == 1 and isinstance(one[0], sympy.Set) and not isinstance(one[0], sympy.FiniteSet):
+            union = _union_of_conditions(many)
+            if union is not None:
+                r = _sets_equal(union, one[0])
+                if r is not None:
+                    return _decided(r, "the same set", "different sets", "", evidence)
         if len(one) == 1 and len(many) > 1:
             pair = one[0]
             if isinstance(pair, sympy.Interval) and pair.left_open and pair.right_open and len(many) == 2:
@@ -590,3 +924,64 @@ def _compare(p: NormalForm, g: NormalForm, policy: Policy, evidence: dict[str, A
         return Comparison(Status.UNDECIDED, "could not decide equivalence of the lists", evidence)
     return Comparison(Status.CORRECT if r else Status.INCORRECT,
                       "lists match" if r else f"lists differ ({len(p_values)} vs {len(g_values)} items)", evidence)
+
+
+def _several_for_one(p_items: list[str], gold: str, policy: Policy, evidence: dict[str, Any]) -> Comparison | None:
+    """Several different answers against one gold value (`5 or six` for `5`): INCORRECT without reading them,
+    unless the gold is itself a collection written as one item (a tuple, interval, set or matrix)."""
+    try:
+        gold_value = _assigned(_parsed(final_value_text(gold)))
+    except _Undecidable:
+        return None
+    collections = (sympy.Tuple, sympy.Interval, sympy.Union, sympy.FiniteSet, sympy.MatrixBase, sympy.Set)
+    if isinstance(gold_value, collections):
+        return None
+    return Comparison(Status.INCORRECT, f"several answers ({len(p_items)}) for a single gold value", evidence)
+
+
+def _compare_labelled(p: list[tuple[str, str]], g: list[tuple[str, str]], policy: Policy,
+                      evidence: dict[str, Any]) -> Comparison:
+    """Labelled components (`a = -2, b = 3`): matched by label when both sides name the same labels, else in order."""
+    if len(p) != len(g):
+        return Comparison(Status.INCORRECT, f"{len(p)} labelled values for {len(g)}", evidence)
+    unused = list(range(len(g)))
+    pairs: list[tuple[str, str]] = []
+    for key, value in p:
+        hit = next((j for j in unused if _same_label(key, g[j][0])), None)
+        if hit is None:
+            pairs = [(pv, gv) for (_, pv), (_, gv) in zip(p, g)]
+            break
+        unused.remove(hit)
+        pairs.append((value, g[hit][1]))
+    results = [_equal(_parsed(final_value_text(a)), _parsed(final_value_text(b)), policy) for a, b in pairs]
+    return _decided(_all_true(results), "labelled values match", "a labelled value differs",
+                    "could not decide a labelled value", evidence)
+
+
+def _compare_units(p: NormalForm, g: NormalForm, policy: Policy, evidence: dict[str, Any]) -> Comparison:
+    """Two values in different units: converted exactly (sympy.physics.units) and compared as numbers."""
+    from .units import Unit, convert
+
+    degree = Unit((("deg", 1),))
+    p_unit = degree if p.degrees and p.unit is None else p.unit
+    g_unit = degree if g.degrees and g.unit is None else g.unit
+    if p_unit is None or g_unit is None:
+        return Comparison(Status.UNDECIDED, "an angle in degrees against a value with a unit", evidence)
+    (p_scale, p_dim), (g_scale, g_dim) = convert(p_unit), convert(g_unit)
+    if p_dim != g_dim:
+        return Comparison(Status.INCORRECT, f"units of different dimensions: {p_unit.text} vs {g_unit.text}",
+                          evidence)
+    pv, gv = _parsed(final_value_text(p.text)), _parsed(final_value_text(g.text))
+    if not (isinstance(pv, sympy.Expr) and isinstance(gv, sympy.Expr)):
+        return Comparison(Status.UNDECIDED, "a value with a unit that is not a number", evidence)
+    if isinstance(pv, (sympy.Float, sympy.Rational)) and isinstance(gv, (sympy.Float, sympy.Rational)) and \
+            p_scale.is_Rational and g_scale.is_Rational:
+        wp, wg = _as_written(pv, 40), _as_written(gv, 40)
+        assert wp is not None and wg is not None
+        ok: bool | None = agree(wp.scaled(Fraction(int(p_scale.p), int(p_scale.q))),
+                                wg.scaled(Fraction(int(g_scale.p), int(g_scale.q))),
+                                rounding=policy.rounding, min_sig=policy.min_sig_digits)
+    else:
+        ok = _equal(pv * p_scale, gv * g_scale, policy)
+    return _decided(ok, f"equal after converting {p_unit.text} to {g_unit.text}",
+                    f"different amounts: {p_unit.text} vs {g_unit.text}", "could not compare the amounts", evidence)

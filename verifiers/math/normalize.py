@@ -1,23 +1,28 @@
 """Math answer normalization (no sympy): one comparison form for a final answer, and the number policies.
 
-`normalize_answer(text)` turns an extracted answer into a `NormalForm`: LaTeX noise removed (`\\left`/`\\right`,
-`\\dfrac`, spacing commands, outer `$...$`), trailing punctuation dropped (`$\\frac{1}{3}.$`), units in `\\text{}`
-and after a number dropped, currency signs dropped, thousands separators removed, mixed numbers
-(`2\\frac{1}{3}`, `4 4/9`) rewritten as improper fractions, and the markers that change a value's reading
-(`%`, `^\\circ`) taken off into flags. `math.rule` compares these forms directly; `math.symbolic` parses them.
+`normalize_answer(text)` turns an extracted answer into a `NormalForm`: Unicode read as math (`2⁵` is `2^{5}`,
+`∞` is `\\infty`), LaTeX noise removed (`\\left`/`\\right`, `\\dfrac`, spacing commands, outer `$...$`),
+trailing punctuation dropped (`$\\frac{1}{3}.$`), numbers in other bases (`0xc2d8`), ordinals (`12^{\\text{th}}`)
+and repeating decimals (`0.\\overline{6}`) read as the numbers they are, a unit after the value split off into
+`NormalForm.unit` (`5 \\text{ km}`; a plain noun label such as `12 sequences` is dropped; hedging words such as
+`5 or six` are kept), currency signs dropped, thousands separators removed, mixed numbers (`2\\frac{1}{3}`,
+`4 4/9`) rewritten as improper fractions, and the markers that change a value's reading (`%`, `^\\circ`) taken off
+into flags (a degree inside a trigonometric function becomes radians in place). `math.rule` compares these forms
+directly; `math.symbolic` parses them.
 
-`Policy` holds the comparison policies shared by both verifiers (percent, rounded decimals, list order,
-degrees), and `numbers_match` applies them to two exact numbers.
+`Policy` holds the comparison policies shared by both verifiers (percent, rounding, list order, degrees,
+significant digits), and `numbers_match` applies them to two plain numbers through `semantics.agree`.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from fractions import Fraction
 
-from ..text import MAX_SPAN, Number, parse_number, strip_latex_wrappers
+from ..text import MAX_SPAN, Number, normalize_unicode, parse_number, rewrite_base_literals, strip_latex_wrappers
+from .semantics import DEFAULT_MIN_SIG_DIGITS, agree, written
+from .units import Unit, split_unit
 
 __all__ = ["MAX_ANSWER_CHARS", "NormalForm", "Policy", "normalize_answer", "numbers_match", "split_assignment"]
 
@@ -25,7 +30,6 @@ MAX_ANSWER_CHARS = 4 * MAX_SPAN
 """An answer longer than this is not normalized further (it is not a final answer a checker can read)."""
 
 PERCENT_POLICIES = ("gold", "ratio", "strip")
-ROUNDING_POLICIES = ("gold", "digits", "exact")
 LIST_ORDERS = ("set", "ordered")
 
 
@@ -36,34 +40,59 @@ class Policy:
     percent   "gold" (default): the gold's `%` decides — gold `50%` accepts `50`, `50%` and `0.5`; a `%` only on
               the prediction reads as a ratio (`50%` = 0.5). "ratio": `x%` is always x/100. "strip": `%` is
               ignored. `0.5` and `50` without any `%` never match.
-    rounding  "digits" (default, the convention of Math-Verify and of the public labels): a decimal written
-              with d >= 2 decimals matches an exact value that rounds (or truncates) to it at d decimals, in
-              either direction (gold `1/3`, answer `0.33`; gold `0.33`, answer `1/3`). "gold": only a gold
-              written as a decimal may be the rounded side, so an answer that approximates an exact gold earns
-              nothing (stricter, for training where approximating must not pay). "exact": only `rel_tol`.
+    rounding  which side may be a rounded decimal (see `semantics`): "digits" (default) either side — gold
+              `1/3`, answer `0.33`, or gold `0.33`, answer `1/3`; "gold": only the gold, so an answer that
+              approximates an exact gold earns nothing (for training where approximating must not pay);
+              "exact": neither, values must be equal.
+    min_sig_digits  significant digits a rounded decimal must carry to match (default 2: `0.00` is not 1/300).
     list_order "set" (default): a bare comma list (`1, 2, 3`) is a set of answers, order free; "ordered":
               order matters. Brackets always decide for themselves: `(1,2)` is a tuple, `\\{1,2\\}` a set.
     degrees   accept an angle given in degrees against the same angle in radians (`90^\\circ` vs `\\pi/2`).
-    rel_tol   relative tolerance for numeric comparison of values that are not exact.
     """
 
     percent: str = "gold"
     rounding: str = "digits"
     list_order: str = "set"
     degrees: bool = True
-    rel_tol: float = 1e-9
+    min_sig_digits: int = DEFAULT_MIN_SIG_DIGITS
 
 
 @dataclass(frozen=True)
 class NormalForm:
-    """An answer in comparison form: the text, and the markers taken off it (`%`, degrees)."""
+    """An answer in comparison form: the text, the markers taken off it (`%`, degrees) and its unit, if any.
+
+    `label` is the noun split off the value (`sequence` for `12 sequences`), "" when none.
+    """
 
     text: str
     percent: bool = False
     degrees: bool = False
+    unit: Unit | None = None
+    label: str = ""
 
     def to_dict(self) -> dict[str, object]:
-        return {"text": self.text[:500], "percent": self.percent, "degrees": self.degrees}
+        out: dict[str, object] = {"text": self.text[:500], "percent": self.percent, "degrees": self.degrees}
+        if self.unit is not None:
+            out["unit"] = self.unit.text
+        if self.label:
+            out["label"] = self.label[:100]
+        return out
+
+    def differs_in_kind(self, other: NormalForm) -> str:
+        """Why two answers with equal-looking values may still differ — units written differently, other noun
+        labels (`7 dollars`, `7 cents`), radians against degrees — or "" when nothing outside the value differs."""
+        if self.unit is not None and other.unit is not None and self.unit != other.unit:
+            return "the units are written differently"
+        if self.label and other.label and self.label != other.label:
+            return "the answers count different things"
+        if self.degrees != other.degrees and (self.unit is not None or other.unit is not None):
+            return "an angle in degrees against one with a unit"
+        return ""
+
+    def same_reading(self, other: NormalForm) -> bool:
+        """Identical text with identical markers and units: the same answer without any further check."""
+        return (self.text, self.percent, self.degrees, self.unit) == (other.text, other.percent, other.degrees,
+                                                                      other.unit)
 
 
 # -- the rules, in the order they run --------------------------------------------------------------------------
@@ -74,39 +103,99 @@ _SIZING = re.compile(r"\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|big|Big|b
 _FRAC_VARIANT = re.compile(r"\\[dtc]frac(?![A-Za-z])")
 _SPACED_THOUSANDS = re.compile(r"(?<=\d)(,?)[ \t]*(?<!\\)\\[,!;: ][ \t]*(?=\d{3}(?!\d))")
 _SPACING = re.compile(r"(?<!\\)\\[,;:! ]|\\q?quad(?![A-Za-z])|\\displaystyle(?![A-Za-z])|\\limits(?![A-Za-z])|~")
-_DEGREE = re.compile(r"\^\s*\{\s*\\circ\s*\}|\^\s*\\circ(?![A-Za-z])|\\circ(?![A-Za-z])|\\degree(?![A-Za-z])|°"
-                     r"|\s*(?<![A-Za-z])degrees?(?![A-Za-z])")
-_PERCENT = re.compile(r"\s*(?:\\%|%|\\percent(?![A-Za-z])|(?<![A-Za-z])(?:percentage|percent|pct)(?![A-Za-z]))")
+_DEGREE_MARK = r"\^\s*\{\s*\\circ\s*\}|\^\s*\\circ(?![A-Za-z])|\\circ(?![A-Za-z])|\\degree(?![A-Za-z])|°"
+_DEGREE = re.compile(_DEGREE_MARK + r"|(?<!\s)\s*(?<![A-Za-z])degrees?(?![A-Za-z])")
+_DEGREE_NUMBER = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*(?:" + _DEGREE_MARK + ")")
+_TRIG = re.compile(r"\\(?:sin|cos|tan|cot|sec|csc)(?![A-Za-z])")
+_PERCENT = re.compile(r"(?<!\s)\s*(?:\\%|%|\\percent(?![A-Za-z])|(?<![A-Za-z])(?:percentage|percent|pct)(?![A-Za-z]))")
 _CURRENCY = re.compile(r"\\\$|(?<!\\)\$|€|£|¥|₹|\\euro(?![A-Za-z])|\\pounds(?![A-Za-z])")
-_TRAILING_TEXT = re.compile(r"(?<=\S)\s*\\(?:text|textrm|textnormal|mbox|mathrm|textit|textbf)\s*\{\s*[A-Za-z][A-Za-z .]*\}"
-                            r"(?:\s*\^\s*\{?\s*[23]\s*\}?)?\s*$")
-_UNIT_AFTER_NUMBER = re.compile(
-    r"^([-+]?(?:\d[\d,]*(?:\.\d+)?|\.\d+)(?:\s*/\s*\d+)?)\s*([A-Za-z]{2,}|m|g|s|[A-Za-z]{1,2}[23²³])(?:\s*\^\s*\{?[23]\}?)?"
-    r"(?:\s+[A-Za-z]{2,})*$"
-)
+_ORDINAL = re.compile(r"(?<=[0-9])(?:\s*\^\s*\{\s*(?:\\(?:text|mathrm|textrm)\s*\{\s*)?(?:st|nd|rd|th)\s*\}?\s*\}"
+                      r"|\^\s*(?:st|nd|rd|th)(?![A-Za-z])|(?:st|nd|rd|th)(?![A-Za-z]))")
+_REPEATING = re.compile(r"(?<![0-9.])([-+]?)([0-9]{0,30})\.([0-9]{0,30})\\(?:overline|bar|dot)\s*\{([0-9]{1,30})\}")
 _MIXED_LATEX = re.compile(r"^([-+]?)(\d+)\s*\\frac\s*\{\s*(\d+)\s*\}\s*\{\s*(\d+)\s*\}$")
 _MIXED_PLAIN = re.compile(r"^([-+]?)(\d+)\s+(\d+)\s*/\s*(\d+)$")
 _THOUSANDS = re.compile(r"^[-+]?[1-9]\d{0,2}(?:(?:,|\{,\})\d{3})+(?:\.\d+)?$")
 _SPACE_THOUSANDS = re.compile(r"^[-+]?[1-9]\d{0,2}(?: \d{3})+(?:\.\d+)?$")
 _DECIMAL_COMMA = re.compile(r"^([-+]?\d+),(\d+)$")
-_TRAILING_PUNCT = re.compile(r"(?:\s*(?:[.,;:?。，；：？]|(?<=[^\W\d_\s])[!！]|\\\.|\\,))+$")  # `5!` keeps its `!`
-_ELLIPSIS = re.compile(r"(?:\.\.\.|…|\\[lc]?dots)\s*$")
+_TRAILING_PUNCT = tuple(".,;:?。，；：？") + ("\\.", "\\,")
+_ELLIPSIS = ("...", "…", "\\dots", "\\ldots", "\\cdots")
 _ASSIGNMENT = re.compile(r"^([A-Za-z](?:_\{?[A-Za-z0-9]{1,8}\}?)?|\\[A-Za-z]+)\s*=\s*(?=\S)")
+_FRAC_COMMAND = re.compile(r"\\frac(?![A-Za-z])")
 _WS = re.compile(r"\s+")
+
+
+def _strip_trailing_punct(text: str) -> str:
+    """Trailing `.`, `,`, `;`, `:`, `?` (and `!` after a word; `5!` keeps its `!`), with the spaces between them."""
+    for _ in range(64):
+        text = text.rstrip()
+        if text.endswith(_ELLIPSIS):
+            return text
+        cut = next((p for p in _TRAILING_PUNCT if text.endswith(p)), None)
+        if cut is None and text[-1:] in ("!", "！") and len(text) > 1 and text[-2].isalpha():
+            cut = text[-1]
+        if cut is None:
+            return text
+        text = text[: -len(cut)]
+    return text
 
 
 def _strip_delimiters(text: str) -> str:
     """Outer `$`, `$$`, `\\(..\\)`, `\\[..\\]` and trailing punctuation, repeatedly (`$\\frac{1}{3}.$`)."""
     for _ in range(8):
         before = text
-        text = text.strip()
-        if not _ELLIPSIS.search(text):
-            text = _TRAILING_PUNCT.sub("", text)
+        text = _strip_trailing_punct(text.strip())
         text = strip_latex_wrappers(text) if ("$" in text or "\\(" in text or "\\[" in text) else text
         text = text.strip()
         if text == before:
             break
     return text
+
+
+def _repeating(m: re.Match[str]) -> str:
+    """`0.1\\overline{6}` -> `1/6`: the repeating decimal as the fraction it is."""
+    sign, whole, fixed, period = m.groups()
+    value = Fraction(int(whole or "0")) + Fraction(int(fixed or "0"), 10 ** len(fixed))
+    value += Fraction(int(period), (10 ** len(period) - 1) * 10 ** len(fixed))
+    return f"{'-' if sign == '-' else ''}{value.numerator}/{value.denominator}" if value.denominator > 1 else \
+        f"{'-' if sign == '-' else ''}{value.numerator}"
+
+
+def _brace_arguments(text: str) -> str:
+    """`\\frac{1+a}c` -> `\\frac{1+a}{c}`, `\\frac ab` -> `\\frac{a}{b}`: both arguments of every `\\frac` braced."""
+    if "\\frac" not in text:
+        return text
+    out: list[str] = []
+    last = 0
+    for m in _FRAC_COMMAND.finditer(text):
+        if m.start() < last:
+            continue
+        out.append(text[last : m.end()])
+        i = m.end()
+        for _ in range(2):
+            while i < len(text) and text[i] == " ":
+                i += 1
+            if i >= len(text):
+                break
+            if text[i] == "{":
+                depth, j = 0, i
+                while j < len(text):
+                    depth += {"{": 1, "}": -1}.get(text[j], 0)
+                    if depth == 0:
+                        break
+                    j += 1
+                out.append(text[i : j + 1])
+                i = j + 1
+            elif text[i] == "\\":
+                cmd = re.match(r"\\[A-Za-z]+", text[i:])
+                arg = cmd.group() if cmd else text[i : i + 2]
+                out.append("{" + arg + "}")
+                i += len(arg)
+            else:
+                out.append("{" + text[i] + "}")
+                i += 1
+        last = i
+    out.append(text[last:])
+    return "".join(out)
 
 
 def _mixed_number(text: str) -> str:
@@ -133,11 +222,23 @@ def _number_layout(text: str) -> str:
     return text
 
 
+def _degrees(text: str) -> tuple[str, bool]:
+    """Degree marks: inside a trigonometric expression each `N^\\circ` becomes radians in place
+    (`\\sin(90^\\circ - x)`); otherwise the marks come off and the answer is flagged as given in degrees."""
+    if not _DEGREE.search(text):
+        return text, False
+    if _TRIG.search(text):
+        return _DEGREE_NUMBER.sub(lambda m: f"\\frac{{{m.group(1)}\\pi}}{{180}}", text), False
+    return _DEGREE.sub("", text).strip(), True
+
+
 def normalize_answer(text: str) -> NormalForm:
     """The comparison form of an extracted answer (see the module docstring for the rules)."""
-    text = unicodedata.normalize("NFKC", text).replace("\u2212", "-")
+    text = normalize_unicode(text, math=True)
     if len(text) > MAX_ANSWER_CHARS:
-        return NormalForm(_WS.sub(" ", text[:MAX_ANSWER_CHARS]).strip())
+        text = _WS.sub(" ", text).strip()
+        if len(text) > MAX_ANSWER_CHARS:
+            return NormalForm(text[:MAX_ANSWER_CHARS])
     if "\\begin" not in text:
         text = _DOUBLE_BACKSLASH_CMD.sub(r"\\", text)  # "\\frac" written with doubled escapes
     text = _SIZING.sub(lambda m: m.group(1) or "", text)
@@ -146,24 +247,24 @@ def normalize_answer(text: str) -> NormalForm:
     text = _SPACING.sub(" ", re.sub(r"(?<!\\)\\!", "", text))
     text = text.replace("{,}", ",")
     text = _strip_delimiters(text)
-    degrees = percent = False
-    if _DEGREE.search(text):
-        text, degrees = _DEGREE.sub("", text).strip(), True
-    text = _TRAILING_TEXT.sub("", text)
+    text = rewrite_base_literals(text)
+    text = _ORDINAL.sub("", text)
+    text = _REPEATING.sub(_repeating, text)
+    text = _brace_arguments(text)
+    text, degrees = _degrees(text)
+    percent = False
     if _PERCENT.search(text):
         stripped = _PERCENT.sub("", text).strip()
         if stripped:
             text, percent = stripped, True
+    text, unit, label = split_unit(text)
     text = _CURRENCY.sub("", text)
     text = _strip_delimiters(strip_latex_wrappers(text) if "\\" in text else text)
     text = _WS.sub(" ", text).strip()
-    m = _UNIT_AFTER_NUMBER.match(text)
-    if m:
-        text = m.group(1)
     text = _mixed_number(_number_layout(text))
     if text.startswith("+") and len(text) > 1 and text[1] != "+":
         text = text[1:]
-    return NormalForm(text, percent, degrees)
+    return NormalForm(text, percent, degrees, unit, label)
 
 
 def split_assignment(text: str) -> tuple[str, str]:
@@ -184,14 +285,8 @@ def plain_number(form: NormalForm) -> Number | None:
     return parse_number(form.text)
 
 
-def _decimals(text: str) -> int | None:
-    """Digits after the decimal point of a plain decimal token (`0.33` -> 2), None when not a plain decimal."""
-    m = re.fullmatch(r"[-+]?\d*\.(\d+)", text.strip())
-    return len(m.group(1)) if m else None
-
-
 def value_readings(value: Fraction, percent: bool, other_percent: bool, is_gold: bool, policy: Policy) -> list[Fraction]:
-    """The values a number may stand for, given the `%` markers on it and on the other side."""
+    """The factors a number may be read with, given the `%` markers on it and on the other side (1 or 1/100)."""
     if not percent:
         return [value]
     if policy.percent == "strip":
@@ -201,35 +296,13 @@ def value_readings(value: Fraction, percent: bool, other_percent: bool, is_gold:
     return [value, value / 100] if is_gold else [value / 100]
 
 
-def numbers_match(pred: Fraction, pred_text: str, pred_percent: bool, gold: Fraction, gold_text: str,
-                  gold_percent: bool, policy: Policy) -> bool:
-    """Whether two exact numbers are the same answer under `policy` (percent, rounding, tolerance)."""
-    p_digits = _decimals(pred_text)
-    g_digits = _decimals(gold_text)
-    for p in value_readings(pred, pred_percent, gold_percent, False, policy):
-        for g in value_readings(gold, gold_percent, pred_percent, True, policy):
-            if p == g:
+def numbers_match(pred: Number, pred_percent: bool, gold: Number, gold_percent: bool, policy: Policy) -> bool:
+    """Whether two plain numbers are the same answer under `policy` (percent readings, then `semantics.agree`)."""
+    assert pred.value is not None and gold.value is not None
+    p_written, g_written = written(pred.text, pred.value), written(gold.text, gold.value)
+    for p in value_readings(Fraction(1), pred_percent, gold_percent, False, policy):
+        for g in value_readings(Fraction(1), gold_percent, pred_percent, True, policy):
+            if agree(p_written.scaled(p), g_written.scaled(g), rounding=policy.rounding,
+                     min_sig=policy.min_sig_digits):
                 return True
-            scale = max(abs(p), abs(g))
-            if abs(p - g) <= Fraction(policy.rel_tol) * scale:
-                return True
-            if policy.rounding == "digits":
-                if p_digits is not None and p_digits >= 2 and g_digits is None and _rounds_to(g, p, p_digits):
-                    return True
-            if policy.rounding in ("gold", "digits"):
-                if g_digits is not None and g_digits >= 2 and p_digits is None and _rounds_to(p, g, g_digits):
-                    return True
     return False
-
-
-def _rounds_to(exact: Fraction, decimal: Fraction, digits: int) -> bool:
-    """`exact` rounded half-up, or truncated, to `digits` decimals equals `decimal` (signs must agree)."""
-    if digits > 30 or (exact < 0) != (decimal < 0):
-        return False
-    scaled = abs(exact) * 10**digits
-    target = abs(decimal) * 10**digits
-    if target.denominator != 1:
-        return False
-    truncated = scaled.numerator // scaled.denominator
-    rounded = (scaled + Fraction(1, 2)).numerator // (scaled + Fraction(1, 2)).denominator
-    return target.numerator in (truncated, rounded)

@@ -42,8 +42,10 @@ MAX_INT_DIGITS = 400
 """Longest integer literal."""
 
 _NORMALIZATION = NormalizationConfig(
-    basic_latex=True, units=True, malformed_operators=True, nits=True, boxed="all", equations=False
+    basic_latex=True, units=False, malformed_operators=True, nits=True, boxed="all", equations=False
 )
+"""The parser's own unit stripping is off: it deleted letters that look like units anywhere (`64t` read as 64,
+`x + 5h` as x + 5). Units are split off before parsing (`units.split_unit`), only after a value."""
 _CONVERSION = ConversionConfig(interpret_as_mixed_fractions=True, interpret_simple_eq_as_assignment=False,
                                interpret_contains_as_eq=True, lowercase_symbols=False)
 
@@ -63,7 +65,8 @@ class ParseFailure:
     reason: str
 
 
-_BIG_FACTORIAL = re.compile(r"(\d+)\s*!")
+_BIG_FACTORIAL = re.compile(r"(?<!\d)(\d+)\s*!")
+_BASE_PREFIX = re.compile(r"(?<![\w.])0[xXbBoO][0-9A-Za-z]")
 _INT = re.compile(r"\d+")
 _TOWER_FLAT = re.compile(r"\^\s*[\w.]+\s*\^")
 _WORDS = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{3,}")
@@ -114,6 +117,9 @@ def _precheck(text: str) -> str | None:
         return "repeated factorials"
     if any(len(m.group()) > MAX_INT_DIGITS for m in _INT.finditer(text)):
         return f"an integer literal over {MAX_INT_DIGITS} digits"
+    bad_base = _BASE_PREFIX.search(text)
+    if bad_base:
+        return f"{bad_base.group()!r} is not a number in base 16, 2 or 8 (and not a product of letters)"
     return None
 
 
@@ -167,6 +173,90 @@ def looks_like_text(text: str) -> bool:
     return bool(words) and not re.search(r"[=<>^_]", text)
 
 
+_PY_TOKEN = re.compile(r"\s+|\*\*|[A-Za-z_][A-Za-z_0-9]*|[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?|.", re.DOTALL)
+_PY_CALLS = {
+    "sqrt": ("\\sqrt{", "}"), "exp": ("e^{", "}"), "log": ("\\ln\\left(", "\\right)"), "ln": ("\\ln\\left(", "\\right)"),
+    "abs": ("\\left|", "\\right|"), "Abs": ("\\left|", "\\right|"), "sin": ("\\sin\\left(", "\\right)"),
+    "cos": ("\\cos\\left(", "\\right)"), "tan": ("\\tan\\left(", "\\right)"), "asin": ("\\arcsin\\left(", "\\right)"),
+    "acos": ("\\arccos\\left(", "\\right)"), "atan": ("\\arctan\\left(", "\\right)"),
+    "sinh": ("\\sinh\\left(", "\\right)"), "cosh": ("\\cosh\\left(", "\\right)"), "tanh": ("\\tanh\\left(", "\\right)"),
+}
+_PY_NAMES = {"pi": "\\pi ", "oo": "\\infty ", "sqrt": None}
+_PY_MARKERS = re.compile(r"\*\*|(?<![A-Za-z])(?:" + "|".join(_PY_CALLS) + r")\s*\(|(?<![A-Za-z])(?:pi|oo)(?![A-Za-z])")
+
+
+class _PythonSyntax:
+    """Python/sympy syntax (`8*x**9/5`, `sqrt(2)/2`, `exp(2*x)`, `pi/2`, `log(x)`) rewritten as the LaTeX it means,
+    token by token (no `eval`, no sympy parser): `a**b` -> `a^{b}`, calls -> commands, `pi` -> `\\pi`."""
+
+    def __init__(self, text: str) -> None:
+        self.toks = [t for t in _PY_TOKEN.findall(text) if not t.isspace()]
+        self.i = 0
+
+    def run(self) -> str:
+        out = self.sequence()
+        if self.i != len(self.toks):
+            raise ValueError("unbalanced parentheses")
+        return out
+
+    def sequence(self) -> str:
+        out: list[str] = []
+        while self.i < len(self.toks) and self.toks[self.i] != ")":
+            if self.toks[self.i] == "**":
+                self.i += 1
+                out.append("^{" + self.operand() + "}")
+            else:
+                out.append(self.atom())
+        return "".join(out)
+
+    def operand(self) -> str:
+        """What `**` raises to: signs, then an atom, then a further `**` (right-associative)."""
+        signs = ""
+        while self.i < len(self.toks) and self.toks[self.i] in "+-":
+            signs += self.toks[self.i]
+            self.i += 1
+        if self.i >= len(self.toks):
+            raise ValueError("nothing after **")
+        value = signs + self.atom()
+        if self.i < len(self.toks) and self.toks[self.i] == "**":
+            self.i += 1
+            value += "^{" + self.operand() + "}"
+        return value
+
+    def atom(self) -> str:
+        tok = self.toks[self.i]
+        self.i += 1
+        nxt = self.toks[self.i] if self.i < len(self.toks) else ""
+        if tok == "(":
+            inner = self.sequence()
+            self.close()
+            return "(" + inner + ")"
+        if tok in _PY_CALLS and nxt == "(":
+            self.i += 1
+            inner = self.sequence()
+            self.close()
+            left, right = _PY_CALLS[tok]
+            return left + inner + right
+        if tok in ("pi", "oo"):
+            return _PY_NAMES[tok] or tok
+        if tok == "*" and nxt != "*":
+            return "\\cdot "
+        return tok
+
+    def close(self) -> None:
+        if self.i >= len(self.toks) or self.toks[self.i] != ")":
+            raise ValueError("unclosed parenthesis")
+        self.i += 1
+
+
+def python_to_latex(text: str) -> str:
+    """`text` with Python/sympy syntax rewritten as LaTeX when it has any (`**`, `sqrt(`, `pi`, ...) and no LaTeX
+    commands; otherwise unchanged. Raises ValueError on unbalanced parentheses."""
+    if "\\" in text or not _PY_MARKERS.search(text):
+        return text
+    return _PythonSyntax(text).run()
+
+
 @functools.lru_cache(maxsize=8192)
 def parse_math(text: str) -> Parsed | ParseFailure:
     """`text` (an answer in `normalize_answer` form) as a sympy object, or why not."""
@@ -175,6 +265,10 @@ def parse_math(text: str) -> Parsed | ParseFailure:
         return ParseFailure(reason)
     if not text.strip():
         return ParseFailure("empty answer")
+    try:
+        text = python_to_latex(text)
+    except ValueError as exc:
+        return ParseFailure(f"not parsed as math: {exc}")
     try:
         value = latex2sympy(text, normalization_config=_NORMALIZATION, conversion_config=_CONVERSION)
     except RecursionError:

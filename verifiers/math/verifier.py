@@ -11,11 +11,13 @@ one set of options to both:
                 "whole" — the only math segment (`$...$`, `\\(...\\)`, `\\[...\\]`) of a short response, or a
                 short response (<= 60 characters) with no math at all; "none" — nothing; "last" — the last
                 math segment, else the last number (Math-Verify's habit: weak, opt-in only).
-  percent, rounding, list_order, degrees, rel_tol   the comparison policies (see `normalize.Policy`).
+  percent, rounding, list_order, degrees, min_sig_digits   the comparison policies (see `normalize.Policy`
+                and `semantics`: how decimals, exact values and units compare).
 
-`math.rule` never imports sympy: CORRECT for identical normalized answers or equal plain numbers (and equal
-multiple-choice letters), INCORRECT when certain (different plain numbers or letters, no extractable answer,
-several different numbers), else UNDECIDED. `math.symbolic` runs `equivalence.compare` in the worker pool
+`math.rule` never imports sympy: CORRECT for identical normalized answers or equal plain numbers in the same
+unit (and equal multiple-choice letters), INCORRECT when certain (different plain numbers or letters, no
+extractable answer, several different numbers), else UNDECIDED (units that differ in writing go on to
+`math.symbolic`, which converts them). `math.symbolic` runs `equivalence.compare` in the worker pool
 (`cpu_bound`, 5 s deadline); a parse failure is UNDECIDED so the judge can take it.
 """
 
@@ -42,13 +44,13 @@ from ..verifier import Verifier
 from .normalize import (
     LIST_ORDERS,
     PERCENT_POLICIES,
-    ROUNDING_POLICIES,
     NormalForm,
     Policy,
     normalize_answer,
     numbers_match,
     plain_number,
 )
+from .semantics import DEFAULT_MIN_SIG_DIGITS, ROUNDING_POLICIES
 
 __all__ = ["OPTIONS", "MathRule", "MathSymbolic", "extract_answer", "gold_answer"]
 
@@ -61,14 +63,13 @@ OPTIONS: Mapping[str, Any] = {
     "rounding": "digits",
     "list_order": "set",
     "degrees": True,
-    "rel_tol": 1e-9,
+    "min_sig_digits": DEFAULT_MIN_SIG_DIGITS,
 }
 MAX_ANSWERS = 100
 WHOLE_MAX_CHARS = 60
 SEGMENT_MAX_CHARS = 300
 NO_REFERENCE = "no reference: give the gold answer as the reference"
 
-_MATH_SEGMENT = re.compile(r"\$\$(.+?)\$\$|(?<![\\$])\$((?:\\\$|[^$\n])+?)(?<!\\)\$|\\\(([^\n]+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
 _FOREIGN_ANCHOR = re.compile(
     r"(?i)(?<![a-z])(?:r[ée]ponse|respuesta|resposta|risposta|antwort|jawaban|cevap)(?:\s+(?:finale|final|est|es|é|è|ist))*"
     r"\s*[:：]?\s*|(?:最终)?答案\s*(?:是|为|:|：)\s*|الإجابة\s*(?:هي)?\s*[:：]?\s*|ответ\s*[:：]?\s*"
@@ -98,26 +99,97 @@ def _check(config: Mapping[str, Any], name: str) -> None:
                          ("list_order", LIST_ORDERS)):
         need(config[key] in allowed,
              f"option {key!r} must be one of {', '.join(map(repr, allowed))}, got {config[key]!r}")
-    tol = config["rel_tol"]
-    need(isinstance(tol, (int, float)) and not isinstance(tol, bool) and 0 <= tol < 1,
-         f"option 'rel_tol' must be a number in [0, 1), got {tol!r}")
+    sig = config["min_sig_digits"]
+    need(isinstance(sig, int) and not isinstance(sig, bool) and 1 <= sig <= 30,
+         f"option 'min_sig_digits' must be a whole number from 1 to 30, got {sig!r}")
 
 
 def policy_of(config: Mapping[str, Any]) -> Policy:
     return Policy(percent=config["percent"], rounding=config["rounding"], list_order=config["list_order"],
-                  degrees=config["degrees"], rel_tol=float(config["rel_tol"]))
+                  degrees=config["degrees"], min_sig_digits=config["min_sig_digits"])
 
 
 # -- extraction ---------------------------------------------------------------------------------------------------
 
 
+class _Next:
+    """The next occurrence of `needle` at or after a position; asked with positions that only grow, so all the
+    look-ups of one scan take linear time together."""
+
+    def __init__(self, text: str, needle: str) -> None:
+        self.text, self.needle, self.at = text, needle, -2
+
+    def find(self, i: int) -> int:
+        if self.at != -1 and self.at < i:
+            self.at = self.text.find(self.needle, i)
+        return self.at
+
+
+def _math_spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, content) of each math segment, left to right: `$$...$$`, `\\[...\\]`, `$...$` and
+    `\\(...\\)` (the last two within a line; `\\$` is a dollar sign, not a delimiter). One linear scan: an
+    unclosed opener costs no more than a closed one."""
+    spans: list[tuple[int, int, str]] = []
+    dollar, paren, bracket = _Next(text, "$"), _Next(text, "\\("), _Next(text, "\\[")
+    double, paren_end, bracket_end = _Next(text, "$$"), _Next(text, "\\)"), _Next(text, "\\]")
+    newline, closer = _Next(text, "\n"), _Next(text, "$")
+    i = 0
+    while True:
+        starts = [j for j in (dollar.find(i), paren.find(i), bracket.find(i)) if j >= 0]
+        if not starts:
+            return spans
+        j = min(starts)
+        line_end = newline.find(j)
+        line_end = len(text) if line_end < 0 else line_end
+        end = -1
+        if text.startswith("$$", j):
+            close = double.find(j + 3)
+            if close >= 0:
+                spans.append((j, close + 2, text[j + 2 : close]))
+                end = close + 2
+            else:
+                end = j + 2
+        elif text[j] == "$":
+            if j > 0 and text[j - 1] in "\\$":
+                end = j + 1
+            else:
+                close = closer.find(j + 1)
+                while close >= 0 and text[close - 1] == "\\":
+                    close = closer.find(close + 1)
+                if j + 1 < close < line_end:
+                    spans.append((j, close + 1, text[j + 1 : close]))
+                    end = close + 1
+                else:
+                    end = j + 1
+        else:
+            closing = (paren_end if text[j + 1] == "(" else bracket_end).find(j + 3)
+            if closing >= 0 and (text[j + 1] == "[" or closing < line_end):
+                spans.append((j, closing + 2, text[j + 2 : closing]))
+                end = closing + 2
+            else:
+                end = j + 2
+        i = end
+
+
+def _outside_math(text: str, fill: str | None = " ") -> str:
+    """`text` with each math segment replaced by `fill` (None: by as many spaces as it is long)."""
+    pieces: list[str] = []
+    last = 0
+    for start, end, _ in _math_spans(text):
+        pieces.append(text[last:start])
+        pieces.append(" " * (end - start) if fill is None else fill)
+        last = end
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
 def _segments(text: str) -> list[str]:
-    return [next(g for g in m.groups() if g is not None) for m in _MATH_SEGMENT.finditer(text)]
+    return [content for _, _, content in _math_spans(text)]
 
 
 def _wordy(text: str) -> bool:
     """Prose rather than math: two or more words outside math segments and LaTeX commands (or CJK text)."""
-    outside = re.sub(r"\\[A-Za-z]+", " ", _MATH_SEGMENT.sub(" ", text))
+    outside = re.sub(r"\\[A-Za-z]+", " ", _outside_math(text))
     return len(_WORD.findall(outside)) >= 2 or _CJK.search(outside) is not None
 
 
@@ -127,9 +199,9 @@ def refine(answer: str) -> str:
     text = answer.strip()
     if not _wordy(text):
         return _unparen(text)
-    if _NEGATION.search(_MATH_SEGMENT.sub(" ", text)):
+    if _NEGATION.search(_outside_math(text)):
         return answer
-    outside = _MATH_SEGMENT.sub(lambda m: " " * len(m.group()), text)
+    outside = _outside_math(text, None)
     verbs = list(_VERB.finditer(outside))
     if verbs:
         tail = text[verbs[-1].end():].strip()
@@ -176,7 +248,7 @@ def _conclusion(body: str) -> str | None:
 
 def _strip_math(text: str) -> str:
     segments = _segments(text)
-    return segments[0] if len(segments) == 1 and _MATH_SEGMENT.sub("", text).strip(" .,;") == "" else text
+    return segments[0] if len(segments) == 1 and _outside_math(text, "").strip(" .,;") == "" else text
 
 
 def _unparen(text: str) -> str:
@@ -322,21 +394,23 @@ class MathRule(Verifier):
             if all(n is not None and n.value is not None for n in numbers):
                 first = numbers[0]
                 assert first is not None and first.value is not None
-                if any(not numbers_match(n.value, n.text, n.percent or f.percent, first.value, first.text,
-                                         first.percent or forms[0].percent, policy)
+                if any(not numbers_match(n, n.percent or f.percent, first, first.percent or forms[0].percent, policy)
                        for n, f in zip(numbers[1:], forms[1:]) if n is not None and n.value is not None):
                     shown = ", ".join(clip(f.text, 40) for f in forms[:5])
                     return Verdict.incorrect(self.name, f"several different final answers: {shown}", evidence=evidence)
             return Verdict.undecided(self.name, "several final answers; left to the symbolic check", evidence=evidence)
         (form,) = forms
-        if form.text == gold.text and form.percent == gold.percent and form.degrees == gold.degrees:
+        kind = form.differs_in_kind(gold)
+        if kind:
+            return Verdict.undecided(self.name, f"{kind}; left to the symbolic check", evidence=evidence)
+        if form.same_reading(gold) or (form.text == gold.text and
+                                       (form.percent, form.degrees) == (gold.percent, gold.degrees)):
             return Verdict.correct(self.name, "identical normalized answers", evidence=evidence)
         if not form.text:
             return Verdict.incorrect(self.name, "the final answer is empty", evidence=evidence)
         pn, gn = plain_number(form), plain_number(gold)
         if pn is not None and gn is not None and pn.value is not None and gn.value is not None:
-            ok = numbers_match(pn.value, pn.text, form.percent or pn.percent, gn.value, gn.text,
-                               gold.percent or gn.percent, policy)
+            ok = numbers_match(pn, form.percent or pn.percent, gn, gold.percent or gn.percent, policy)
             reason = f"{clip(pn.text, 40)} {'equals' if ok else 'differs from'} {clip(gn.text, 40)}"
             return Verdict.from_bool(self.name, ok, reason, evidence=evidence)
         letter = _gold_choice(gold.text)
@@ -400,9 +474,10 @@ class MathSymbolic(Verifier):
 
 
 def _marked(a: NormalForm, b: NormalForm) -> bool:
-    return a.percent != b.percent or a.degrees != b.degrees
+    return a.percent != b.percent or a.degrees != b.degrees or a.unit != b.unit or a.label != b.label
 
 
 def _marked_text(form: NormalForm) -> str:
     """A normal form back as answer text, its markers restored (compare normalizes again: idempotent)."""
-    return form.text + ("\\%" if form.percent else "") + ("^\\circ" if form.degrees else "")
+    unit = f" \\mathrm{{{form.unit.text}}}" if form.unit is not None else f" \\text{{ {form.label}}}" if form.label else ""
+    return form.text + ("\\%" if form.percent else "") + ("^\\circ" if form.degrees else "") + unit

@@ -1,0 +1,119 @@
+"""When two numbers are the same answer: the one rule, written once (no sympy here).
+
+`math.rule`, `math.symbolic` (through `equivalence`) and the `numeric` verifier all decide number equality here,
+so the fast path can never be looser than the slow one. The rule (docs/math-semantics.md has the examples):
+
+- An **exact** number (an integer, a fraction, a closed form such as `2^{40}` or `\\sqrt 2`) equals another exact
+  number only when the values are equal. No tolerance of any kind: `1000000008` is not `1000000007`, `e^{-25}` is
+  not `0`.
+- A **decimal approximation** is a number written with a decimal point or in scientific notation (`0.667`,
+  `2.653`, `7.81e-08`, `7.81 \\times 10^{-8}`). It has a last written place (its `ulp`: 0.001 for `0.667`, 1e-10
+  for `7.81e-08`) and a count of significant digits (3 for `0.667` and `0.00667`; 0 for `0.00`). It matches an
+  exact value x when x **rounded** (half up, or half to even on an exact tie) to that place is the decimal:
+  `0.667` is 2/3, `0.666` (truncated) is not.
+- An **answer** that approximates must carry at least `min_sig_digits` significant digits (default 3): `0.00` is
+  not 1/300, `2.3` is not 7/3, `2.33` is. An exact integer is a count: an answer approximating it must show its
+  units digit (`1.23e3` is not `1234`). A **gold** written as a decimal sets the precision itself (the task
+  asked for it): the exact `1/3` matches the gold `0.33`, and `1234` matches the gold `1.2e3`.
+- Two approximations match when the less precise one is the more precise one rounded to its place (the answer,
+  when it is the less precise, with enough significant digits): `2.65` and `2.653` match; `0.339` and `0.33`
+  do not.
+
+`rounding` says which side may be the approximation: "digits" (either), "gold" (only the gold: a decimal
+answer to an exact gold earns nothing), "exact" (neither: values must be equal).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+__all__ = ["DEFAULT_MIN_SIG_DIGITS", "ROUNDING_POLICIES", "Written", "agree", "rounds_to", "written"]
+
+ROUNDING_POLICIES = ("digits", "gold", "exact")
+DEFAULT_MIN_SIG_DIGITS = 3
+MAX_PLACES = 400
+"""Decimal places beyond which a number is not treated as an approximation (it is compared exactly)."""
+
+_DECIMAL = re.compile(r"[-+]?(?P<int>[0-9][0-9,]*)?(?:\.(?P<frac>[0-9]*))?(?:[eE](?P<exp>[-+]?[0-9]{1,6}))?")
+
+
+@dataclass(frozen=True)
+class Written:
+    """A number as written: its exact value, and for a decimal approximation its last place and significant digits.
+
+    `ulp` is None for an exact number; `sig` counts the digits from the first non-zero one to the last written one.
+    """
+
+    value: Fraction
+    ulp: Fraction | None = None
+    sig: int = 0
+
+    @property
+    def exact(self) -> bool:
+        return self.ulp is None
+
+    def scaled(self, factor: Fraction) -> Written:
+        """The same number read with a factor (`50%` read as 0.5): value and last place scale together."""
+        return Written(self.value * factor, None if self.ulp is None else self.ulp * abs(factor), self.sig)
+
+
+def written(text: str, value: Fraction) -> Written:
+    """`value` as the token `text` writes it: an approximation when `text` is a decimal or scientific number.
+
+    `text` is a single number token (`0.67`, `1,234.50`, `7.81e-08`, `3/4`, `12`); anything else is exact.
+    """
+    token = text.strip().rstrip("%").strip()
+    m = _DECIMAL.fullmatch(token)
+    if m is None or (m.group("frac") is None and m.group("exp") is None) or not (m.group("int") or m.group("frac")):
+        return Written(value)
+    whole = (m.group("int") or "").replace(",", "")
+    frac = m.group("frac") or ""
+    exp = int(m.group("exp") or 0)
+    if len(frac) - exp > MAX_PLACES:
+        return Written(value)
+    digits = (whole + frac).lstrip("0")
+    ulp = Fraction(10) ** (exp - len(frac))
+    return Written(value, ulp, len(digits))
+
+
+def _round(x: Fraction, ulp: Fraction) -> set[Fraction]:
+    """x rounded to a multiple of `ulp`: half away from zero, and half to even (the two differ only on a tie)."""
+    q = abs(x) / ulp
+    floor = q.numerator // q.denominator
+    rest = q - floor
+    sign = -1 if x < 0 else 1
+    if rest > Fraction(1, 2):
+        return {sign * (floor + 1) * ulp}
+    if rest < Fraction(1, 2):
+        return {sign * floor * ulp}
+    return {sign * (floor + 1) * ulp, sign * (floor + (floor % 2)) * ulp}
+
+
+def rounds_to(x: Fraction, approx: Written, min_sig: int = DEFAULT_MIN_SIG_DIGITS, *, count: bool = True) -> bool:
+    """Whether the approximation `approx` is `x` rounded to its last place and carries `min_sig` significant
+    digits; with `count`, an integer `x` needs an approximation that shows its units digit."""
+    if approx.ulp is None or approx.sig < min_sig:
+        return False
+    if count and x.denominator == 1 and approx.ulp > 1:
+        return False
+    return approx.value in _round(x, approx.ulp)
+
+
+def agree(pred: Written, gold: Written, *, rounding: str = "digits", min_sig: int = DEFAULT_MIN_SIG_DIGITS) -> bool:
+    """Whether the answer `pred` and the gold `gold` are the same number under the rule of this module."""
+    if pred.value == gold.value:
+        return True
+    if rounding == "exact" or (pred.exact and gold.exact):
+        return False
+    if pred.exact:  # the gold is the approximation: it sets the precision
+        return rounds_to(pred.value, gold, 0, count=False)
+    if gold.exact:
+        return rounding == "digits" and rounds_to(gold.value, pred, min_sig)
+    assert pred.ulp is not None and gold.ulp is not None
+    if pred.ulp == gold.ulp:
+        return False
+    if pred.ulp > gold.ulp:  # the answer is the less precise
+        return rounding == "digits" and rounds_to(gold.value, pred, min_sig)
+    return rounds_to(pred.value, gold, 0, count=False)
