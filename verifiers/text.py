@@ -90,6 +90,7 @@ _MATH_SYMBOLS = {
     "÷": r"\div ", "·": r"\cdot ", "⋅": r"\cdot ", "π": r"\pi ", "∈": r"\in ", "∉": r"\notin ", "∅": r"\emptyset ",
     "ℝ": r"\mathbb{R}", "ℤ": r"\mathbb{Z}", "ℕ": r"\mathbb{N}", "ℚ": r"\mathbb{Q}", "ℂ": r"\mathbb{C}", "±": r"\pm ",
     "∓": r"\mp ", "°": r"^\circ ", "→": r"\to ", "≈": r"\approx ", "∣": r"\mid ", "θ": r"\theta ", "α": r"\alpha ",
+    "⁄": "/", "⟨": r"\langle ", "⟩": r"\rangle ",
     "β": r"\beta ", "γ": r"\gamma ", "λ": r"\lambda ", "μ": r"\mu ", "σ": r"\sigma ", "φ": r"\phi ", "ω": r"\omega ",
 }
 _RADICAND = re.compile(r"[0-9.]+|[A-Za-z]")
@@ -149,6 +150,7 @@ def normalize_unicode(text: str, *, math: bool = False) -> str:
         text = _MATH_SYMBOL.sub(lambda m: _MATH_SYMBOLS[m.group()], text)
         if "√" in text:
             text = _radicals(text)
+        return unicodedata.normalize("NFKC", text).replace("⁄", "/")  # `½` is 1⁄2 after NFKC
     return unicodedata.normalize("NFKC", text)
 
 

@@ -24,7 +24,7 @@ import math
 import random
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, NamedTuple
@@ -523,11 +523,14 @@ def _elements(value: Any) -> list[Any] | None:
     return None
 
 
-def _match_all(a: Sequence[Any], b: Sequence[Any], policy: Policy, ordered: bool) -> bool | None:
+def _match_all(a: Sequence[Any], b: Sequence[Any], policy: Policy, ordered: bool,
+               equal: Callable[[Any, Any, Policy], bool | None] | None = None) -> bool | None:
+    """Whether the answer's items `a` match the gold's `b`, in order or as sets (each gold item used once)."""
+    equal = equal or _equal
     if len(a) != len(b):
         return False
     if ordered:
-        results = [_equal(x, y, policy) for x, y in zip(a, b)]
+        results = [equal(x, y, policy) for x, y in zip(a, b)]
         if any(r is False for r in results):
             return False
         return None if any(r is None for r in results) else True
@@ -536,7 +539,7 @@ def _match_all(a: Sequence[Any], b: Sequence[Any], policy: Policy, ordered: bool
     for x in a:
         hit = None
         for j in unused:
-            r = _equal(x, b[j], policy)
+            r = equal(x, b[j], policy)
             if r:
                 hit = j
                 break
@@ -567,16 +570,26 @@ def _vector(value: Any) -> Any:
 
 
 def _solution_set(value: Any) -> Any:
-    """A condition on one real unknown (`|x| \\le 3`, `x < -1 \\lor x > 1`) as the set of reals it holds on;
-    other values unchanged."""
-    if isinstance(value, (Relational, sympy.And, sympy.Or)) and not isinstance(value, (sympy.Eq, sympy.Ne)):
-        free = value.free_symbols
-        if len(free) == 1 and sympy.count_ops(value) <= 40:
-            try:
-                return sympy.solveset(value, next(iter(free)), sympy.S.Reals)
-            except Exception:
-                return value
-    return value
+    """A condition on one real unknown (`|x| \\le 3`, `1 \\le |z| \\le 2`, `x < -1 \\lor x > 1`) as the set
+    of reals it holds on; other values unchanged."""
+    if not isinstance(value, (Relational, sympy.And, sympy.Or)) or isinstance(value, (sympy.Eq, sympy.Ne)):
+        return value
+    free = value.free_symbols
+    if len(free) != 1 or sympy.count_ops(value) > 40:
+        return value
+    x = next(iter(free))
+
+    def solve(condition: Any) -> Any:
+        if isinstance(condition, (sympy.And, sympy.Or)):
+            parts = [solve(c) for c in condition.args]
+            return sympy.Intersection(*parts) if isinstance(condition, sympy.And) else sympy.Union(*parts)
+        return sympy.solveset(condition, x, sympy.S.Reals)
+
+    try:
+        result = solve(value)
+    except Exception:
+        return value
+    return result if isinstance(result, sympy.Set) else value
 
 
 def _union_of_conditions(values: list[Any]) -> Any:
@@ -652,7 +665,10 @@ def _equal(a: Any, b: Any, policy: Policy) -> bool | None:
         return _all_true([_equal(x, y, policy) for x, y in zip(a, b)])
     (a_int, a_var), (b_int, b_var) = _interval_and_variable(a), _interval_and_variable(b)
     sets = (sympy.Interval, sympy.Union)
-    if isinstance(a_int, sets) and isinstance(b_int, sets) and (a_var is None or b_var is None or a_var == b_var):
+    # `0 < f(x) < 1` is an interval of f(x); `1 \le |z|` is no interval of z
+    plain = all(v is None or isinstance(v, (sympy.Symbol, AppliedUndef)) for v in (a_var, b_var))
+    if plain and isinstance(a_int, sets) and isinstance(b_int, sets) and (a_var is None or b_var is None or
+                                                                           a_var == b_var):
         a, b = a_int, b_int
     if isinstance(a, Relational) and isinstance(b, Relational):
         return _relations_equal(a, b)
@@ -791,17 +807,72 @@ def _labelled(items: list[str]) -> list[tuple[str, str]] | None:
     """(label key, value text) for each item when every item is labelled (`Maximum = 2`, `a = -2`), else None."""
     out: list[tuple[str, str]] = []
     for item in items:
-        m = _LABEL.match(item)
-        if m is None:
+        keys: list[str] = []
+        rest = item
+        while (m := _LABEL.match(rest)) is not None and len(keys) < 8:  # `a = b = -2` labels both
+            key = re.sub(r"[^a-z]", "", m.group(1).casefold())
+            keys.append(_LABEL_ALIASES.get(key, key) + (f"_{m.group(2)}" if m.group(2) else ""))
+            rest = rest[m.end():].strip()
+        if not keys:
             return None
-        key = re.sub(r"[^a-z]", "", m.group(1).casefold())
-        key = _LABEL_ALIASES.get(key, key) + (f"_{m.group(2)}" if m.group(2) else "")
-        out.append((key, item[m.end():].strip()))
+        out.extend((key, rest) for key in keys)
     return out
 
 
 def _same_label(a: str, b: str) -> bool:
-    return a == b or (min(len(a), len(b)) >= 3 and (a.startswith(b) or b.startswith(a)))
+    """The same label: equal, or one word a prefix of the other (`max`, `maximum`) with equal subscripts."""
+    (word_a, _, sub_a), (word_b, _, sub_b) = a.partition("_"), b.partition("_")
+    if sub_a != sub_b:
+        return False
+    return word_a == word_b or (min(len(word_a), len(word_b)) >= 3 and (word_a.startswith(word_b) or
+                                                                        word_b.startswith(word_a)))
+
+
+_PARAMETER = re.compile(r"^(?:(?:where|for|with|and)\s+)?([A-Za-z])\s*(?:\\in\s*\\mathbb\s*\{?\s*Z\s*\}?|"
+                        r"\\in\s*\\Z(?![A-Za-z])|is\s+an?\s+integer)$")
+_FAMILY_NAMES = frozenset("knm")
+_SHIFTS = range(-3, 4)
+
+
+def _family_parameters(items: list[str]) -> tuple[list[str], list[sympy.Symbol]]:
+    """The items without their `k \\in \\mathbb{Z}` clauses, and the integer parameters those clauses declare."""
+    kept: list[str] = []
+    params: list[sympy.Symbol] = []
+    for item in items:
+        m = _PARAMETER.match(item.strip())
+        if m is None:
+            kept.append(item)
+        else:
+            params.append(sympy.Symbol(m.group(1)))
+    return kept or items, params
+
+
+def _family_parameter(values: list[Any], declared: list[sympy.Symbol]) -> sympy.Symbol | None:
+    """The integer parameter of a family of answers (`\\frac{\\pi}{2} + k\\pi`): declared, or a `k`, `n` or
+    `m` in an answer with `\\pi` (a periodic family)."""
+    if len(declared) == 1:
+        return declared[0]
+    if declared:
+        return None
+    free: set[sympy.Symbol] = set()
+    for v in values:
+        free |= getattr(v, "free_symbols", set())
+    named = [s for s in free if s.name in _FAMILY_NAMES]
+    has_pi = any(isinstance(v, sympy.Basic) and v.has(sympy.pi) for v in values)
+    return named[0] if len(named) == 1 and has_pi else None
+
+
+def _family_equal(a: Any, b: Any, k: sympy.Symbol, policy: Policy) -> bool | None:
+    """`a` and `b` as families over the integer `k`: the same set when a(k) = b(±k + c) for a small shift c
+    (`-\\frac{\\pi}{6} + k\\pi` and `\\frac{5\\pi}{6} + k\\pi`); `2k\\pi` and `k\\pi` are not."""
+    results = []
+    for sign in (1, -1):
+        for c in _SHIFTS:
+            r = _equal(a, b if (sign, c) == (1, 0) else b.xreplace({k: sign * k + c}), policy)
+            if r:
+                return True
+            results.append(r)
+    return False if all(r is False for r in results) else None
 
 
 def compare(pred: str, gold: str, *, policy: Policy | None = None) -> Comparison:
@@ -842,7 +913,7 @@ def _compare(p: NormalForm, g: NormalForm, policy: Policy, evidence: dict[str, A
             return Comparison(Status.UNDECIDED, f"could not parse {exc}", evidence)
     if p.text == g.text and p.percent == g.percent and p.degrees == g.degrees:
         return Comparison(Status.CORRECT, "identical values (a unit on one side only)", evidence)
-    if _TIME.match(p.text) or _TIME.match(g.text):
+    if _TIME.match(p.text) and _TIME.match(g.text):
         ok = p.text.replace(" ", "").casefold() == g.text.replace(" ", "").casefold()
         return Comparison(Status.CORRECT if ok else Status.INCORRECT, f"times {'equal' if ok else 'differ'}", evidence)
     pn, gn = plain_number(p), plain_number(g)
@@ -875,17 +946,21 @@ def _compare(p: NormalForm, g: NormalForm, policy: Policy, evidence: dict[str, A
             return Comparison(Status.INCORRECT, "different word answers", evidence)
         return Comparison(Status.UNDECIDED, "text answers differ in wording; cannot tell", evidence)
     p_labels, g_labels = _labelled(p_items), _labelled(g_items)
-    if len(p_items) > 1 and p_labels is not None and g_labels is not None:
+    if p_labels is not None and g_labels is not None and max(len(p_labels), len(g_labels)) > 1:
         try:
             return _compare_labelled(p_labels, g_labels, policy, evidence)
         except _Undecidable as exc:
             return Comparison(Status.UNDECIDED, f"could not parse {exc}", evidence)
+    (p_items, p_params), (g_items, g_params) = _family_parameters(p_items), _family_parameters(g_items)
     try:
         p_values, g_values = _values(p_items), _values(g_items)
     except _Undecidable as exc:
         return Comparison(Status.UNDECIDED, f"could not parse {exc}", evidence)
     evidence["parsed_answer"] = clip(", ".join(str(v) for v in p_values), 300)
     evidence["parsed_gold"] = clip(", ".join(str(v) for v in g_values), 300)
+    k = _family_parameter(g_values, g_params)
+    if k is not None:
+        return _compare_families(p_values, g_values, k, p_params, policy, evidence)
     if len(g_values) == 1 and len(p_values) == 1:
         undecided = False
         for pv in _readings(p_values[0], p, g, False, policy):
@@ -924,6 +999,21 @@ def _compare(p: NormalForm, g: NormalForm, policy: Policy, evidence: dict[str, A
         return Comparison(Status.UNDECIDED, "could not decide equivalence of the lists", evidence)
     return Comparison(Status.CORRECT if r else Status.INCORRECT,
                       "lists match" if r else f"lists differ ({len(p_values)} vs {len(g_values)} items)", evidence)
+
+
+def _compare_families(p_values: list[Any], g_values: list[Any], k: sympy.Symbol, p_params: list[sympy.Symbol],
+                      policy: Policy, evidence: dict[str, Any]) -> Comparison:
+    """Families of answers over an integer parameter, compared up to renaming, shifting and reflecting it."""
+    gold_free: set[Any] = set().union(*(getattr(v, "free_symbols", set()) for v in g_values))
+    pred_free: set[Any] = set().union(*(getattr(v, "free_symbols", set()) for v in p_values))
+    own = p_params[0] if len(p_params) == 1 else next(iter(pred_free - gold_free), None) \
+        if len(pred_free - gold_free) == 1 else None
+    if own is not None and own != k and k not in pred_free:
+        p_values = [v.xreplace({own: k}) if isinstance(v, sympy.Basic) else v for v in p_values]
+    r = _match_all(_distinct_values(p_values), _distinct_values(g_values), policy, ordered=False,
+                   equal=lambda a, b, pol: _family_equal(a, b, k, pol))
+    return _decided(r, f"the same family over the integer {k}", f"different families over the integer {k}",
+                    "could not decide the families", evidence)
 
 
 def _several_for_one(p_items: list[str], gold: str, policy: Policy, evidence: dict[str, Any]) -> Comparison | None:

@@ -112,6 +112,9 @@ _CURRENCY = re.compile(r"\\\$|(?<!\\)\$|€|£|¥|₹|\\euro(?![A-Za-z])|\\pound
 _ORDINAL = re.compile(r"(?<=[0-9])(?:\s*\^\s*\{\s*(?:\\(?:text|mathrm|textrm)\s*\{\s*)?(?:st|nd|rd|th)\s*\}?\s*\}"
                       r"|\^\s*(?:st|nd|rd|th)(?![A-Za-z])|(?:st|nd|rd|th)(?![A-Za-z]))")
 _REPEATING = re.compile(r"(?<![0-9.])([-+]?)([0-9]{0,30})\.([0-9]{0,30})\\(?:overline|bar|dot)\s*\{([0-9]{1,30})\}")
+_REPEATING_DOTS = re.compile(r"(?<![0-9.])([-+]?)([0-9]{0,30})\.([0-9]{0,30}?)(([0-9])\5{2,})\s*(?:\\[lc]?dots|\.\.\.|…)$")
+_BASE_SUBSCRIPT = re.compile(r"(?<![\w.)])(?:\(([0-9][0-9A-Za-z]{0,63})\)|([0-9][0-9A-Za-z]{0,63}))_\{?([0-9]{1,2})\}?(?![\w{])")
+_ANGLE_BRACKETS = re.compile(r"\\[lr]angle(?![A-Za-z])")
 _MIXED_LATEX = re.compile(r"^([-+]?)(\d+)\s*\\frac\s*\{\s*(\d+)\s*\}\s*\{\s*(\d+)\s*\}$")
 _MIXED_PLAIN = re.compile(r"^([-+]?)(\d+)\s+(\d+)\s*/\s*(\d+)$")
 _THOUSANDS = re.compile(r"^[-+]?[1-9]\d{0,2}(?:(?:,|\{,\})\d{3})+(?:\.\d+)?$")
@@ -158,6 +161,26 @@ def _repeating(m: re.Match[str]) -> str:
     value += Fraction(int(period), (10 ** len(period) - 1) * 10 ** len(fixed))
     return f"{'-' if sign == '-' else ''}{value.numerator}/{value.denominator}" if value.denominator > 1 else \
         f"{'-' if sign == '-' else ''}{value.numerator}"
+
+
+def _repeating_dots(m: re.Match[str]) -> str:
+    """`0.666\\ldots` -> `2/3`: a digit written three or more times before an ellipsis repeats forever."""
+    sign, whole, fixed, _, digit = m.groups()
+    value = Fraction(int(whole or "0")) + Fraction(int(fixed or "0"), 10 ** len(fixed))
+    value += Fraction(int(digit), 9 * 10 ** len(fixed))
+    text = f"{value.numerator}/{value.denominator}" if value.denominator > 1 else str(value.numerator)
+    return ("-" if sign == "-" else "") + text
+
+
+def _base_subscript(m: re.Match[str]) -> str:
+    """`1010_2`, `(777)_{8}` -> `10`, `511`: digits with their base as a subscript (bases 2 to 36)."""
+    digits, base = m.group(1) or m.group(2), int(m.group(3))
+    if not 2 <= base <= 36:
+        return m.group()
+    try:
+        return str(int(digits, base))
+    except ValueError:
+        return m.group()
 
 
 def _brace_arguments(text: str) -> str:
@@ -250,6 +273,9 @@ def normalize_answer(text: str) -> NormalForm:
     text = rewrite_base_literals(text)
     text = _ORDINAL.sub("", text)
     text = _REPEATING.sub(_repeating, text)
+    text = _REPEATING_DOTS.sub(_repeating_dots, text)
+    text = _BASE_SUBSCRIPT.sub(_base_subscript, text)
+    text = _ANGLE_BRACKETS.sub(lambda m: "(" if m.group()[1] == "l" else ")", text)
     text = _brace_arguments(text)
     text, degrees = _degrees(text)
     percent = False
