@@ -212,8 +212,11 @@ def test_numeric_percent_policies(response, reference, policy, ok):
 
 
 def test_numeric_tolerances():
-    assert check("\\boxed{3.14159}", "3.14159265", verifier="numeric").status is Status.INCORRECT
-    assert check("\\boxed{3.14159}", "3.14159265", verifier="numeric", rel_tol=1e-6).status is Status.CORRECT
+    # no tolerance by default: a decimal is right only as the other value rounded to its last place
+    assert check("\\boxed{3.14158}", "3.14159265", verifier="numeric").status is Status.INCORRECT
+    assert check("\\boxed{3.14159}", "3.14159265", verifier="numeric").status is Status.CORRECT
+    assert check("\\boxed{3.14158}", "3.14159265", verifier="numeric", rel_tol=1e-5).status is Status.CORRECT
+    assert check("\\boxed{1000000008}", "1000000007", verifier="numeric").status is Status.INCORRECT
     assert check("\\boxed{0.001}", "0", verifier="numeric", abs_tol=0.01).status is Status.CORRECT
     assert check("\\boxed{0.1}", "0", verifier="numeric", abs_tol=0.01).status is Status.INCORRECT
     assert check("\\boxed{0.333333333333}", "1/3", verifier="numeric").status is Status.CORRECT

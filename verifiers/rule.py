@@ -18,6 +18,7 @@ from fractions import Fraction
 from typing import Any, ClassVar
 
 from .errors import OptionError
+from .math.semantics import DEFAULT_MIN_SIG_DIGITS, agree, written
 from .hookspecs import hookimpl
 from .options import check_bools, check_choice, check_int, check_number, is_number, need
 from .text import (
@@ -197,11 +198,14 @@ def _reference_number(value: Any) -> Number | None:
 
 
 class NumericMatch(Verifier):
-    """The final answer is a number equal to the reference within tolerance (fractions, percent, 1e3, 1,234).
+    """The final answer is a number equal to the reference (fractions, percent, 1e3, 1,234).
 
     The answer is the anchored one (`\\boxed{}`, `<answer>`, "the answer is ...") or the whole response when it
     is just a number; with `fallback="last_number"` the last number of unanchored text (weak: opt-in only).
-    Values are exact fractions, compared as `|a - b| <= max(rel_tol * max(|a|, |b|), abs_tol)`. `percent`:
+    Values are exact fractions compared by the one number rule of `verifiers.math.semantics`: exact values must be
+    equal (`1000000008` is not `1000000007`), a decimal must be the other value rounded to its last place with
+    `min_sig_digits` significant digits (`0.667` is 2/3, `0.666` is not). A tolerance is opt-in:
+    `|a - b| <= max(rel_tol * max(|a|, |b|), abs_tol)` also passes when `rel_tol` or `abs_tol` is set. `percent`:
     when exactly one side carries `%`, "strip" reads 50% as 50, "ratio" as 0.5, "both" accepts either; 0.5 and
     50 without `%` never match. An answer holding several different numbers ("7 or 8"), or several anchored
     answers that differ, is INCORRECT. The reference may be a number, a numeric string or a list of them.
@@ -210,12 +214,14 @@ class NumericMatch(Verifier):
     name = "numeric"
     domains = ("numeric",)
     cost = 0.2
-    options = {"rel_tol": 1e-9, "abs_tol": 0.0, "percent": "both", "fallback": "none", "ignore_think": True}
+    options = {"rel_tol": 0.0, "abs_tol": 0.0, "min_sig_digits": DEFAULT_MIN_SIG_DIGITS, "percent": "both",
+               "fallback": "none", "ignore_think": True}
 
     @classmethod
     def check_options(cls, config: Mapping[str, Any]) -> None:
         check_number(cls.name, config, "rel_tol")
         check_number(cls.name, config, "abs_tol")
+        check_int(cls.name, config, "min_sig_digits")
         check_choice(cls.name, config, "percent", ("both", "strip", "ratio"))
         check_choice(cls.name, config, "fallback", ("none", "last_number"))
         check_bools(cls.name, config, ["ignore_think"])
@@ -312,16 +318,21 @@ class NumericMatch(Verifier):
         assert answer.value is not None and reference.value is not None
         rel, abs_ = Fraction(config["rel_tol"]), Fraction(config["abs_tol"])
 
-        def readings(n: Number, other: Number) -> list[Fraction]:
-            assert n.value is not None
+        def factors(n: Number, other: Number) -> list[Fraction]:
+            """How `n` may be read: as written, or its `%` as a ratio (when only `n` carries one)."""
             if not n.percent or other.percent:
-                return [n.value]
-            policy = config["percent"]
-            return {"strip": [n.value], "ratio": [n.value / 100], "both": [n.value, n.value / 100]}[policy]
+                return [Fraction(1)]
+            return {"strip": [Fraction(1)], "ratio": [Fraction(1, 100)],
+                    "both": [Fraction(1), Fraction(1, 100)]}[config["percent"]]
 
-        for a in readings(answer, reference):
-            for b in readings(reference, answer):
-                if a == b or abs(a - b) <= max(rel * max(abs(a), abs(b)), abs_):
+        a_written = written(answer.text, answer.value)
+        b_written = written(reference.text, reference.value)
+        for fa in factors(answer, reference):
+            for fb in factors(reference, answer):
+                if agree(a_written.scaled(fa), b_written.scaled(fb), min_sig=config["min_sig_digits"]):
+                    return True
+                a, b = answer.value * fa, reference.value * fb
+                if (rel or abs_) and abs(a - b) <= max(rel * max(abs(a), abs(b)), abs_):
                     return True
         return False
 

@@ -88,14 +88,18 @@ class Screened:
     a cut)."""
 
 
-def screen(response: str, *, require_answer: bool = True, tail_chars: int = 1500, reject: bool = True) -> Screened:
+def screen(response: str, *, require_answer: bool = True, tail_chars: int = 1500, reject: bool = True,
+           answer_only: bool = False) -> Screened:
     """Apply the guards to a response (its `<think>` part is ignored).
 
     With `reject=False` nothing is rejected, but the answer and excerpt are extracted the same way (to measure what
-    the guards prevent)."""
+    the guards prevent). With `answer_only` the response is the final answer itself (already extracted)."""
     body = strip_think(response).strip()
-    answers = find_answers(body, ignore_think=False)
-    answer = answers[-1].text.strip() if answers else None
+    if answer_only:
+        answer: str | None = body or None
+    else:
+        answers = find_answers(body, ignore_think=False)
+        answer = answers[-1].text.strip() if answers else None
     if reject:
         rejection = _rejection(body, answer, require_answer)
         if rejection is not None:

@@ -46,7 +46,8 @@ BACKEND_OPTIONS: Mapping[str, Any] = {
     "retries": 3,
 }
 SAMPLE_OPTIONS = frozenset(
-    {"template", "threshold", "min_mass", "max_tokens", "tail_chars", "require_answer", "principles", "prefix"}
+    {"template", "threshold", "min_mass", "max_tokens", "tail_chars", "require_answer", "answer_only", "principles",
+     "prefix"}
 )
 NO_QUESTION = "(no question given)"
 
@@ -200,7 +201,7 @@ class _ModelVerifier(Verifier):
     def _guard(self, sample: Sample, config: Mapping[str, Any], require_answer: bool) -> Verdict | Screened:
         """The guards' INCORRECT verdict, or what they let through."""
         screened = screen(sample.response, require_answer=require_answer, tail_chars=config["tail_chars"],
-                          reject=config["guards"])  # fmt: skip
+                          reject=config["guards"], answer_only=config.get("answer_only", False))  # fmt: skip
         if screened.rejection is not None:
             return Verdict.incorrect(self.name, f"guard: {screened.rejection}", evidence={"guard": screened.rejection})
         return screened
@@ -243,12 +244,13 @@ class JudgeVerifier(_ModelVerifier):
         "tail_chars": 1500,
         "guards": True,
         "require_answer": True,
+        "answer_only": False,
     }
 
     @classmethod
     def check_options(cls, config: Mapping[str, Any]) -> None:
         super().check_options(config)
-        check_bools(cls.name, config, ["require_answer"])
+        check_bools(cls.name, config, ["require_answer", "answer_only"])
 
     def _plan(self, sample: Sample, config: Mapping[str, Any]) -> Verdict | _Plan:
         reference = _reference_text(sample.reference)

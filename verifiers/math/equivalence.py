@@ -54,8 +54,8 @@ MAX_ITEMS = 64
 _SAMPLES = 6
 _MIN_DECIDED = 4
 _MAGNITUDES = (0, 1, -1, 2, -2, 0)
-_POINT_TOL = Fraction(1, 10**20)
-_DIGITS = 30
+_POINT_TOL = Fraction(1, 10**30)
+_DIGITS = 40
 _MAX_DIGITS = 600
 _I = sympy.Symbol("i")
 _DECIMAL_LITERAL = re.compile(r"(?<![0-9.])[0-9]*\.[0-9]+(?:[eE][-+]?[0-9]{1,4})?")
@@ -201,11 +201,12 @@ def _float_text(value: sympy.Float) -> str:
     """The decimal a sympy Float was written as (`0.33`): as the answer wrote it when it is one of its literals,
     else the shortest text that reads back as the Float."""
     try:
-        text = _WRITTEN.get().get(float(value))
+        number = float(value)
+        text = _WRITTEN.get().get(abs(number))
     except (OverflowError, ValueError, TypeError):
         text = None
-    if text is not None:
-        return text.lstrip("+")
+    if text is not None:  # the literals are unsigned: `-1.0210` is the literal 1.0210 after a minus
+        return ("-" if number < 0 else "") + text
     if value._prec <= 53:
         return repr(float(value))
     text = str(value)
@@ -306,6 +307,9 @@ def _expressions_equal(a: sympy.Basic, b: sympy.Basic, policy: Policy) -> bool |
             return True
         if diff.is_number:
             return _numbers_equal(a, b, policy) if diff.free_symbols else False
+        exact = _polynomial_difference_is_zero(diff, free)
+        if exact is not None:
+            return exact
     except Exception:
         pass
     decided = 0
@@ -322,6 +326,17 @@ def _expressions_equal(a: sympy.Basic, b: sympy.Basic, policy: Policy) -> bool |
     if decided >= _MIN_DECIDED:
         return True
     return _simplify_equal(a, b)
+
+
+def _polynomial_difference_is_zero(diff: sympy.Expr, free: Sequence[sympy.Symbol]) -> bool | None:
+    """For a difference of two polynomials with exact coefficients, the exact answer (expanded, it is zero or not:
+    `10^{-25} x` is not); None for anything else or a polynomial too big to expand here."""
+    if sympy.count_ops(diff) > 200 or not diff.is_polynomial(*free) or diff.has(sympy.Float):
+        return None
+    poly = sympy.Poly(diff, *free)
+    if poly.total_degree() > 60 or len(poly.terms()) > 2_000:
+        return None
+    return poly.is_zero
 
 
 def _simplify_equal(a: sympy.Basic, b: sympy.Basic) -> bool | None:

@@ -90,9 +90,9 @@ class NormalForm:
         return ""
 
     def same_reading(self, other: NormalForm) -> bool:
-        """Identical text with identical markers and units: the same answer without any further check."""
-        return (self.text, self.percent, self.degrees, self.unit) == (other.text, other.percent, other.degrees,
-                                                                      other.unit)
+        """Identical text with identical markers, units and labels: the same answer without any further check."""
+        return (self.text, self.percent, self.degrees, self.unit, self.label) == (
+            other.text, other.percent, other.degrees, other.unit, other.label)
 
 
 # -- the rules, in the order they run --------------------------------------------------------------------------

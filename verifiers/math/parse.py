@@ -169,6 +169,8 @@ def looks_like_text(text: str) -> bool:
     """True for a word answer (`Evelyn`, `odd`, `The midpoints form a regular hexagon`): compare it as text."""
     if "\\" in text.replace("\\text", ""):  # LaTeX commands other than \text: math, not prose
         return False
+    if _PY_MARKERS.search(text):  # `2*x*asin(x)`: Python syntax, not prose
+        return False
     words = [w for w in _WORDS.findall(text) if w.lower() not in _KNOWN_WORDS]
     return bool(words) and not re.search(r"[=<>^_]", text)
 
@@ -180,6 +182,9 @@ _PY_CALLS = {
     "cos": ("\\cos\\left(", "\\right)"), "tan": ("\\tan\\left(", "\\right)"), "asin": ("\\arcsin\\left(", "\\right)"),
     "acos": ("\\arccos\\left(", "\\right)"), "atan": ("\\arctan\\left(", "\\right)"),
     "sinh": ("\\sinh\\left(", "\\right)"), "cosh": ("\\cosh\\left(", "\\right)"), "tanh": ("\\tanh\\left(", "\\right)"),
+    "asinh": ("\\operatorname{arcsinh}\\left(", "\\right)"),
+    "acosh": ("\\operatorname{arccosh}\\left(", "\\right)"), "atanh": ("\\operatorname{arctanh}\\left(", "\\right)"), "cot": ("\\cot\\left(", "\\right)"),
+    "sec": ("\\sec\\left(", "\\right)"), "csc": ("\\csc\\left(", "\\right)"), "acot": ("\\cot^{-1}\\left(", "\\right)"),
 }
 _PY_NAMES = {"pi": "\\pi ", "oo": "\\infty ", "sqrt": None}
 _PY_MARKERS = re.compile(r"\*\*|(?<![A-Za-z])(?:" + "|".join(_PY_CALLS) + r")\s*\(|(?<![A-Za-z])(?:pi|oo)(?![A-Za-z])")

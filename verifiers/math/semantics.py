@@ -14,7 +14,8 @@ so the fast path can never be looser than the slow one. The rule (docs/math-sema
 - An **answer** that approximates must carry at least `min_sig_digits` significant digits (default 3): `0.00` is
   not 1/300, `2.3` is not 7/3, `2.33` is. An exact integer is a count: an answer approximating it must show its
   units digit (`1.23e3` is not `1234`). A **gold** written as a decimal sets the precision itself (the task
-  asked for it): the exact `1/3` matches the gold `0.33`, and `1234` matches the gold `1.2e3`.
+  asked for it): the exact `1/3` matches the gold `0.33`, and `1234` matches the gold `1.2e3`. A gold with no
+  significant digit (`0.0`) is zero itself: `0.0001` does not match it.
 - Two approximations match when the less precise one is the more precise one rounded to its place (the answer,
   when it is the less precise, with enough significant digits): `2.65` and `2.653` match; `0.339` and `0.33`
   do not.
@@ -105,6 +106,8 @@ def agree(pred: Written, gold: Written, *, rounding: str = "digits", min_sig: in
     """Whether the answer `pred` and the gold `gold` are the same number under the rule of this module."""
     if pred.value == gold.value:
         return True
+    if gold.sig == 0:
+        gold = Written(gold.value)  # `0.0`: a gold with no significant digit sets no precision; it is zero
     if rounding == "exact" or (pred.exact and gold.exact):
         return False
     if pred.exact:  # the gold is the approximation: it sets the precision
