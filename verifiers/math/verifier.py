@@ -13,6 +13,9 @@ one set of options to both:
                 math segment, else the last number (Math-Verify's habit: weak, opt-in only).
   percent, rounding, list_order, degrees, min_sig_digits   the comparison policies (see `normalize.Policy`
                 and `semantics`: how decimals, exact values and units compare).
+  form          a form the answer must be written in besides its value (`lowest_terms`, `decimals:N`,
+                `sig_figs:N`, `scientific`, `factored`, `expanded`; see `forms`), or None (default). A mapping
+                reference `{"answer": ..., "form": ...}` may carry it too; the option wins.
 
 `math.rule` never imports sympy: CORRECT for identical normalized answers or equal plain numbers in the same
 unit (and equal multiple-choice letters), INCORRECT when certain (different plain numbers or letters, no
@@ -50,6 +53,7 @@ from .normalize import (
     numbers_match,
     plain_number,
 )
+from .forms import NeedsSympy, check_form, check_form_option
 from .semantics import DEFAULT_MIN_SIG_DIGITS, ROUNDING_POLICIES
 
 __all__ = ["OPTIONS", "MathRule", "MathSymbolic", "extract_answer", "gold_answer"]
@@ -64,6 +68,7 @@ OPTIONS: Mapping[str, Any] = {
     "list_order": "set",
     "degrees": True,
     "min_sig_digits": DEFAULT_MIN_SIG_DIGITS,
+    "form": None,
 }
 MAX_ANSWERS = 100
 WHOLE_MAX_CHARS = 60
@@ -99,6 +104,7 @@ def _check(config: Mapping[str, Any], name: str) -> None:
                          ("list_order", LIST_ORDERS)):
         need(config[key] in allowed,
              f"option {key!r} must be one of {', '.join(map(repr, allowed))}, got {config[key]!r}")
+    check_form_option(config["form"], name)
     sig = config["min_sig_digits"]
     need(isinstance(sig, int) and not isinstance(sig, bool) and 1 <= sig <= 30,
          f"option 'min_sig_digits' must be a whole number from 1 to 30, got {sig!r}")
@@ -336,9 +342,20 @@ def _prepare(verifier: Verifier, sample: Sample) -> tuple[dict[str, Any], list[N
     config = verifier.resolve(sample)
     if isinstance(config, Verdict):
         return config
-    if sample.reference is None or (isinstance(sample.reference, str) and not sample.reference.strip()):
+    reference = sample.reference
+    if isinstance(reference, Mapping):  # {"answer": gold, "form": requirement}
+        if "answer" not in reference:
+            return Verdict.error(verifier.name, "a mapping reference needs an 'answer' (and may give a 'form')")
+        form = config["form"] if config["form"] is not None else reference.get("form")
+        try:
+            check_form_option(form, verifier.name)
+        except OptionError as exc:
+            return Verdict.error(verifier.name, str(exc))
+        config = {**config, "form": form}
+        reference = reference["answer"]
+    if reference is None or (isinstance(reference, str) and not reference.strip()):
         return Verdict.error(verifier.name, NO_REFERENCE)
-    gold = gold_answer(str(sample.reference))
+    gold = gold_answer(str(reference))
     found = extract_answer(sample.response, config)
     if isinstance(found, str):
         return Verdict.incorrect(verifier.name, found, evidence={"response": clip(sample.response, 200)})
@@ -357,7 +374,26 @@ def _prepare(verifier: Verifier, sample: Sample) -> tuple[dict[str, Any], list[N
         "normalized_answer": forms[-1].to_dict(),
         "normalized_gold": g_form.to_dict(),
     }
+    if config["form"] is not None:
+        evidence["form"] = config["form"]
     return config, forms, g_form, evidence
+
+
+def in_form(name: str, verdict: Verdict, answer: NormalForm, config: Mapping[str, Any]) -> Verdict:
+    """A CORRECT verdict checked against the required form (numeric forms only, no sympy): INCORRECT with the
+    reason when the answer is not written that way; UNDECIDED when only the symbolic check can tell."""
+    form = config["form"]
+    if form is None or verdict.status.value != "correct":
+        return verdict
+    try:
+        problem = check_form(answer.text, form)
+    except NeedsSympy:
+        return Verdict.undecided(name, f"equal in value; the form {form!r} is left to the symbolic check",
+                                 evidence=dict(verdict.evidence))
+    if problem is None:
+        return verdict
+    return Verdict.incorrect(name, f"equal in value but not in the required form ({form}): {problem}",
+                             evidence=dict(verdict.evidence))
 
 
 def _gold_is_list(gold: NormalForm) -> bool:
@@ -399,7 +435,9 @@ class MathRule(Verifier):
                     shown = ", ".join(clip(f.text, 40) for f in forms[:5])
                     return Verdict.incorrect(self.name, f"several different final answers: {shown}", evidence=evidence)
             return Verdict.undecided(self.name, "several final answers; left to the symbolic check", evidence=evidence)
-        (form,) = forms
+        return in_form(self.name, self._compare(forms[0], gold, policy, evidence), forms[0], config)
+
+    def _compare(self, form: NormalForm, gold: NormalForm, policy: Policy, evidence: dict[str, Any]) -> Verdict:
         kind = form.differs_in_kind(gold)
         if kind:
             return Verdict.undecided(self.name, f"{kind}; left to the symbolic check", evidence=evidence)
@@ -469,8 +507,20 @@ class MathSymbolic(Verifier):
                                              evidence=evidence)
         result = compare(_marked_text(forms[-1]), _marked_text(gold), policy=policy)
         evidence.update({k: v for k, v in result.evidence.items() if k.startswith("parsed")})
-        return Verdict(result.status, 1.0 if result.status.value == "correct" else 0.0, self.name, result.reason,
-                       evidence=evidence)
+        verdict = Verdict(result.status, 1.0 if result.status.value == "correct" else 0.0, self.name, result.reason,
+                          evidence=evidence)
+        checked = in_form(self.name, verdict, forms[-1], config)
+        if checked.status.value != "undecided" or verdict.status.value != "correct":
+            return checked
+        from .forms import check_expression_form
+        from .parse import Parsed, parse_math
+
+        parsed = parse_math(forms[-1].text)
+        problem = check_expression_form(parsed.value, config["form"]) if isinstance(parsed, Parsed) else None
+        if problem is None:
+            return verdict
+        return Verdict.incorrect(self.name, f"equal in value but not in the required form ({config['form']}): "
+                                 f"{problem}", evidence=evidence)
 
 
 def _marked(a: NormalForm, b: NormalForm) -> bool:
