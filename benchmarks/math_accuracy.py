@@ -15,12 +15,16 @@ How each side is called:
   shows (the gold is not re-wrapped when it already holds `$` or `\\boxed`).
 
 Prints accuracy, precision, recall (positive = expected equivalent) and counts for both, then the cases we get
-wrong, and the agreement of both with the labels of the 800 responses.
+wrong, and the agreement of both with the labels of the 800 responses. Last, the near-miss battery
+(`tests/data/math_near_misses.jsonl`, written for this project): per category, how many wrong answers each side
+accepts (false CORRECT: the figure that must be 0) and how many of the equivalent rewrites it accepts. Math-Verify
+is called on `$answer$` against `$gold$`.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections import Counter
@@ -30,7 +34,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from _common import BENCH_DIR, load_bench  # noqa: E402
+from _common import BENCH_DIR, load_bench, table  # noqa: E402
 
 import verifiers
 from verifiers.verdict import Sample, Status
@@ -127,7 +131,38 @@ def main() -> int:
         for r, v in dis[:40]:
             print(f"    {r['id']} label={r['label']} ours={v.status.value} gold={r['gold'][:60]!r} "
                   f"answer={str(v.evidence.get('answer', ''))[:60]!r} reason={v.reason[:100]!r}")
+    battery()
     return 0
+
+
+def battery() -> None:
+    """The near-miss battery side by side: false CORRECT on the wrong answers, recall on the rewrites."""
+    path = ROOT / "tests" / "data" / "math_near_misses.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    answers = [dict(r, kind="answer") for r in rows]
+    wrong = [v.status is Status.CORRECT for v in ours(answers, "wrong", {})]
+    right = [v.status is Status.CORRECT for v in ours(answers, "right", {})]
+    mv_wrong = [math_verify_judge(r["gold"], f"${r['wrong']}$") for r in rows]
+    mv_right = [math_verify_judge(r["gold"], f"${r['right']}$") for r in rows]
+    by_cat: dict[str, list[int]] = {}
+    for r, w, g, mw, mg in zip(rows, wrong, right, mv_wrong, mv_right):
+        counts = by_cat.setdefault(r["category"], [0, 0, 0, 0, 0])
+        counts[0] += 1
+        counts[1] += w
+        counts[2] += mw
+        counts[3] += g
+        counts[4] += mg
+    lines = [[cat, str(c[0]), str(c[1]), str(c[2]), str(c[3]), str(c[4])] for cat, c in sorted(by_cat.items())]
+    total = [sum(c[i] for c in by_cat.values()) for i in range(5)]
+    lines.append(["all", *map(str, total)])
+    table(f"near-miss battery ({len(rows)} pairs, {path.name})",
+          ["category", "pairs", "wrong accepted: ours", "math-verify", "rewrites accepted: ours", "math-verify"],
+          lines)
+    print(f"  false CORRECT: ours {total[1]}, math-verify {total[2]};  rewrites accepted: ours "
+          f"{total[3] / total[0]:.1%}, math-verify {total[4] / total[0]:.1%}")
+    for r, w in zip(rows, wrong):
+        if w:
+            print(f"  FALSE CORRECT {r['id']}: {r['wrong']!r} for {r['gold']!r}")
 
 
 if __name__ == "__main__":
