@@ -247,6 +247,14 @@ def _numbers_equal(a: sympy.Basic, b: sympy.Basic, policy: Policy) -> bool | Non
     equal (proved, or zero difference to hundreds of digits); a written decimal must round the other value."""
     if a.is_infinite or b.is_infinite:
         return a == b
+    if a.has(sympy.I) or b.has(sympy.I):  # complex numbers: real and imaginary parts, each by the same rule
+        try:
+            parts = [(sympy.re(a), sympy.re(b)), (sympy.im(a), sympy.im(b))]
+        except Exception:
+            return None
+        if any(x.has(sympy.I) or y.has(sympy.I) for x, y in parts):
+            return None
+        return _all_true([_numbers_equal(x, y, policy) for x, y in parts])
     if isinstance(a, sympy.Float) or isinstance(b, sympy.Float):
         sig = max(written(_float_text(v), Fraction(1)).sig for v in (a, b) if isinstance(v, sympy.Float))
         wa, wb = _as_written(_rationalized_unless_float(a), sig + 25), _as_written(_rationalized_unless_float(b), sig + 25)

@@ -144,7 +144,13 @@ def check_expression_form(value: object, form: str) -> str | None:
     if not free or not value.is_polynomial(*free):
         return None  # the forms are about polynomials
     if form == "expanded":
-        return None if sympy.expand(value) == value else "not expanded (a product or power of a sum is left)"
+        for node in sympy.preorder_traversal(value):
+            if isinstance(node, sympy.Mul) and any(isinstance(a, sympy.Add) for a in node.args):
+                return "not expanded (a product with a sum is left)"
+            if isinstance(node, sympy.Pow) and isinstance(node.base, sympy.Add) and node.exp.is_Integer \
+                    and node.exp > 1:
+                return "not expanded (a power of a sum is left)"
+        return None
     factors = value.args if isinstance(value, sympy.Mul) else (value,)
     for factor in factors:
         base = factor.base if isinstance(factor, sympy.Pow) and factor.exp.is_Integer else factor

@@ -187,12 +187,14 @@ _PY_CALLS = {
     "sec": ("\\sec\\left(", "\\right)"), "csc": ("\\csc\\left(", "\\right)"), "acot": ("\\cot^{-1}\\left(", "\\right)"),
 }
 _PY_NAMES = {"pi": "\\pi ", "oo": "\\infty ", "sqrt": None}
-_PY_MARKERS = re.compile(r"\*\*|(?<![A-Za-z])(?:" + "|".join(_PY_CALLS) + r")\s*\(|(?<![A-Za-z])(?:pi|oo)(?![A-Za-z])")
+_PY_MARKERS = re.compile(r"\*\*|(?<![A-Za-z])(?:" + "|".join(_PY_CALLS) + r")\s*\(|(?<![A-Za-z])(?:pi|oo)(?![A-Za-z])"
+                         r"|(?<![\w.])[0-9]+(?:\.[0-9]+)?j(?![\w])")
+_PY_IMAGINARY = re.compile(r"(?<![\w.])([0-9]+(?:\.[0-9]+)?)j(?![\w])")
 
 
 class _PythonSyntax:
-    """Python/sympy syntax (`8*x**9/5`, `sqrt(2)/2`, `exp(2*x)`, `pi/2`, `log(x)`) rewritten as the LaTeX it means,
-    token by token (no `eval`, no sympy parser): `a**b` -> `a^{b}`, calls -> commands, `pi` -> `\\pi`."""
+    """Python/sympy syntax (`8*x**9/5`, `sqrt(2)/2`, `exp(2*x)`, `pi/2`, `log(x)`, `1.0j`) rewritten as the LaTeX it
+    means, token by token (no `eval`, no sympy parser): `a**b` -> `a^{b}`, calls -> commands, `pi` -> `\\pi`."""
 
     def __init__(self, text: str) -> None:
         self.toks = [t for t in _PY_TOKEN.findall(text) if not t.isspace()]
@@ -259,6 +261,7 @@ def python_to_latex(text: str) -> str:
     commands; otherwise unchanged. Raises ValueError on unbalanced parentheses."""
     if "\\" in text or not _PY_MARKERS.search(text):
         return text
+    text = _PY_IMAGINARY.sub(r"\1i", text)  # Python's complex literal `1.0j`
     return _PythonSyntax(text).run()
 
 

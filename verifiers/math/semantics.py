@@ -117,6 +117,6 @@ def agree(pred: Written, gold: Written, *, rounding: str = "digits", min_sig: in
     assert pred.ulp is not None and gold.ulp is not None
     if pred.ulp == gold.ulp:
         return False
-    if pred.ulp > gold.ulp:  # the answer is the less precise
-        return rounding == "digits" and rounds_to(gold.value, pred, min_sig)
+    if pred.ulp > gold.ulp:  # the answer is the less precise (the gold, an approximation, counts nothing)
+        return rounding == "digits" and rounds_to(gold.value, pred, min_sig, count=False)
     return rounds_to(pred.value, gold, 0, count=False)
