@@ -390,3 +390,84 @@ def test_verify_batch_with_units_and_bases() -> None:
                Sample("\\boxed{5 \\text{ m}}", "5 \\text{ km}", domain="math"),
                Sample("\\boxed{0xc2d8}", "49880", domain="math")]
     assert [v.status for v in verifiers.verify_batch(samples)] == [C, I, C]
+
+
+# -- attacks found by an independent red-team pass (each must not be CORRECT), with a right twin -----------------
+
+
+@pytest.mark.parametrize(
+    ("wrong", "right", "gold"),
+    [
+        # a value sympy cannot evaluate is no proof of equality
+        ("f(1)", "42", "42"),
+        ("\\lim_{x\\to 0} \\frac{\\sin x}{x}", "7", "7"),
+        ("\\gcd(12,18)", "5", "5"),
+        ("5 \\mod 3", "7", "7"),
+        ("(f(1), f(2))", "(3, 4)", "(3, 4)"),
+        # a bare exact 0 from evaluation proves nothing
+        ("\\ln(1+10^{-50})", "\\ln 1", "0"),
+        ("\\pi+\\ln(1+10^{-50})", "\\pi", "\\pi"),
+        # a power of ten is exact, not a one-digit approximation
+        ("1400000", "1000000", "10^{6}"),
+        ("2499", "2000", "2 \\times 10^{3}"),
+        # no family without a declared integer parameter: `(n-2)\pi` is a polygon's angle sum
+        ("(n-1)\\pi", "(n-2)\\pi", "(n-2)\\pi"),
+        ("\\frac{\\pi}{2}+x\\pi", "\\frac{\\pi}{2}+n\\pi", "\\frac{\\pi}{2}+k\\pi, k \\in \\mathbb{Z}"),
+        # labels must match
+        ("b = -2, c = 3", "b = 3, a = -2", "a = -2, b = 3"),
+        ("x = 5, x = 6", "y = 6, x = 5", "x = 5, y = 6"),
+        ("(y, x) = (6, 5)", "(y, x) = (5, 6)", "(x, y) = (6, 5)"),
+        # words that change the value are no labels; unknown words against units decide nothing
+        ("5 \\text{ thousand}", "5 \\text{ apples}", "5"),
+        ("2 \\text{ dozen}", "2", "2"),
+        ("6 \\text{ hundredths}", "6", "6"),
+        ("5 \\text{ wrong}", "5", "5"),
+        ("5 \\text{ microseconds}", "5000000 \\text{ us}", "5 \\text{ s}"),
+        ("5 \\text{ Mm}", "0.005 \\text{ m}", "5 \\text{ mm}"),
+        ("5 \\text{ kg}", "5", "5 \\text{ apples}"),
+        ("\\$5", "\\$0.05", "5 \\text{ cents}"),
+        ("0 \\text{ °F}", "0^\\circ C", "0 \\text{ °C}"),
+        ("30 \\text{ arcmin}", "30^\\circ", "30°"),
+        ("5?", "5", "5"),
+        ("6\\ldots", "6", "6"),
+        # several choice letters
+        ("A B C D", "A", "A"),
+        ("A \\lor B", "(A)", "A"),
+        ("A \\text{ is wrong}", "\\text{A}", "A"),
+        # notation
+        ("1½", "5.5", "\\frac{11}{2}"),
+        ("0.\\overline{3}4", "0.\\overline{3}", "\\frac{1}{3}"),
+        ("x<0 \\text{ and } x>0", "x \\neq 0", "x<0 \\text{ or } x>0"),
+        ("5 \\approx 6", "5", "5"),
+        ("\\{y \\mid -1 < x < 1\\}", "\\{x \\mid -1 < x < 1\\}", "(-1,1)"),
+        # far and integer points
+        ("\\max(x, 10^{5})", "10^{5}", "10^{5}"),
+        ("x + e^{-10^{6} x^2}", "x", "x"),
+        ("\\lceil x \\rceil", "\\lfloor x \\rfloor", "\\lfloor x \\rfloor"),
+        ("x + 10^{-35}\\sin x", "x", "x"),
+        # complex numbers are compared part by part
+        ("14.0 + 0.1i", "14.0", "14.00"),
+        ("-2.0", "-2.0i", "-2.00i"),
+    ],
+)
+def test_red_team_attacks(wrong: str, right: str, gold: str) -> None:
+    assert cascade(wrong, gold) is not C
+    assert cascade(right, gold) is C
+
+
+def test_long_answers_are_not_cut_into_equality() -> None:
+    assert cascade("9" * 5000, "9" * 4999 + "8") is not C
+    assert cascade("9" * 5000, "9" * 5000) is C
+
+
+def test_a_short_response_that_denies_its_value_states_none() -> None:
+    for response in ["Not $6$", "It is not $6$.", "$x = 6$ is wrong", "$6$? No.", "Thus the answer is less than 6.",
+                     "Thus, any number except 6.", "Therefore, it is unlikely to be 6."]:
+        assert verifiers.verify(response, "6", domain="math").status is not C, response
+    assert verifiers.verify("Therefore, there are 6 ways.", "6", domain="math").status is C
+
+
+def test_the_factored_form_is_a_product_of_polynomials() -> None:
+    assert verifiers.verify("(x^2-1)(x+1)/(x-1)", "x^2+2x+1", domain="math", answer_only=True,
+                            form="factored").status is I
+    assert verifiers.verify("(x+1)^2", "x^2+2x+1", domain="math", answer_only=True, form="factored").status is C

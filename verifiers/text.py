@@ -137,6 +137,15 @@ def _radicals(text: str) -> str:
     return "".join(out)
 
 
+_VULGAR_FRACTION = re.compile("[¼½¾⅐⅑⅒⅓⅔⅕⅖⅗⅘⅙⅚⅛⅜⅝⅞]")
+
+
+def _vulgar(m: re.Match[str]) -> str:
+    """`½` -> `\\frac{1}{2}` (so `1½` is the mixed number 1 1/2, not NFKC's `11⁄2`)."""
+    num, _, den = unicodedata.normalize("NFKC", m.group()).partition("⁄")
+    return f"\\frac{{{num}}}{{{den}}}"
+
+
 def normalize_unicode(text: str, *, math: bool = False) -> str:
     """NFKC, with Unicode scripts read as scripts (`2⁵` -> `2^{5}`; NFKC alone makes it `25`).
 
@@ -147,6 +156,7 @@ def normalize_unicode(text: str, *, math: bool = False) -> str:
         return text
     text = _scripts(text)
     if math:
+        text = _VULGAR_FRACTION.sub(_vulgar, text)
         text = _MATH_SYMBOL.sub(lambda m: _MATH_SYMBOLS[m.group()], text)
         if "√" in text:
             text = _radicals(text)

@@ -33,7 +33,7 @@ import sympy
 from sympy.core.function import AppliedUndef
 from sympy.core.relational import Relational
 
-from ..text import clip, parse_choices
+from ..text import clip, parse_choices, parse_number
 from ..verdict import Status
 from .normalize import (
     NormalForm,
@@ -51,11 +51,12 @@ __all__ = ["MAX_ITEMS", "Comparison", "compare", "split_items"]
 MAX_ITEMS = 64
 """Most elements a list answer may have."""
 
-_SAMPLES = 6
+_SAMPLES = 10
 _MIN_DECIDED = 4
-_MAGNITUDES = (0, 1, -1, 2, -2, 0)
-_POINT_TOL = Fraction(1, 10**30)
-_DIGITS = 40
+_MAGNITUDES = (0, 1, -1, 2, -2, 0, 8, -6, 8)
+_POINT_TOL = sympy.Rational(1, 10**45)
+_DIGITS = 60
+_RETRY_DIGITS = 250
 _MAX_DIGITS = 600
 _I = sympy.Symbol("i")
 _DECIMAL_LITERAL = re.compile(r"(?<![0-9.])[0-9]*\.[0-9]+(?:[eE][-+]?[0-9]{1,4})?")
@@ -121,26 +122,42 @@ def _unit_i(value: Any) -> Any:
 
 
 def _certainly_nonzero(value: sympy.Basic) -> bool | None:
-    """Whether a closed-form number is provably non-zero: sympy's adaptive evaluation (up to hundreds of digits)
-    certifies a non-zero digit, or it reports zero to the precision it reached (False); None when it fails."""
-    try:
-        v = sympy.N(value, _DIGITS, maxn=_MAX_DIGITS)
-        if v.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
+    """Whether a closed-form number is non-zero: True when sympy's adaptive evaluation certifies a non-zero digit;
+    False when it reports zero to the hundreds of digits it reached (a Float with no significant bit, as for
+    `\\sin^2 x + \\cos^2 x - 1`); None when it cannot evaluate the value (`f(1)`, a limit, a modulus) or returns
+    a bare exact 0 that proves nothing (its `log` does for `\\ln(1 + 10^{-50})` at 40 digits)."""
+    if value == 0 or value.is_Rational:
+        return value != 0
+    for digits in (_DIGITS, _RETRY_DIGITS):
+        try:
+            v = sympy.N(value, digits, maxn=_MAX_DIGITS)
+            if v.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
+                return None
+            parts = v.as_real_imag()
+        except Exception:
             return None
-        parts = v.as_real_imag()
-    except Exception:
-        return None
-    return any(isinstance(p, sympy.Float) and p != 0 and p._prec > 1 for p in parts)
+        if not all(isinstance(p, (sympy.Float, sympy.Rational)) for p in parts):
+            return None  # not evaluated: nothing is known
+        if any(p != 0 and (not isinstance(p, sympy.Float) or p._prec > 1) for p in parts):
+            return True
+        if any(isinstance(p, sympy.Float) for p in parts):
+            return False  # zero to the precision sympy reached
+    return None
 
 
 class _Complex(NamedTuple):
-    """A complex value evaluated to 30 digits, held exactly (Fractions): comparing two of them adds no rounding."""
+    """A complex value evaluated to 60 digits (sympy Floats, exact 0 for "zero to the precision reached"); the
+    arithmetic below keeps that precision, also for huge magnitudes such as e^{2·10^8} (exact Fractions of those
+    would have millions of digits)."""
 
-    re: Fraction
-    im: Fraction
+    re: Any
+    im: Any
 
-    def size(self) -> Fraction:
+    def size(self) -> Any:
         return abs(self.re) + abs(self.im)
+
+    def is_zero(self) -> bool:
+        return bool(self.re == 0 and self.im == 0)
 
     def __sub__(self, other: tuple[Any, ...]) -> _Complex:
         assert isinstance(other, _Complex)
@@ -151,18 +168,14 @@ class _Complex(NamedTuple):
         return _Complex((self.re * other.re + self.im * other.im) / d, (self.im * other.re - self.re * other.im) / d)
 
 
-_ZERO = _Complex(Fraction(0), Fraction(0))
-
-
-def _exact(part: sympy.Basic) -> Fraction:
+def _part(part: sympy.Basic) -> Any:
     if isinstance(part, sympy.Float) and part._prec <= 1:
-        return Fraction(0)  # zero to the precision reached
-    r = sympy.Rational(part)
-    return Fraction(int(r.p), int(r.q))
+        return sympy.S.Zero  # zero to the precision reached
+    return part
 
 
 def _number(value: sympy.Basic) -> _Complex | None:
-    """A closed-form value evaluated to 30 digits, None when it is not a finite number.
+    """A closed-form value evaluated to 60 digits, None when it is not a finite number.
 
     A value that evaluation reports as zero to its precision (`sin(x)^2 + cos(x)^2 - 1`) is 0."""
     try:
@@ -172,14 +185,14 @@ def _number(value: sympy.Basic) -> _Complex | None:
         re_part, im_part = v.as_real_imag()
         if not all(isinstance(p, (sympy.Float, sympy.Rational)) for p in (re_part, im_part)):
             return None
-        return _Complex(_exact(re_part), _exact(im_part))
+        return _Complex(_part(re_part), _part(im_part))
     except Exception:
         return None
 
 
-def _close(a: _Complex, b: _Complex, tol: Fraction = _POINT_TOL) -> bool:
+def _close(a: _Complex, b: _Complex, tol: Any = _POINT_TOL) -> bool:
     """Relative agreement, with no absolute floor: a tiny value is not zero."""
-    return (a - b).size() <= tol * max(a.size(), b.size())
+    return bool((a - b).size() <= tol * max(a.size(), b.size()))
 
 
 def _written_decimals(*texts: str) -> dict[float, str]:
@@ -273,7 +286,9 @@ def _numbers_equal(a: sympy.Basic, b: sympy.Basic, policy: Policy) -> bool | Non
     if diff.is_Rational:
         return False
     nonzero = _certainly_nonzero(diff)
-    return None if nonzero is None else not nonzero
+    if nonzero is None:
+        return _simplify_equal(a, b)  # `\\ln 1 - 0`: what evaluation cannot tell, a bounded simplify may prove
+    return not nonzero
 
 
 def _rationalized_unless_float(value: sympy.Basic) -> sympy.Basic:
@@ -281,19 +296,25 @@ def _rationalized_unless_float(value: sympy.Basic) -> sympy.Basic:
 
 
 def _points(symbols: Sequence[sympy.Symbol], rng: random.Random) -> list[dict[sympy.Symbol, sympy.Basic]]:
-    """Fresh random rational points of both signs and several magnitudes (0.01 to 10^4): all positive, all
-    negative, alternating, then random signs (positive-only points would make `x` equal `|x|`); random
-    denominators, so no periodic term vanishes on all of them (a fixed grid k/1000 hides `\\sin(1000\\pi x)`)."""
+    """Fresh random rational points of both signs and several magnitudes (10^-6 to 10^9, and one small integer
+    point): all positive, all negative, alternating, then random signs (positive-only points would make `x` equal
+    `|x|`); random denominators, so no periodic term vanishes on all of them (a fixed grid k/1000 hides
+    `\\sin(1000\\pi x)`)."""
     def sign(k: int, j: int) -> int:
         if k < 3:
             return (1, -1, 1 if j % 2 == 0 else -1)[k]
+        if _MAGNITUDES[k % len(_MAGNITUDES)] == 8:  # the far points on both sides (`\\max(x, 10^5)`)
+            return 1 if k % 2 == 0 else -1
         return rng.choice((1, -1))
 
     def value(k: int) -> sympy.Basic:
+        if k == _SAMPLES - 1:
+            return sympy.Integer(rng.randint(2, 9))  # an integer point: `\\lceil x \\rceil` is not `\\lfloor x \\rfloor + 1`
         mantissa = sympy.Rational(rng.randint(10**6, 10**7), rng.randint(10**5, 10**6))
         return mantissa * sympy.Rational(10) ** _MAGNITUDES[k % len(_MAGNITUDES)]
 
-    return [{s: sign(k, j) * value(k + j) for j, s in enumerate(symbols)} for k in range(_SAMPLES)]
+    return [{s: sign(k, j) * value(k if k == _SAMPLES - 1 else k + j) for j, s in enumerate(symbols)}
+            for k in range(_SAMPLES)]
 
 
 def _fresh_rng() -> random.Random:
@@ -341,6 +362,8 @@ def _polynomial_difference_is_zero(diff: sympy.Expr, free: Sequence[sympy.Symbol
     `10^{-25} x` is not); None for anything else or a polynomial too big to expand here."""
     if sympy.count_ops(diff) > 200 or not diff.is_polynomial(*free) or diff.has(sympy.Float):
         return None
+    if any(isinstance(p.base, sympy.Add) and p.exp.is_Integer and p.exp > 12 for p in diff.atoms(sympy.Pow)):
+        return None  # `(x+y+z+w)^{30}` expands into too many terms: the points decide
     poly = sympy.Poly(diff, *free)
     if poly.total_degree() > 60 or len(poly.terms()) > 2_000:
         return None
@@ -369,17 +392,17 @@ def _ratio_constant(d1: sympy.Basic, d2: sympy.Basic, positive: bool) -> bool | 
         v1, v2 = _number(d1.xreplace(point)), _number(d2.xreplace(point))
         if v1 is None or v2 is None:
             continue
-        if v2 == _ZERO:
-            if v1 == _ZERO:
+        if v2.is_zero():
+            if v1.is_zero():
                 continue
             return False
         ratios.append(v1 / v2)
     if len(ratios) < _MIN_DECIDED - 1:
         return None
     k = ratios[0]
-    if k == _ZERO or not all(_close(r, k) for r in ratios):
+    if k.is_zero() or not all(_close(r, k) for r in ratios):
         return False
-    return not positive or (abs(k.im) <= _POINT_TOL * k.size() and k.re > 0)
+    return not positive or bool(abs(k.im) <= _POINT_TOL * k.size() and k.re > 0)
 
 
 # -- kinds ----------------------------------------------------------------------------------------------------
@@ -399,6 +422,20 @@ def _symbolic_only(expr: Any) -> bool:
                 return False
         todo.extend(node.args)
     return True
+
+
+def _named_tuple(value: Any) -> dict[sympy.Symbol, Any] | None:
+    """`(x, y) = (6, 5)` as {x: 6, y: 5}: a tuple of distinct unknowns set to a tuple of values."""
+    if not isinstance(value, sympy.Eq) or not isinstance(value.lhs, sympy.Tuple):
+        return None
+    rhs = value.rhs
+    if isinstance(rhs, sympy.Interval) and rhs.left_open and rhs.right_open:
+        rhs = sympy.Tuple(rhs.start, rhs.end)  # `(5, 6)` read as an open interval
+    names = list(value.lhs)
+    if isinstance(rhs, sympy.Tuple) and len(names) == len(rhs) and all(isinstance(n, sympy.Symbol) for n in names) \
+            and len(set(names)) == len(names):
+        return dict(zip(names, rhs))
+    return None
 
 
 def _function_definition(value: Any) -> tuple[sympy.Symbol, Any] | None:
@@ -595,7 +632,7 @@ def _vector(value: Any) -> Any:
 def _solution_set(value: Any) -> Any:
     """A condition on one real unknown (`|x| \\le 3`, `1 \\le |z| \\le 2`, `x < -1 \\lor x > 1`) as the set
     of reals it holds on; other values unchanged."""
-    if not isinstance(value, (Relational, sympy.And, sympy.Or)) or isinstance(value, (sympy.Eq, sympy.Ne)):
+    if not isinstance(value, (Relational, sympy.And, sympy.Or)) or isinstance(value, sympy.Eq):
         return value
     free = value.free_symbols
     if len(free) != 1 or sympy.count_ops(value) > 40:
@@ -615,16 +652,21 @@ def _solution_set(value: Any) -> Any:
     return result if isinstance(result, sympy.Set) else value
 
 
-def _union_of_conditions(values: list[Any]) -> Any:
-    """Several conditions on the same unknown (`x < -2`, `x > 3`: an answer "x < -2 or x > 3") as one set."""
-    if len(values) < 2:
+_AND = re.compile(r"(?<![A-Za-z\\])and(?![A-Za-z])|\\land(?![A-Za-z])|\\wedge(?![A-Za-z])")
+
+
+def _union_of_conditions(values: list[Any], text: str) -> Any:
+    """Several conditions on the same unknown as one set: joined by "or" (or commas) their union, by "and" their
+    intersection (`x < -2 or x > 3`; `x > 1 and x < 3`)."""
+    if len(values) < 2 or not all(isinstance(v, (Relational, sympy.And, sympy.Or)) and
+                                  not isinstance(v, (sympy.Eq, sympy.Ne)) for v in values):
         return None
     sets = [_solution_set(v) for v in values]
     free = {frozenset(v.free_symbols) for v in values}
     if len(free) != 1 or not all(isinstance(x, sympy.Set) for x in sets):
         return None
     try:
-        return sympy.Union(*sets)
+        return sympy.Intersection(*sets) if _AND.search(text) else sympy.Union(*sets)
     except Exception:
         return None
 
@@ -655,6 +697,11 @@ def _all_true(results: Sequence[bool | None]) -> bool | None:
 
 def _equal(a: Any, b: Any, policy: Policy) -> bool | None:
     """Whether two parsed values are equal; None when it cannot be told."""
+    na, nb = _named_tuple(a), _named_tuple(b)
+    if na is not None and nb is not None:  # `(x, y) = (6, 5)`: values by name
+        if set(na) != set(nb):
+            return False
+        return _all_true([_equal(na[k], nb[k], policy) for k in na])
     fa, fb = _function_definition(a), _function_definition(b)
     if fa is not None and fb is not None:  # `f(x) = x^2` and `f(t) = t^2`: the bound variable is a name
         (va, body_a), (vb, body_b) = fa, fb
@@ -761,8 +808,10 @@ def _parsed(text: str) -> Any:
     m = _SET_BUILDER.match(text.strip())
     if m is not None:  # `\{x \mid -1 < x < 1\}`: the condition, read as an interval where it is one
         value = _parsed(m.group(2))
+        if {str(s) for s in getattr(value, "free_symbols", set())} != {m.group(1)}:
+            raise _Undecidable(f"{clip(text, 80)!r}: the condition is not on the set's variable {m.group(1)}")
         interval, variable = _interval_and_variable(value)
-        return interval if variable is not None and str(variable) == m.group(1) else value
+        return interval if variable is not None and str(variable) == m.group(1) else _solution_set(value)
     result = parse_math(text)
     if isinstance(result, ParseFailure):
         raise _Undecidable(f"{clip(text, 80)!r}: {result.reason}")
@@ -771,13 +820,15 @@ def _parsed(text: str) -> Any:
 
 
 _APPROX = re.compile(r"\\approx|≈|\\simeq")
-_EQ_SPLIT = re.compile(r"(?<![<>!\\])=(?!=)")
+_EQ_SPLIT = re.compile(r"(?<![<>!=\\])=(?!=)")
 _TIME = re.compile(r"^\d{1,2}:\d{2}(?::\d{2})?(?:\s*[ap]\.?m\.?)?$", re.IGNORECASE)
 _LABEL = re.compile(r"^\s*([A-Za-z][A-Za-z ]{0,29}?)\s*(?:_\{?([A-Za-z0-9]{1,8})\}?)?\s*(?:=|:)\s*(?=\S)")
 _LABEL_ALIASES = {"maximum": "max", "minimum": "min", "largest": "max", "smallest": "min", "greatest": "max",
                   "least": "min"}
 _HEDGES = re.compile(r"(?i)(?<![A-Za-z\\])(?:probably|maybe|perhaps|possibly|likely|unlikely|might|guess|unsure|"
-                     r"not)(?![A-Za-z])")
+                     r"not|wrong|incorrect|false|except)(?![A-Za-z])")
+_ELLIPSES = ("...", "…", "\\dots", "\\ldots", "\\cdots")
+_STANDALONE_LETTER = re.compile(r"(?<![A-Za-z\\])[A-J](?![A-Za-z])")
 
 
 def final_value_text(item: str) -> str:
@@ -787,6 +838,8 @@ def final_value_text(item: str) -> str:
     if len(parts) > 1:
         head = parts[0].strip()
         lhs, rhs = split_assignment(head + " = 0") if "=" not in head else ("", head)
+        if not (lhs and rhs == "0") and not _roughly(head, parts[-1]):
+            return item  # `5 \approx 6` states no value
         item = parts[-1].strip() if (lhs and rhs == "0") else head
     sides = [p.strip() for p in _EQ_SPLIT.split(item)]
     if len(sides) >= 3 and all(sides):
@@ -797,10 +850,21 @@ def final_value_text(item: str) -> str:
     return item
 
 
+def _roughly(exact: str, approx: str) -> bool:
+    """`exact \\approx approx` is plausible: unless both are plain numbers more than 1% apart."""
+    a, b = parse_number(exact), parse_number(approx)
+    if a is None or b is None or a.value is None or b.value is None:
+        return True
+    return abs(a.value - b.value) <= abs(a.value) / 100
+
+
 def _values(items: list[str]) -> list[Any]:
     values: list[Any] = []
     for item in items:
-        value = _parsed(final_value_text(item))
+        text = final_value_text(item)
+        if _APPROX.search(text):
+            raise _Undecidable(f"{clip(text, 80)!r}: an approximation that does not hold")
+        value = _parsed(text)
         elements = _elements(_assigned(value))
         values.extend(elements if elements is not None else [value])
     return values
@@ -853,7 +917,7 @@ def _same_label(a: str, b: str) -> bool:
 
 _PARAMETER = re.compile(r"^(?:(?:where|for|with|and)\s+)?([A-Za-z])\s*(?:\\in\s*\\mathbb\s*\{?\s*Z\s*\}?|"
                         r"\\in\s*\\Z(?![A-Za-z])|is\s+an?\s+integer)$")
-_FAMILY_NAMES = frozenset("knm")
+_FAMILY_NAMES = frozenset("knmjl")
 _SHIFTS = range(-3, 4)
 
 
@@ -870,19 +934,10 @@ def _family_parameters(items: list[str]) -> tuple[list[str], list[sympy.Symbol]]
     return kept or items, params
 
 
-def _family_parameter(values: list[Any], declared: list[sympy.Symbol]) -> sympy.Symbol | None:
-    """The integer parameter of a family of answers (`\\frac{\\pi}{2} + k\\pi`): declared, or a `k`, `n` or
-    `m` in an answer with `\\pi` (a periodic family)."""
-    if len(declared) == 1:
-        return declared[0]
-    if declared:
-        return None
-    free: set[sympy.Symbol] = set()
-    for v in values:
-        free |= getattr(v, "free_symbols", set())
-    named = [s for s in free if s.name in _FAMILY_NAMES]
-    has_pi = any(isinstance(v, sympy.Basic) and v.has(sympy.pi) for v in values)
-    return named[0] if len(named) == 1 and has_pi else None
+def _family_parameter(declared: list[sympy.Symbol]) -> sympy.Symbol | None:
+    """The integer parameter of a family of answers: the gold must declare it (`k \\in \\mathbb{Z}`). A `k` or `n`
+    alone is not enough: `(n-2)\\pi` (a polygon's angle sum) is no family, and shifting its n is an off-by-one."""
+    return declared[0] if len(declared) == 1 else None
 
 
 def _family_equal(a: Any, b: Any, k: sympy.Symbol, policy: Policy) -> bool | None:
@@ -923,11 +978,13 @@ def _compare(p: NormalForm, g: NormalForm, policy: Policy, evidence: dict[str, A
         return Comparison(Status.INCORRECT, "the answer is empty", evidence)
     if p.same_reading(g):
         return Comparison(Status.CORRECT, "identical normalized answers", evidence)
+    if p.text.endswith(_ELLIPSES) and not g.text.endswith(_ELLIPSES):
+        return Comparison(Status.UNDECIDED, "the answer trails off (an ellipsis)", evidence)
     hedge = _HEDGES.search(re.sub(r"\\[A-Za-z]+", " ", p.text))
     if hedge and not _HEDGES.search(g.text):
         return Comparison(Status.INCORRECT, f"the answer hedges ({hedge.group()!r})", evidence)
     kind = p.differs_in_kind(g)
-    if kind and p.label and g.label and p.label != g.label:
+    if kind and (p.label or g.label):
         return Comparison(Status.UNDECIDED, kind, evidence)
     if kind:
         try:
@@ -946,7 +1003,9 @@ def _compare(p: NormalForm, g: NormalForm, policy: Policy, evidence: dict[str, A
                           f"numbers {'equal' if ok else 'differ'}: {clip(pn.text, 40)} vs {clip(gn.text, 40)}", evidence)
     letter = _choice(g)
     if letter is not None:
-        letters = parse_choices(p.text)
+        letters = parse_choices(p.text, whole=True) or parse_choices(p.text)
+        if letters and len(set(_STANDALONE_LETTER.findall(p.text))) > len(letters):
+            return Comparison(Status.INCORRECT, "several choice letters in the answer", evidence)
         if letters:
             ok = letters == [letter]
             reason = f"choice {'/'.join(letters)} vs {letter}"
@@ -981,7 +1040,7 @@ def _compare(p: NormalForm, g: NormalForm, policy: Policy, evidence: dict[str, A
         return Comparison(Status.UNDECIDED, f"could not parse {exc}", evidence)
     evidence["parsed_answer"] = clip(", ".join(str(v) for v in p_values), 300)
     evidence["parsed_gold"] = clip(", ".join(str(v) for v in g_values), 300)
-    k = _family_parameter(g_values, g_params)
+    k = _family_parameter(g_params)
     if k is not None:
         return _compare_families(p_values, g_values, k, p_params, policy, evidence)
     if len(g_values) == 1 and len(p_values) == 1:
@@ -995,13 +1054,15 @@ def _compare(p: NormalForm, g: NormalForm, policy: Policy, evidence: dict[str, A
         if undecided:
             return Comparison(Status.UNDECIDED, "could not decide equivalence", evidence)
         return Comparison(Status.INCORRECT, "not equivalent", evidence)
+    p_set, g_set = _union_of_conditions(p_values, p.text), _union_of_conditions(g_values, g.text)
+    if p_set is not None or g_set is not None:  # conditions joined by "or" / "and" against a set or conditions
+        a_set = p_set if p_set is not None else (p_values[0] if len(p_values) == 1 else None)
+        b_set = g_set if g_set is not None else (g_values[0] if len(g_values) == 1 else None)
+        a_set, b_set = _solution_set(_assigned(a_set)), _solution_set(_assigned(b_set))
+        if isinstance(a_set, sympy.Set) and isinstance(b_set, sympy.Set):
+            r = _sets_equal(a_set, b_set)
+            return _decided(r, "the same set", "different sets", "could not compare the sets", evidence)
     for one, many in ((g_values, p_values), (p_values, g_values)):
-        if len(one) == 1 and isinstance(one[0], sympy.Set) and not isinstance(one[0], sympy.FiniteSet):
-            union = _union_of_conditions(many)
-            if union is not None:
-                r = _sets_equal(union, one[0])
-                if r is not None:
-                    return _decided(r, "the same set", "different sets", "", evidence)
         if len(one) == 1 and len(many) > 1:
             pair = one[0]
             if isinstance(pair, sympy.Interval) and pair.left_open and pair.right_open and len(many) == 2:
@@ -1029,8 +1090,9 @@ def _compare_families(p_values: list[Any], g_values: list[Any], k: sympy.Symbol,
     """Families of answers over an integer parameter, compared up to renaming, shifting and reflecting it."""
     gold_free: set[Any] = set().union(*(getattr(v, "free_symbols", set()) for v in g_values))
     pred_free: set[Any] = set().union(*(getattr(v, "free_symbols", set()) for v in p_values))
-    own = p_params[0] if len(p_params) == 1 else next(iter(pred_free - gold_free), None) \
-        if len(pred_free - gold_free) == 1 else None
+    extra = pred_free - gold_free
+    own = p_params[0] if len(p_params) == 1 else next(iter(extra)) \
+        if len(extra) == 1 and next(iter(extra)).name in _FAMILY_NAMES else None
     if own is not None and own != k and k not in pred_free:
         p_values = [v.xreplace({own: k}) if isinstance(v, sympy.Basic) else v for v in p_values]
     r = _match_all(_distinct_values(p_values), _distinct_values(g_values), policy, ordered=False,
@@ -1046,15 +1108,17 @@ def _several_for_one(p_items: list[str], gold: str, policy: Policy, evidence: di
         gold_value = _assigned(_parsed(final_value_text(gold)))
     except _Undecidable:
         return None
-    collections = (sympy.Tuple, sympy.Interval, sympy.Union, sympy.FiniteSet, sympy.MatrixBase, sympy.Set)
-    if isinstance(gold_value, collections):
+    collections = (sympy.Tuple, sympy.Interval, sympy.Union, sympy.FiniteSet, sympy.MatrixBase, sympy.Set,
+                   Relational, sympy.And, sympy.Or)  # a condition is a set too: `x \neq 0` is `x < 0 or x > 0`
+    if isinstance(gold_value, collections) and not isinstance(gold_value, sympy.Eq):
         return None
     return Comparison(Status.INCORRECT, f"several answers ({len(p_items)}) for a single gold value", evidence)
 
 
 def _compare_labelled(p: list[tuple[str, str]], g: list[tuple[str, str]], policy: Policy,
                       evidence: dict[str, Any]) -> Comparison:
-    """Labelled components (`a = -2, b = 3`): matched by label when both sides name the same labels, else in order."""
+    """Labelled components (`a = -2, b = 3`): matched by label; a label of the answer that the gold does not have
+    (`b = -2, c = 3` for `a = -2, b = 3`), or one used twice, is INCORRECT."""
     if len(p) != len(g):
         return Comparison(Status.INCORRECT, f"{len(p)} labelled values for {len(g)}", evidence)
     unused = list(range(len(g)))
@@ -1062,8 +1126,8 @@ def _compare_labelled(p: list[tuple[str, str]], g: list[tuple[str, str]], policy
     for key, value in p:
         hit = next((j for j in unused if _same_label(key, g[j][0])), None)
         if hit is None:
-            pairs = [(pv, gv) for (_, pv), (_, gv) in zip(p, g)]
-            break
+            return Comparison(Status.INCORRECT, f"the label {key!r} is not among the gold's "
+                                                f"({', '.join(k for k, _ in g)})", evidence)
         unused.remove(hit)
         pairs.append((value, g[hit][1]))
     results = [_equal(_parsed(final_value_text(a)), _parsed(final_value_text(b)), policy) for a, b in pairs]

@@ -141,8 +141,10 @@ def check_expression_form(value: object, form: str) -> str | None:
     if not isinstance(value, sympy.Expr):
         return None
     free = sorted(value.free_symbols, key=lambda s: s.name)
-    if not free or not value.is_polynomial(*free):
-        return None  # the forms are about polynomials
+    if not free:
+        return None
+    if not value.is_polynomial(*free):  # `(x^2-1)(x+1)/(x-1)`: a quotient is neither form of a polynomial
+        return "not a polynomial written as a product" if form == "factored" else "not a polynomial written as a sum"
     if form == "expanded":
         for node in sympy.preorder_traversal(value):
             if isinstance(node, sympy.Mul) and any(isinstance(a, sympy.Add) for a in node.args):

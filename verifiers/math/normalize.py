@@ -16,6 +16,7 @@ significant digits), and `numbers_match` applies them to two plain numbers throu
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from fractions import Fraction
@@ -85,7 +86,10 @@ class NormalForm:
             return "the units are written differently"
         if self.label and other.label and self.label != other.label:
             return "the answers count different things"
-        if self.degrees != other.degrees and (self.unit is not None or other.unit is not None):
+        if (self.label and other.unit is not None) or (other.label and self.unit is not None):
+            return "a unit against a word that is no unit we know"
+        if self.degrees != other.degrees and (self.unit is not None or other.unit is not None or self.label or
+                                              other.label):
             return "an angle in degrees against one with a unit"
         return ""
 
@@ -108,10 +112,16 @@ _DEGREE = re.compile(_DEGREE_MARK + r"|(?<!\s)\s*(?<![A-Za-z])degrees?(?![A-Za-z
 _DEGREE_NUMBER = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*(?:" + _DEGREE_MARK + ")")
 _TRIG = re.compile(r"\\(?:sin|cos|tan|cot|sec|csc)(?![A-Za-z])")
 _PERCENT = re.compile(r"(?<!\s)\s*(?:\\%|%|\\percent(?![A-Za-z])|(?<![A-Za-z])(?:percentage|percent|pct)(?![A-Za-z]))")
+_PRIME = re.compile(r"(?<=[0-9}])\s*('{1,2}|\"|′{1,2}|″|\^\s*\{?\s*\\prime\s*\}?)\s*$")
 _CURRENCY = re.compile(r"\\\$|(?<!\\)\$|€|£|¥|₹|\\euro(?![A-Za-z])|\\pounds(?![A-Za-z])")
+_DOLLAR_AMOUNT = re.compile(r"\$\s*[0-9]|[0-9]\s*\$")
+_CURRENCY_UNITS = {"$": "dollar", "€": "euro", "£": "GBP", "¥": "yen", "₹": "rupee", "\\euro": "euro",
+                   "\\pounds": "GBP"}
+_TEMPERATURE = re.compile(r"(?:\^\s*\{\s*\\circ\s*\}|\^\s*\\circ(?![A-Za-z])|°)\s*(?:\\(?:text|mathrm)\s*\{\s*)?([CF])(?![A-Za-z])\}?")
 _ORDINAL = re.compile(r"(?<=[0-9])(?:\s*\^\s*\{\s*(?:\\(?:text|mathrm|textrm)\s*\{\s*)?(?:st|nd|rd|th)\s*\}?\s*\}"
                       r"|\^\s*(?:st|nd|rd|th)(?![A-Za-z])|(?:st|nd|rd|th)(?![A-Za-z]))")
-_REPEATING = re.compile(r"(?<![0-9.])([-+]?)([0-9]{0,30})\.([0-9]{0,30})\\(?:overline|bar|dot)\s*\{([0-9]{1,30})\}")
+_REPEATING = re.compile(r"(?<![0-9.])([-+]?)([0-9]{0,30})\.([0-9]{0,30})\\(?:overline|bar|dot)\s*\{([0-9]{1,30})\}"
+                        r"(?![0-9])")
 _REPEATING_DOTS = re.compile(r"(?<![0-9.])([-+]?)([0-9]{0,30})\.([0-9]{0,30}?)(([0-9])\5{2,})\s*(?:\\[lc]?dots|\.\.\.|…)$")
 _BASE_SUBSCRIPT = re.compile(r"(?<![\w.)])(?:\(([0-9][0-9A-Za-z]{0,63})\)|([0-9][0-9A-Za-z]{0,63}))_\{?([0-9]{1,2})\}?(?![\w{])")
 _ANGLE_BRACKETS = re.compile(r"\\[lr]angle(?![A-Za-z])")
@@ -120,7 +130,7 @@ _MIXED_PLAIN = re.compile(r"^([-+]?)(\d+)\s+(\d+)\s*/\s*(\d+)$")
 _THOUSANDS = re.compile(r"^[-+]?[1-9]\d{0,2}(?:(?:,|\{,\})\d{3})+(?:\.\d+)?$")
 _SPACE_THOUSANDS = re.compile(r"^[-+]?[1-9]\d{0,2}(?: \d{3})+(?:\.\d+)?$")
 _DECIMAL_COMMA = re.compile(r"^([-+]?\d+),(\d+)$")
-_TRAILING_PUNCT = tuple(".,;:?。，；：？") + ("\\.", "\\,")
+_TRAILING_PUNCT = tuple(".,;:。，；：") + ("\\.", "\\,")  # a `?` stays: `5?` is no answer
 _ELLIPSIS = ("...", "…", "\\dots", "\\ldots", "\\cdots")
 _ASSIGNMENT = re.compile(r"^([A-Za-z](?:_\{?[A-Za-z0-9]{1,8}\}?)?|\\[A-Za-z]+)\s*=\s*(?=\S)")
 _FRAC_COMMAND = re.compile(r"\\frac(?![A-Za-z])")
@@ -260,8 +270,9 @@ def normalize_answer(text: str) -> NormalForm:
     text = normalize_unicode(text, math=True)
     if len(text) > MAX_ANSWER_CHARS:
         text = _WS.sub(" ", text).strip()
-        if len(text) > MAX_ANSWER_CHARS:
-            return NormalForm(text[:MAX_ANSWER_CHARS])
+        if len(text) > MAX_ANSWER_CHARS:  # cut, with a digest of the whole: two long answers are identical only if
+            digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]  # all of them is
+            return NormalForm(f"{text[:MAX_ANSWER_CHARS]}…[{len(text)} characters, sha256 {digest}]")
     if "\\begin" not in text:
         text = _DOUBLE_BACKSLASH_CMD.sub(r"\\", text)  # "\\frac" written with doubled escapes
     text = _SIZING.sub(lambda m: m.group(1) or "", text)
@@ -277,14 +288,26 @@ def normalize_answer(text: str) -> NormalForm:
     text = _BASE_SUBSCRIPT.sub(_base_subscript, text)
     text = _ANGLE_BRACKETS.sub(lambda m: "(" if m.group()[1] == "l" else ")", text)
     text = _brace_arguments(text)
+    text = _TEMPERATURE.sub(lambda m: f" \\text{{deg{m.group(1)}}}", text)  # °C and °F: units, not angles
     text, degrees = _degrees(text)
     percent = False
     if _PERCENT.search(text):
         stripped = _PERCENT.sub("", text).strip()
         if stripped:
             text, percent = stripped, True
+    prime = _PRIME.search(text)
+    if prime is not None:  # `30'`, `6"`: minutes or feet, seconds or inches: a label that no bare unit matches
+        text = text[: prime.start()]
     text, unit, label = split_unit(text)
-    text = _CURRENCY.sub("", text)
+    if prime is not None and unit is None and not label:
+        label = "double prime" if len(prime.group(1)) > 1 or prime.group(1) in "\"″" else "prime"
+    currency = _CURRENCY.search(text)
+    if currency is not None:
+        sign = currency.group().removeprefix("\\") if currency.group() == "\\$" else currency.group()
+        money = sign != "$" or currency.group() == "\\$" or (text.count("$") == 1 and _DOLLAR_AMOUNT.search(text))
+        text = _CURRENCY.sub("", text)
+        if money and unit is None and not label:  # `\$5`: five dollars (not five cents); `$28$ %` is math
+            unit = Unit(((_CURRENCY_UNITS[sign], 1),))
     text = _strip_delimiters(strip_latex_wrappers(text) if "\\" in text else text)
     text = _WS.sub(" ", text).strip()
     text = _mixed_number(_number_layout(text))

@@ -6,8 +6,9 @@ so the fast path can never be looser than the slow one. The rule (docs/math-sema
 - An **exact** number (an integer, a fraction, a closed form such as `2^{40}` or `\\sqrt 2`) equals another exact
   number only when the values are equal. No tolerance of any kind: `1000000008` is not `1000000007`, `e^{-25}` is
   not `0`.
-- A **decimal approximation** is a number written with a decimal point or in scientific notation (`0.667`,
-  `2.653`, `7.81e-08`, `7.81 \\times 10^{-8}`). It has a last written place (its `ulp`: 0.001 for `0.667`, 1e-10
+- A **decimal approximation** is a number written with a decimal point, also in scientific notation (`0.667`,
+  `2.653`, `7.81e-08`, `7.81 \\times 10^{-8}`); without a decimal point a number is exact (`10^{6}`, `2 \\times
+  10^{3}`, `1e9`). It has a last written place (its `ulp`: 0.001 for `0.667`, 1e-10
   for `7.81e-08`) and a count of significant digits (3 for `0.667` and `0.00667`; 0 for `0.00`). It matches an
   exact value x when x **rounded** (half up, or half to even on an exact tie) to that place is the decimal:
   `0.667` is 2/3, `0.666` (truncated) is not.
@@ -67,8 +68,8 @@ def written(text: str, value: Fraction) -> Written:
     """
     token = text.strip().rstrip("%").strip()
     m = _DECIMAL.fullmatch(token)
-    if m is None or (m.group("frac") is None and m.group("exp") is None) or not (m.group("int") or m.group("frac")):
-        return Written(value)
+    if m is None or m.group("frac") is None or not (m.group("int") or m.group("frac")):
+        return Written(value)  # no decimal point: exact (`12`, `3/4`, `10^{6}`, `2 \times 10^{3}`, `1e9`)
     whole = (m.group("int") or "").replace(",", "")
     frac = m.group("frac") or ""
     exp = int(m.group("exp") or 0)

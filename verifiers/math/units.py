@@ -37,7 +37,9 @@ _BASE: dict[str, tuple[str, Fraction]] = {
     "ns": ("second", Fraction(1, 10**9)), "min": ("second", Fraction(60)), "h": ("second", Fraction(3600)),
     "day": ("second", Fraction(86400)), "week": ("second", Fraction(604800)),
     "year": ("@calendar_year", Fraction(1)), "month": ("@calendar_year", Fraction(1, 12)),
-    "dollar": ("@dollar", Fraction(1)), "cent": ("@dollar", Fraction(1, 100)),
+    "dollar": ("@dollar", Fraction(1)), "cent": ("@dollar", Fraction(1, 100)), "euro": ("@euro", Fraction(1)),
+    "GBP": ("@pound_sterling", Fraction(1)), "yen": ("@yen", Fraction(1)), "rupee": ("@rupee", Fraction(1)),
+    "degC": ("@celsius", Fraction(1)), "degF": ("@fahrenheit", Fraction(1)),
     "L": ("liter", Fraction(1)), "mL": ("liter", Fraction(1, 1000)), "cL": ("liter", Fraction(1, 100)),
     "dL": ("liter", Fraction(1, 10)),
     "mol": ("mole", Fraction(1)), "mmol": ("mole", Fraction(1, 1000)),
@@ -67,7 +69,8 @@ _ALIASES: dict[str, str] = {
     "mole": "mol", "newton": "N", "joule": "J", "kilojoule": "kJ", "calorie": "cal", "kilocalorie": "kcal",
     "watt": "W", "kilowatt": "kW", "pascal": "Pa", "hertz": "Hz", "volt": "V", "ampere": "A", "amp": "A",
     "kelvin": "K", "ohms": "ohm", "Ω": "ohm", "radian": "rad", "dollars": "dollar", "usd": "dollar",
-    "cents": "cent",
+    "cents": "cent", "euros": "euro", "rupees": "rupee", "$": "dollar", "€": "euro", "£": "GBP", "¥": "yen",
+    "₹": "rupee",
 }
 _COMPOUND: dict[str, str] = {"mph": "mi/h", "kph": "km/h", "kmh": "km/h", "rpm": "1/min", "kWh": "kW*h"}
 _POWER_WORDS = {"square": 2, "sq": 2, "cubic": 3, "cu": 3}
@@ -77,6 +80,17 @@ HEDGE_WORDS = frozenset(
 )
 """Words after a value that make it several answers or a hedge: never dropped as a unit or label."""
 
+_NOT_LABELS = frozenset(
+    "zero one two three four five six seven eight nine ten eleven twelve hundred thousand million billion trillion "
+    "dozen score gross half halve third quarter fourth fifth sixth seventh eighth ninth tenth percent permille "
+    "squared cubed square cube root roots factorial power powers times plus minus over reciprocal inverse negative "
+    "positive opposite double triple twice thrice more less fewer greater least most than exactly only "
+    "wrong incorrect false true right correct never none nothing uncertain doubtful supposedly possible impossible "
+    "undefined unknown invalid error nan infinite infinity maybe perhaps probably possibly likely unlikely "
+    "approximately about roughly around nearly almost circa estimated estimate".split()
+)
+_SCALE_WORD = re.compile(r"(?:illions?|teens?|ties|ths|th)$")
+_SI_PREFIX_WORDS = ("kilo", "mega", "giga", "tera", "milli", "micro", "nano", "pico", "centi", "deci", "hecto", "deca")
 _TOKEN = re.compile(
     r"(?P<wrap>\\(?:text|textrm|mathrm|mbox|rm|operatorname|textnormal)\s*\{(?P<inner>[^{}]{0,200})\})"
     r"|(?P<word>[A-Za-zμµΩ]+)"
@@ -100,17 +114,18 @@ class Unit:
 
 
 def _name(word: str) -> str | None:
-    """The canonical unit for a word (`hours` -> `h`, `km` -> `km`), or None."""
-    for candidate in (word, word.lower()):
-        if candidate in _BASE:
-            return candidate
-        if candidate in _ALIASES:
-            return _ALIASES[candidate]
+    """The canonical unit for a word (`hours` -> `h`, `km` -> `km`), or None. Symbols are case-sensitive (`Mm` is
+    not `mm`, `T` is not `t`); only whole words (`Hours`, `Meters`) may differ in case."""
+    if word in _BASE:
+        return word
+    if word in _ALIASES:
+        return _ALIASES[word]
     lower = word.lower()
-    if len(lower) > 3 and lower.endswith("s") and lower[:-1] in _ALIASES:
-        return _ALIASES[lower[:-1]]
-    if len(lower) > 4 and lower.endswith("es") and lower[:-2] in _ALIASES:
-        return _ALIASES[lower[:-2]]
+    if len(lower) < 3:
+        return None
+    for stem in (lower, lower[:-1] if lower.endswith("s") else "", lower[:-2] if lower.endswith("es") else ""):
+        if len(stem) >= 3 and stem in _ALIASES:
+            return _ALIASES[stem]
     return None
 
 
@@ -208,9 +223,17 @@ def split_unit(text: str) -> tuple[str, Unit | None, str]:
         if not wrapped and all(len(w) == 1 for w in words) and any(w not in ("m", "g", "s") for w in words):
             return text, None, ""  # `5x`: a variable, not a unit
         return value, unit, ""
-    if all(len(w) >= 3 for w in words) and len(words) <= 4:
+    if all(len(w) >= 3 for w in words) and len(words) <= 4 and not any(_changes_meaning(w) for w in words):
         return value, None, " ".join(w.lower().removesuffix("s") for w in words)  # a noun label: `12 sequences`
     return text, None, ""
+
+
+def _changes_meaning(word: str) -> bool:
+    """A word after a value that is no label: it scales (`thousand`, `dozen`, `hundredths`), operates (`squared`,
+    `factorial`), judges or hedges (`wrong`, `impossible`); or a unit name we cannot convert (`microseconds`)."""
+    w = word.lower()
+    return w in _NOT_LABELS or w.removesuffix("s") in _NOT_LABELS or bool(_SCALE_WORD.search(w)) or \
+        any(w.startswith(prefix) and len(w) > len(prefix) + 2 for prefix in _SI_PREFIX_WORDS)
 
 
 @functools.lru_cache(maxsize=1024)

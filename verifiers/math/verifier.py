@@ -89,7 +89,12 @@ _CONCLUSION = re.compile(
 _WORD = re.compile(r"[^\W\d_]{3,}")
 _MATHY = re.compile(r"[+^_!*=<>|√π]|(?<=\S)-|\\(?!d?frac|tfrac|left|right|text|mathrm|quad|,|!|;|\$|%)"
                     r"|(?<![A-Za-z])(?![aAI](?![A-Za-z]))[A-Za-z](?![A-Za-z])")
-_NEGATION = re.compile(r"(?i)(?<![A-Za-z])(?:not|no|never|cannot|n't|pas|nicht|kein|nunca)(?![A-Za-z])|不|没|非|ليس|नहीं")
+_NEGATION = re.compile(r"(?i)(?<![A-Za-z])(?:not|no|never|cannot|n't|pas|nicht|kein|nunca|except|unlikely|wrong|"
+                       r"incorrect|false|neither|nor|impossible|maybe|perhaps|probably|possibly|"
+                       r"(?:less|more|greater|fewer|smaller|larger|bigger)\s+than|at\s+(?:least|most))(?![A-Za-z])"
+                       r"|不|没|非|ليس|नहीं")
+"""Words that deny, doubt or bound the value next to them: a sentence with one states no answer ("not 6",
+"less than 6", "any number except 6")."""
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]{2,}")
 
 
@@ -291,6 +296,9 @@ def _unanchored(body: str, fallback: str) -> tuple[str, str] | None:
         number = last_number(tail)
         return (number.text, "last number") if number is not None else None
     segments = _segments(text) if len(text) <= SEGMENT_MAX_CHARS else []
+    if (len(segments) == 1 or (not segments and len(text) <= WHOLE_MAX_CHARS)) and \
+            _NEGATION.search(_outside_math(text)):
+        return None  # "Not $6$", "$x = 6$ is wrong": a short response that denies its only value
     if len(segments) == 1:
         return segments[0], "only math in a short response"
     if not segments and len(text) <= WHOLE_MAX_CHARS:
