@@ -2,10 +2,12 @@
 
 Two verifiers make the default `math` cascade: `math.rule` (cost 0.3, in-process, no sympy) and
 `math.symbolic` (cost 10, sympy in the worker pool with a deadline); the judge joins later. Modules:
-`normalize` (answer comparison form and policies, no sympy), `parse` (LaTeX -> sympy with caps),
-`equivalence` (`compare(pred, gold)`), `verifier` (the two verifiers and answer extraction). `math.steps`
-(`steps`, on the safe arithmetic parser in `arith`) checks the computational claims of a worked solution; it is
-used by name, not in the default cascade.
+`semantics` (the one rule for numbers: exact values, rounded decimals; no sympy), `units` (units split off and
+converted), `normalize` (answer comparison form and policies, no sympy), `parse` (LaTeX and Python syntax ->
+sympy with caps), `equivalence` (`compare(pred, gold)`), `forms` (form requirements), `verifier` (the two
+verifiers and answer extraction). `math.steps` (`steps`, on the safe arithmetic parser in `arith`) checks the
+computational claims of a worked solution; it is used by name, not in the default cascade. docs/math-semantics.md
+writes the rules down.
 """
 
 from __future__ import annotations

@@ -280,6 +280,8 @@ def _power(base: Any, exp: Any) -> Any:
         if isinstance(base, sympy.Rational):
             size = max(_digits(base.p), _digits(base.q))
             if abs(base.p) > 1 or base.q > 1:
+                if abs(e.p) > 4 * MAX_DIGITS * e.q:  # any rational but 0 and ±1 grows past MAX_DIGITS (and the
+                    raise TooLarge(f"power with an exponent of {_digits(e.p)} digits")  # estimate overflows a float)
                 est = abs(e.p) / e.q * max(math.log10(abs(base.p)) if base.p else 0, math.log10(base.q))
                 if est > MAX_DIGITS or (e.q > 1 and (size > MAX_LITERAL_DIGITS or e.q > 1_000)):
                     raise TooLarge(f"power with about {est:.0f} digits")

@@ -20,7 +20,6 @@ value cannot be evaluated (the judge takes those). Never raises on any text.
 from __future__ import annotations
 
 import contextvars
-import math
 import random
 import re
 import secrets
@@ -33,7 +32,7 @@ import sympy
 from sympy.core.function import AppliedUndef
 from sympy.core.relational import Relational
 
-from ..text import clip, parse_choices, parse_number
+from ..text import clip, parse_choices
 from ..verdict import Status
 from .normalize import (
     NormalForm,
@@ -828,6 +827,7 @@ _LABEL_ALIASES = {"maximum": "max", "minimum": "min", "largest": "max", "smalles
 _HEDGES = re.compile(r"(?i)(?<![A-Za-z\\])(?:probably|maybe|perhaps|possibly|likely|unlikely|might|guess|unsure|"
                      r"not|wrong|incorrect|false|except)(?![A-Za-z])")
 _ELLIPSES = ("...", "…", "\\dots", "\\ldots", "\\cdots")
+_DENIAL = re.compile(r"(?i)n't(?![A-Za-z])|(?<![A-Za-z])(?:not|non|no|nicht|pas)(?![A-Za-z])|不|非|没")
 _STANDALONE_LETTER = re.compile(r"(?<![A-Za-z\\])[A-J](?![A-Za-z])")
 
 
@@ -838,8 +838,6 @@ def final_value_text(item: str) -> str:
     if len(parts) > 1:
         head = parts[0].strip()
         lhs, rhs = split_assignment(head + " = 0") if "=" not in head else ("", head)
-        if not (lhs and rhs == "0") and not _roughly(head, parts[-1]):
-            return item  # `5 \approx 6` states no value
         item = parts[-1].strip() if (lhs and rhs == "0") else head
     sides = [p.strip() for p in _EQ_SPLIT.split(item)]
     if len(sides) >= 3 and all(sides):
@@ -850,21 +848,10 @@ def final_value_text(item: str) -> str:
     return item
 
 
-def _roughly(exact: str, approx: str) -> bool:
-    """`exact \\approx approx` is plausible: unless both are plain numbers more than 1% apart."""
-    a, b = parse_number(exact), parse_number(approx)
-    if a is None or b is None or a.value is None or b.value is None:
-        return True
-    return abs(a.value - b.value) <= abs(a.value) / 100
-
-
 def _values(items: list[str]) -> list[Any]:
     values: list[Any] = []
     for item in items:
-        text = final_value_text(item)
-        if _APPROX.search(text):
-            raise _Undecidable(f"{clip(text, 80)!r}: an approximation that does not hold")
-        value = _parsed(text)
+        value = _parsed(final_value_text(item))
         elements = _elements(_assigned(value))
         values.extend(elements if elements is not None else [value])
     return values
@@ -1004,7 +991,8 @@ def _compare(p: NormalForm, g: NormalForm, policy: Policy, evidence: dict[str, A
     letter = _choice(g)
     if letter is not None:
         letters = parse_choices(p.text, whole=True) or parse_choices(p.text)
-        if letters and len(set(_STANDALONE_LETTER.findall(p.text))) > len(letters):
+        others = set(_STANDALONE_LETTER.findall(p.text)) - set(letters)
+        if letters and others and not _DENIAL.search(p.text):  # `A B C D`; but `D, not A or B` rules A, B out
             return Comparison(Status.INCORRECT, "several choice letters in the answer", evidence)
         if letters:
             ok = letters == [letter]

@@ -296,8 +296,7 @@ def _unanchored(body: str, fallback: str) -> tuple[str, str] | None:
         number = last_number(tail)
         return (number.text, "last number") if number is not None else None
     segments = _segments(text) if len(text) <= SEGMENT_MAX_CHARS else []
-    if (len(segments) == 1 or (not segments and len(text) <= WHOLE_MAX_CHARS)) and \
-            _NEGATION.search(_outside_math(text)):
+    if len(segments) == 1 and _NEGATION.search(_outside_math(text)):
         return None  # "Not $6$", "$x = 6$ is wrong": a short response that denies its only value
     if len(segments) == 1:
         return segments[0], "only math in a short response"
