@@ -261,7 +261,8 @@ def _numbers_equal(a: sympy.Basic, b: sympy.Basic, policy: Policy) -> bool | Non
         return a == b
     if a.has(sympy.I) or b.has(sympy.I):  # complex numbers: real and imaginary parts, each by the same rule
         try:
-            parts = [(sympy.re(a), sympy.re(b)), (sympy.im(a), sympy.im(b))]
+            (ra, ia), (rb, ib) = sympy.expand_complex(a).as_real_imag(), sympy.expand_complex(b).as_real_imag()
+            parts = [(ra, rb), (ia, ib)]
         except Exception:
             return None
         if any(x.has(sympy.I) or y.has(sympy.I) for x, y in parts):
