@@ -322,10 +322,12 @@ def test_structured_answers(wrong: str, right: str, gold: str) -> None:
 
 
 def test_a_list_of_golds_means_any_of_them() -> None:
-    # the math cascade takes one gold; the `normalized`/`numeric` verifiers take lists. Through the API a list
-    # of acceptable golds is several samples or a reference list:
+    assert verifiers.verify("\\boxed{7}", ["6", "7"], domain="math").status is C
+    assert verifiers.verify("\\boxed{8}", ["6", "7"], domain="math").status is I
+    assert verifiers.verify("\\boxed{5 \\text{ km}}", ["5000 m", "3 miles"], domain="math").status is C
+    assert verifiers.verify("\\boxed{5 \\text{ m}}", ["5000 m", "3 miles"], domain="math").status is I
+    assert verifiers.verify("\\boxed{1}", [], verifier="math.rule").status is Status.ERROR
     assert verifiers.verify("\\boxed{7}", ["6", "7"], verifier="numeric").status is C
-    assert verifiers.verify("\\boxed{8}", ["6", "7"], verifier="numeric").status is I
 
 
 # -- the fast path is never looser than the slow one -------------------------------------------------------------

@@ -26,6 +26,7 @@ extractable answer, several different numbers), else UNDECIDED (units that diffe
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from collections.abc import Mapping
@@ -386,6 +387,21 @@ def _prepare(verifier: Verifier, sample: Sample) -> tuple[dict[str, Any], list[N
     return config, forms, g_form, evidence
 
 
+def any_gold(verifier: Verifier, sample: Sample) -> Verdict:
+    """A list of acceptable golds: CORRECT when the answer matches any of them, INCORRECT when it matches none;
+    otherwise what the first gold that could not be decided said (UNDECIDED, ERROR)."""
+    golds = list(sample.reference)
+    if not golds or len(golds) > MAX_ANSWERS:
+        return Verdict.error(verifier.name, f"a list reference needs 1 to {MAX_ANSWERS} acceptable golds")
+    verdicts = [verifier.verify(dataclasses.replace(sample, reference=gold)) for gold in golds]
+    for index, verdict in enumerate(verdicts):
+        if verdict.status.value == "correct":
+            evidence = {**verdict.evidence, "gold_index": index}
+            return Verdict.correct(verifier.name, f"{verdict.reason} (acceptable gold {index + 1} of {len(golds)})",
+                                   evidence=evidence)
+    return next((v for v in verdicts if v.status.value != "incorrect"), verdicts[-1])
+
+
 def in_form(name: str, verdict: Verdict, answer: NormalForm, config: Mapping[str, Any]) -> Verdict:
     """A CORRECT verdict checked against the required form (numeric forms only, no sympy): INCORRECT with the
     reason when the answer is not written that way; UNDECIDED when only the symbolic check can tell."""
@@ -427,6 +443,8 @@ class MathRule(Verifier):
         _check(config, cls.name)
 
     def verify(self, sample: Sample) -> Verdict:
+        if isinstance(sample.reference, (list, tuple)):
+            return any_gold(self, sample)
         prepared = _prepare(self, sample)
         if isinstance(prepared, Verdict):
             return prepared
@@ -497,6 +515,8 @@ class MathSymbolic(Verifier):
     def verify(self, sample: Sample) -> Verdict:
         from .equivalence import compare
 
+        if isinstance(sample.reference, (list, tuple)):
+            return any_gold(self, sample)
         prepared = _prepare(self, sample)
         if isinstance(prepared, Verdict):
             return prepared
