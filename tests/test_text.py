@@ -313,3 +313,9 @@ def test_extraction_helpers_are_total(text):
     normalize_text(text)
     parse_choices(text)
     strip_latex_wrappers(text)
+
+
+def test_numbers_right_after_cjk_text_are_numbers() -> None:
+    # CJK characters are word characters to `re`: "有99" once hid the 99 from the number grammar
+    assert [n.value for n in find_numbers("Haley总共有99颗弹珠")] == [99]
+    assert find_numbers("x2") == [] and find_numbers("a_1") == []
