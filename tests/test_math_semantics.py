@@ -70,10 +70,20 @@ def test_agree(pred: str, gold: str, expected: bool) -> None:
     assert agree(parse(pred), parse(gold)) is expected
 
 
-def test_rounding_ties_accept_either_convention() -> None:
+def test_rounding_ties_go_away_from_zero() -> None:
     assert rounds_to(Fraction(1, 8), w("0.125"))
-    assert rounds_to(Fraction("0.1245"), w("0.124"), 3) and rounds_to(Fraction("0.1245"), w("0.125"), 3)
+    assert rounds_to(Fraction("0.1245"), w("0.125"), 3) and not rounds_to(Fraction("0.1245"), w("0.124"), 3)
+    assert rounds_to(Fraction("-0.1245"), w("-0.125"), 3)
     assert not rounds_to(Fraction("0.1246"), w("0.124"), 3)
+    # a tie is no hedge: 0.65 is 0.7 only, and neither gold sets a precision with one significant digit
+    assert cascade("0.65", "0.6") is not C and cascade("0.65", "0.7") is not C
+
+
+@pytest.mark.parametrize(("pred", "gold"), [("0.05", "0.1"), ("0.14", "0.1"), ("6.04", "6.0"), ("2.54", "2.50"),
+                                            ("\\frac17", "0.1"), ("1.45", "1.4")])
+def test_a_short_or_zero_ending_decimal_gold_is_exact(pred: str, gold: str) -> None:
+    assert cascade(pred, gold) is not C
+    assert cascade(gold, gold + "0") is C
 
 
 @settings(max_examples=300, deadline=None)

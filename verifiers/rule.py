@@ -197,6 +197,15 @@ def _reference_number(value: Any) -> Number | None:
     return None
 
 
+_NOT_NUMBER = re.compile(r"\\[dtc]?frac\s*\{[^{}]*\}\s*\{[^{}]*\}|[0-9][0-9,.]*(?:[eE][-+]?[0-9]+)?|^\s*[-+]|"
+                         r"\\times\s*10\s*\^\s*\{?[-+]?[0-9]+\}?|\\(?:text|mathrm|boxed)\b|\\[,;:! ]|\\%|\$"
+                         r"|[A-Za-z]\}?\s*\^\s*\{?[23]\}?")  # a unit's power: `\text{ cm}^2`
+_OPERATION = re.compile(r"[-+*/^=<>!√×÷±]|\\(?:sqrt|pm|mp|neq?|cdot|times|div|pi|infty|[lg]eq?|[lg]t|approx|sim)"
+                        r"(?![A-Za-z])|(?i:(?<![A-Za-z])(?:not|no|never|except|wrong|incorrect|false|thousand|million|"
+                        r"billion|dozen|squared|cubed|times|plus|minus|over)(?![A-Za-z]))|(?<![A-Za-z])[ij](?![A-Za-z])")
+"""What makes an answer more than a number: an operator, a relation, a function, a scaling or denying word."""
+
+
 class NumericMatch(Verifier):
     """The final answer is a number equal to the reference (fractions, percent, 1e3, 1,234).
 
@@ -311,6 +320,8 @@ class NumericMatch(Verifier):
             return f"final answer {shown} holds several different numbers"
         if numbers[0].value is None:
             return f"final answer {shown} is out of range or divides by zero"
+        if len(numbers) > 1 or _OPERATION.search(_NOT_NUMBER.sub(" ", text)):
+            return f"final answer {shown} is an expression or a statement, not one number"
         return numbers[0]
 
     @staticmethod

@@ -10,13 +10,14 @@ so the fast path can never be looser than the slow one. The rule (docs/math-sema
   `2.653`, `7.81e-08`, `7.81 \\times 10^{-8}`); without a decimal point a number is exact (`10^{6}`, `2 \\times
   10^{3}`, `1e9`). It has a last written place (its `ulp`: 0.001 for `0.667`, 1e-10
   for `7.81e-08`) and a count of significant digits (3 for `0.667` and `0.00667`; 0 for `0.00`). It matches an
-  exact value x when x **rounded** (half up, or half to even on an exact tie) to that place is the decimal:
+  exact value x when x **rounded** (half away from zero) to that place is the decimal:
   `0.667` is 2/3, `0.666` (truncated) is not.
 - An **answer** that approximates must carry at least `min_sig_digits` significant digits (default 3): `0.00` is
   not 1/300, `2.3` is not 7/3, `2.33` is. An exact integer is a count: an answer approximating it must show its
   units digit (`1.23e3` is not `1234`). A **gold** written as a decimal sets the precision itself (the task
-  asked for it): the exact `1/3` matches the gold `0.33`, and `1234` matches the gold `1.2e3`. A gold with no
-  significant digit (`0.0`) is zero itself: `0.0001` does not match it.
+  asked for it): the exact `1/3` matches the gold `0.33`, and `1234` matches the gold `1.2e3`. Only a gold with
+  two significant digits or more whose last digit is not 0 sets a precision: `0.0`, `0.1`, `0.5`, `6.0` and `2.50`
+  are exact values (a Python float, a short answer), so `0.05` does not match `0.1` nor `6.04` match `6.0`.
 - Two approximations match when the less precise one is the more precise one rounded to its place (the answer,
   when it is the less precise, with enough significant digits): `2.65` and `2.653` match; `0.339` and `0.33`
   do not.
@@ -31,7 +32,7 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-__all__ = ["DEFAULT_MIN_SIG_DIGITS", "ROUNDING_POLICIES", "Written", "agree", "rounds_to", "written"]
+__all__ = ["DEFAULT_MIN_SIG_DIGITS", "ROUNDING_POLICIES", "Written", "agree", "rounds_to", "sets_precision", "written"]
 
 ROUNDING_POLICIES = ("digits", "gold", "exact")
 DEFAULT_MIN_SIG_DIGITS = 3
@@ -80,17 +81,22 @@ def written(text: str, value: Fraction) -> Written:
     return Written(value, ulp, len(digits))
 
 
-def _round(x: Fraction, ulp: Fraction) -> set[Fraction]:
-    """x rounded to a multiple of `ulp`: half away from zero, and half to even (the two differ only on a tie)."""
+def _round(x: Fraction, ulp: Fraction) -> Fraction:
+    """x rounded to a multiple of `ulp`, half away from zero (one convention: `0.65` may not pass for both `0.6`
+    and `0.7`)."""
     q = abs(x) / ulp
     floor = q.numerator // q.denominator
-    rest = q - floor
     sign = -1 if x < 0 else 1
-    if rest > Fraction(1, 2):
-        return {sign * (floor + 1) * ulp}
-    if rest < Fraction(1, 2):
-        return {sign * floor * ulp}
-    return {sign * (floor + 1) * ulp, sign * (floor + (floor % 2)) * ulp}
+    return sign * (floor + (1 if q - floor >= Fraction(1, 2) else 0)) * ulp
+
+
+def sets_precision(gold: Written) -> bool:
+    """Whether a decimal gold reads as a rounded value: two significant digits or more, and a last digit that is
+    not 0 (`0.33`, `2.653`); `0.1`, `0.5`, `6.0` and `2.50` are exact values (a Python float, a short answer)."""
+    if gold.ulp is None or gold.sig < 2:
+        return False
+    last = gold.value / gold.ulp
+    return last.denominator == 1 and last.numerator % 10 != 0
 
 
 def rounds_to(x: Fraction, approx: Written, min_sig: int = DEFAULT_MIN_SIG_DIGITS, *, count: bool = True) -> bool:
@@ -100,15 +106,15 @@ def rounds_to(x: Fraction, approx: Written, min_sig: int = DEFAULT_MIN_SIG_DIGIT
         return False
     if count and x.denominator == 1 and approx.ulp > 1:
         return False
-    return approx.value in _round(x, approx.ulp)
+    return approx.value == _round(x, approx.ulp)
 
 
 def agree(pred: Written, gold: Written, *, rounding: str = "digits", min_sig: int = DEFAULT_MIN_SIG_DIGITS) -> bool:
     """Whether the answer `pred` and the gold `gold` are the same number under the rule of this module."""
     if pred.value == gold.value:
         return True
-    if gold.sig == 0:
-        gold = Written(gold.value)  # `0.0`: a gold with no significant digit sets no precision; it is zero
+    if gold.ulp is not None and not sets_precision(gold):
+        gold = Written(gold.value)  # `0.0`, `0.1`, `6.0`: a gold that sets no precision is the exact value
     if rounding == "exact" or (pred.exact and gold.exact):
         return False
     if pred.exact:  # the gold is the approximation: it sets the precision
