@@ -648,7 +648,8 @@ def parse_number(text: str) -> Number | None:
     """
     if len(text) > 4 * MAX_NUMBER_DIGITS:
         return None
-    plain = _ASSIGNMENT.sub("", _plain(strip_latex_wrappers(text)).strip(), count=1)
+    unwrapped = strip_latex_wrappers(text).strip()
+    plain = _plain(_ASSIGNMENT.sub("", unwrapped, count=1)).strip()  # `x = 5`, never `x^2 = 5` (scripts go later)
     if plain.endswith((".", ",")):
         plain = plain[:-1].rstrip()
     if _SPACE_THOUSANDS.fullmatch(plain):

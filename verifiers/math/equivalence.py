@@ -39,6 +39,7 @@ from .normalize import (
     Policy,
     normalize_answer,
     numbers_match,
+    other_unknowns,
     plain_number,
     split_assignment,
 )
@@ -409,19 +410,25 @@ def _ratio_constant(d1: sympy.Basic, d2: sympy.Basic, positive: bool) -> bool | 
 
 
 def _symbolic_only(expr: Any) -> bool:
-    """A left-hand side that names the answer (`x`, `f(x)`, `|AB|`, `V_1 : V_2`): symbols in products, powers and
-    functions, with no number (but a -1 power) and no sum (`y + 1 = ...` is an equation, not a name)."""
-    if not isinstance(expr, sympy.Basic) or expr.is_number:
-        return False
-    todo = [expr]
-    while todo:
-        node = todo.pop()
-        if isinstance(node, sympy.Add) or (node.is_Number and node is not sympy.S.One):
-            if not (node is sympy.S.NegativeOne and any(isinstance(p, sympy.Pow) and p.exp is node
-                                                        for p in sympy.preorder_traversal(expr))):
-                return False
-        todo.extend(node.args)
-    return True
+    """A left-hand side that names the answer: a symbol (`x`, `a_1`), a function's value (`f(x)`), a segment or its
+    length (`AB`, `|AB|`: capital letters), or a ratio of names (`V_1 : V_2`). Not an expression of the unknown
+    (`y + 1`, `x^2`, `e^x`, `\\sin x`, `x!`, `xy`): `x^2 = 6` is an equation, not the answer 6."""
+    if isinstance(expr, (sympy.Symbol, AppliedUndef)):
+        return True
+    if isinstance(expr, sympy.Abs):
+        return _segment(expr.args[0])
+    if isinstance(expr, sympy.Mul):
+        factors = [f.base if isinstance(f, sympy.Pow) and f.exp == -1 else f for f in expr.args]
+        if any(isinstance(f, sympy.Pow) and f.exp == -1 for f in expr.args):  # a ratio of names
+            return all(isinstance(f, (sympy.Symbol, AppliedUndef)) or _segment(f) for f in factors)
+        return _segment(expr)
+    return False
+
+
+def _segment(expr: Any) -> bool:
+    """`AB`: a product of capital-letter symbols, read as a name."""
+    factors = expr.args if isinstance(expr, sympy.Mul) else (expr,)
+    return all(isinstance(f, sympy.Symbol) and f.name[:1].isupper() for f in factors)
 
 
 def _named_tuple(value: Any) -> dict[sympy.Symbol, Any] | None:
@@ -653,6 +660,8 @@ def _solution_set(value: Any) -> Any:
 
 
 _AND = re.compile(r"(?<![A-Za-z\\])and(?![A-Za-z])|\\land(?![A-Za-z])|\\wedge(?![A-Za-z])")
+_OR = re.compile(r"(?<![A-Za-z\\])or(?![A-Za-z])|\\lor(?![A-Za-z])|\\vee(?![A-Za-z])|\\cup(?![A-Za-z])")
+_AMBIGUOUS = sympy.Symbol("ambiguous conditions")
 
 
 def _union_of_conditions(values: list[Any], text: str) -> Any:
@@ -665,8 +674,11 @@ def _union_of_conditions(values: list[Any], text: str) -> Any:
     free = {frozenset(v.free_symbols) for v in values}
     if len(free) != 1 or not all(isinstance(x, sympy.Set) for x in sets):
         return None
+    joiner = "and" if _AND.search(text) else "or" if _OR.search(text) else None
+    if joiner is None:
+        return _AMBIGUOUS  # `x \ge 0, x \le 1`: a list of conditions may mean either
     try:
-        return sympy.Intersection(*sets) if _AND.search(text) else sympy.Union(*sets)
+        return sympy.Intersection(*sets) if joiner == "and" else sympy.Union(*sets)
     except Exception:
         return None
 
@@ -705,7 +717,9 @@ def _equal(a: Any, b: Any, policy: Policy) -> bool | None:
     fa, fb = _function_definition(a), _function_definition(b)
     if fa is not None and fb is not None:  # `f(x) = x^2` and `f(t) = t^2`: the bound variable is a name
         (va, body_a), (vb, body_b) = fa, fb
-        if va != vb and vb not in body_a.free_symbols:
+        if va != vb:
+            if vb in body_a.free_symbols:
+                return False  # `f(y) = x^2` is constant in y: not `f(x) = x^2`
             body_a = body_a.xreplace({va: vb})
         return _equal(body_a, body_b, policy)
     for eq, other, flip in ((a, b, False), (b, a, True)):
@@ -986,6 +1000,8 @@ def _compare(p: NormalForm, g: NormalForm, policy: Policy, evidence: dict[str, A
         return Comparison(Status.CORRECT if ok else Status.INCORRECT, f"times {'equal' if ok else 'differ'}", evidence)
     pn, gn = plain_number(p), plain_number(g)
     if pn is not None and gn is not None and pn.value is not None and gn.value is not None:
+        if other_unknowns(p, g):
+            return Comparison(Status.INCORRECT, "the answer gives another unknown than the gold", evidence)
         ok = numbers_match(pn, p.percent or pn.percent, gn, g.percent or gn.percent, policy)
         return Comparison(Status.CORRECT if ok else Status.INCORRECT,
                           f"numbers {'equal' if ok else 'differ'}: {clip(pn.text, 40)} vs {clip(gn.text, 40)}", evidence)
@@ -1022,6 +1038,18 @@ def _compare(p: NormalForm, g: NormalForm, policy: Policy, evidence: dict[str, A
             return _compare_labelled(p_labels, g_labels, policy, evidence)
         except _Undecidable as exc:
             return Comparison(Status.UNDECIDED, f"could not parse {exc}", evidence)
+    ordered_by_label = False
+    if (p_labels is None) != (g_labels is None):  # `y = 1, x = 2` against `(1, 2)`: the values in the order of
+        labels = p_labels if p_labels is not None else g_labels  # their unknowns' names, as a tuple lists them
+        assert labels is not None
+        letters = all(len(k.partition("_")[0]) == 1 for k, _ in labels)  # unknowns, not words like `max`
+        if letters and len(labels) > 1 and len({k for k, _ in labels}) == len(labels):
+            ordered = [f"{k} = {v}" for k, v in sorted(labels)]
+            p_items, g_items = (ordered, g_items) if p_labels is not None else (p_items, ordered)
+            ordered_by_label = True
+        elif not letters:  # `Maximum = 2, Minimum = 1` against `1, 2`: the values, as a set
+            bare = [v for _, v in labels]
+            p_items, g_items = (bare, g_items) if p_labels is not None else (p_items, bare)
     (p_items, p_params), (g_items, g_params) = _family_parameters(p_items), _family_parameters(g_items)
     try:
         p_values, g_values = _values(p_items), _values(g_items)
@@ -1044,6 +1072,8 @@ def _compare(p: NormalForm, g: NormalForm, policy: Policy, evidence: dict[str, A
             return Comparison(Status.UNDECIDED, "could not decide equivalence", evidence)
         return Comparison(Status.INCORRECT, "not equivalent", evidence)
     p_set, g_set = _union_of_conditions(p_values, p.text), _union_of_conditions(g_values, g.text)
+    if _AMBIGUOUS in (p_set, g_set):
+        return Comparison(Status.UNDECIDED, "conditions in a list, neither 'and' nor 'or'", evidence)
     if p_set is not None or g_set is not None:  # conditions joined by "or" / "and" against a set or conditions
         a_set = p_set if p_set is not None else (p_values[0] if len(p_values) == 1 else None)
         b_set = g_set if g_set is not None else (g_values[0] if len(g_values) == 1 else None)
@@ -1051,8 +1081,8 @@ def _compare(p: NormalForm, g: NormalForm, policy: Policy, evidence: dict[str, A
         if isinstance(a_set, sympy.Set) and isinstance(b_set, sympy.Set):
             r = _sets_equal(a_set, b_set)
             return _decided(r, "the same set", "different sets", "could not compare the sets", evidence)
-    for one, many in ((g_values, p_values), (p_values, g_values)):
-        if len(one) == 1 and len(many) > 1:
+    for one, many, items in ((g_values, p_values, p_items), (p_values, g_values, g_items)):
+        if len(one) == 1 and len(many) > 1 and len(items) == len(many):  # bare items, not a braced set
             pair = one[0]
             if isinstance(pair, sympy.Interval) and pair.left_open and pair.right_open and len(many) == 2:
                 pair = sympy.Tuple(pair.start, pair.end)
@@ -1061,12 +1091,12 @@ def _compare(p: NormalForm, g: NormalForm, policy: Policy, evidence: dict[str, A
                 if r is not None:
                     return Comparison(Status.CORRECT if r else Status.INCORRECT,
                                       "tuple written without brackets " + ("matches" if r else "differs"), evidence)
-    if policy.list_order == "set":
-        p_values, g_values = _distinct_values(p_values), _distinct_values(g_values)
+    if len(_distinct_values(g_values)) == 1 and len(_distinct_values(p_values)) == 1:
+        p_values, g_values = p_values[:1], g_values[:1]  # `5, 5` for `5`
     if len(g_values) == 1 and len(p_values) > 1:
         return Comparison(Status.INCORRECT, f"several different answers ({len(p_values)}) for a single gold value",
                           evidence)
-    ordered = policy.list_order == "ordered"
+    ordered = policy.list_order == "ordered" or ordered_by_label
     r = _match_all(p_values, g_values, policy, ordered)
     if r is None:
         return Comparison(Status.UNDECIDED, "could not decide equivalence of the lists", evidence)

@@ -25,7 +25,8 @@ from ..text import MAX_SPAN, Number, normalize_unicode, parse_number, rewrite_ba
 from .semantics import DEFAULT_MIN_SIG_DIGITS, agree, written
 from .units import Unit, split_unit
 
-__all__ = ["MAX_ANSWER_CHARS", "NormalForm", "Policy", "normalize_answer", "numbers_match", "split_assignment"]
+__all__ = ["MAX_ANSWER_CHARS", "NormalForm", "Policy", "normalize_answer", "numbers_match", "other_unknowns",
+           "split_assignment"]
 
 MAX_ANSWER_CHARS = 4 * MAX_SPAN
 """An answer longer than this is not normalized further (it is not a final answer a checker can read)."""
@@ -314,6 +315,12 @@ def normalize_answer(text: str) -> NormalForm:
     if text.startswith("+") and len(text) > 1 and text[1] != "+":
         text = text[1:]
     return NormalForm(text, percent, degrees, unit, label)
+
+
+def other_unknowns(a: NormalForm, b: NormalForm) -> bool:
+    """Both answers assign a value to an unknown, and not to the same one (`y = 3` against `x = 3`)."""
+    (la, _), (lb, _) = split_assignment(a.text), split_assignment(b.text)
+    return bool(la and lb and la.replace("{", "").replace("}", "") != lb.replace("{", "").replace("}", ""))
 
 
 def split_assignment(text: str) -> tuple[str, str]:

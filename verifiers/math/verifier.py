@@ -52,6 +52,7 @@ from .normalize import (
     Policy,
     normalize_answer,
     numbers_match,
+    other_unknowns,
     plain_number,
 )
 from .forms import NeedsSympy, check_form, check_form_option
@@ -473,6 +474,8 @@ class MathRule(Verifier):
             return Verdict.incorrect(self.name, "the final answer is empty", evidence=evidence)
         pn, gn = plain_number(form), plain_number(gold)
         if pn is not None and gn is not None and pn.value is not None and gn.value is not None:
+            if other_unknowns(form, gold):
+                return Verdict.incorrect(self.name, "the answer gives another unknown than the gold", evidence=evidence)
             ok = numbers_match(pn, form.percent or pn.percent, gn, gold.percent or gn.percent, policy)
             reason = f"{clip(pn.text, 40)} {'equals' if ok else 'differs from'} {clip(gn.text, 40)}"
             return Verdict.from_bool(self.name, ok, reason, evidence=evidence)
