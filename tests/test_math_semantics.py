@@ -484,3 +484,62 @@ def test_the_factored_form_is_a_product_of_polynomials() -> None:
     assert verifiers.verify("(x^2-1)(x+1)/(x-1)", "x^2+2x+1", domain="math", answer_only=True,
                             form="factored").status is I
     assert verifiers.verify("(x+1)^2", "x^2+2x+1", domain="math", answer_only=True, form="factored").status is C
+
+
+# -- attacks of a second red-team pass ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("wrong", "right", "gold"),
+    [
+        # equations of the unknown are no names; false numeric equations state nothing; another unknown is wrong
+        ("x^2 = 6", "x = 6", "6"),
+        ("e^x = 6", "6", "6"),
+        ("xy = 6", "AB = 6", "6"),
+        ("5 = 6", "2 \\cdot 3 = 6", "6"),
+        ("2+3=6", "3+3=6", "6"),
+        ("y = 3", "x = 3", "x = 3"),
+        ("f(y) = x^2", "f(t) = t^2", "f(x) = x^2"),
+        # conditions in a bare list, sets against tuples, multiplicity, labels against tuples
+        ("x \\geq 0, x \\leq 1", "x \\geq 0 \\text{ and } x \\leq 1", "[0, 1]"),
+        ("\\{1,2\\}", "1, 2", "(1,2)"),
+        ("1,2,2", "2,1,1", "1,1,2"),
+        ("y = 1, x = 2", "x = 1, y = 2", "(1,2)"),
+        ("(2,1)", "(1, 2)", "y = 2, x = 1"),
+        # a decimal gold that sets no precision is exact; ties round one way
+        ("0.05", "\\frac{1}{10}", "0.1"),
+        ("6.04", "6", "6.0"),
+        ("0.65", "0.70", "0.7"),
+        # unit words kept apart by case; labels glued to a value are no labels
+        ("6 \\text{ MeV}", "6 \\text{ meV}", "6 \\text{ meV}"),
+        ("0x" + "f" * 65, "0x0", "0"),
+        # exact polynomial equations
+        ("y - 2x - 1 = 10^{-60}", "2x - y + 1 = 0", "y = 2x + 1"),
+        # hedges
+        ("\\boxed{B̸}", "B", "B"),
+        ("A\\\\B\\\\C\\\\D", "A", "A"),
+    ],
+)
+def test_second_red_team_attacks(wrong: str, right: str, gold: str) -> None:
+    assert cascade(wrong, gold) is not C
+    assert cascade(right, gold) is C
+
+
+@pytest.mark.parametrize("response", ["$\\boxed{6}$ is incorrect, the answer is 5", "The answer is not \\boxed{6}.",
+                                      "Not \\boxed{6}", "\\boxed{6} is wrong."])
+def test_a_denied_box_is_no_answer(response: str) -> None:
+    assert verifiers.verify(response, "6", domain="math").status is I
+    assert verifiers.verify("There is no other option: \\boxed{6}", "6", domain="math").status is C
+
+
+def test_a_missing_reference_is_an_error_not_a_gold() -> None:
+    for reference in [float("nan"), "NaN", "None"]:
+        assert verifiers.verify("\\boxed{nan}", reference, domain="math").status is Status.ERROR
+
+
+@pytest.mark.parametrize("answer", ["\\boxed{6-6}", "\\boxed{6^6}", "\\boxed{\\sqrt{6}}", "\\boxed{x \\neq 6}",
+                                    "\\boxed{not 6}", "\\boxed{6 \\text{ thousand}}", "\\boxed{6 \\pm 6}",
+                                    "\\boxed{>6}", "\\boxed{6i}", "\\boxed{6!}", "\\boxed{6\\pi}"])
+def test_numeric_needs_one_number(answer: str) -> None:
+    assert verifiers.verify(answer, "6", verifier="numeric").status is I
+    assert verifiers.verify("\\boxed{6 \\text{ cm}^2}", "6", verifier="numeric").status is C

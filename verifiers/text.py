@@ -331,6 +331,8 @@ class Answer:
 
     text: str
     kind: str
+    denied: bool = False
+    """The response denies this answer where it states it ("not \\boxed{6}", "\\boxed{6} is wrong")."""
 
     def to_dict(self) -> dict[str, str]:
         return {"text": clip(self.text), "kind": self.kind}
@@ -370,11 +372,23 @@ def _anchored_in(text: str) -> list[Answer]:
     if final and (not boxes or last_final.start() >= boxes[-1][1]):
         return [Answer(final, "final_answer")]
     if boxes:
-        return [Answer(content, "boxed") for _, _, content in boxes]
+        out = [Answer(content, "boxed", _denied(text, start, end)) for start, end, content in boxes]
+        plain = _phrase_span(text, last_plain.end()) if last_plain is not None and last_plain.start() >= boxes[-1][1] \
+            else ""
+        return out + [Answer(plain, "answer_phrase")] if plain else out  # "\\boxed{6} is wrong, the answer is 5"
     if final:
         return [Answer(final, "final_answer")]
     plain = _phrase_span(text, last_plain.end()) if last_plain is not None else ""
     return [Answer(plain, "answer_phrase")] if plain else []
+
+
+_DENIED_BEFORE = re.compile(r"(?i)(?:(?<![a-z])(?:not|never|no)|n't)(?:\s+(?:equal\s+to|equals?|be|is))?[\s:*$\\(]*$")
+_DENIED_AFTER = re.compile(r"(?i)^[\s$\\)}.*]*(?:is|was|are)?\s*(?:not\b|wrong|incorrect|false|a\s+mistake)")
+
+
+def _denied(text: str, start: int, end: int) -> bool:
+    """Whether the words right around a box deny it ("The answer is not \\boxed{6}", "\\boxed{6} is wrong")."""
+    return bool(_DENIED_BEFORE.search(text[max(0, start - 40) : start]) or _DENIED_AFTER.search(text[end : end + 40]))
 
 
 def find_answers(text: str, *, ignore_think: bool = True) -> list[Answer]:
@@ -574,7 +588,7 @@ _SCRIPT = re.compile(r"(?<=[A-Za-z])[\^_][ \t]*(?:\{[^{}]{0,50}\}|[0-9A-Za-z])")
 _LATEX_SPACE_THOUSANDS = re.compile(r"(?<=[0-9])(?:,?\\[,;:! ]|~|\{,\})(?=[0-9]{3}(?![0-9]))")
 _LATEX_NOISE = re.compile(r"\\[,;:! ]|\\left|\\right|\\\(|\\\)|\\\[|\\\]|\\?\$")
 _PERCENT_WORD = re.compile(r"(?i)(?<![ \t])[ \t]*(?:\\%|\bper[ \t]?cent\b)")
-_BASE_LITERAL = re.compile(r"(?<![\w.])0(?:[xX]([0-9a-fA-F]{1,64})|[bB]([01]{1,256})|[oO]([0-7]{1,96}))(?![\w.])")
+_BASE_LITERAL = re.compile(r"(?<![\w.])0(?:[xX]([0-9a-fA-F]{1,800})|[bB]([01]{1,3000})|[oO]([0-7]{1,1000}))(?![\w.])")
 _ASSIGNMENT = re.compile(r"^[A-Za-z](?:_\{?[A-Za-z0-9]{1,8}\}?)?[ \t]*=[ \t]*")
 _SPACE_THOUSANDS = re.compile(r"[-+]?[1-9][0-9]{0,2}(?: [0-9]{3})+(?:\.[0-9]+)?")
 

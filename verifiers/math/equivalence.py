@@ -573,11 +573,34 @@ def _canonical_relation(r: Relational) -> tuple[str, sympy.Basic]:
     return ("<" if isinstance(r, sympy.StrictGreaterThan) else "<="), r.rhs - r.lhs
 
 
+def _polynomial_multiple(ea: Any, eb: Any, positive: bool) -> bool | None:
+    """For two polynomials with exact coefficients, exactly whether ea = k * eb for a constant k != 0 (k > 0 with
+    `positive`): `y - 2x - 1 = 10^{-60}` is not `y = 2x + 1`. None for anything else."""
+    free = sorted(ea.free_symbols | eb.free_symbols, key=lambda s: s.name)
+    try:
+        if not free or ea.has(sympy.Float) or eb.has(sympy.Float) or sympy.count_ops(ea) + sympy.count_ops(eb) > 200:
+            return None
+        if not (ea.is_polynomial(*free) and eb.is_polynomial(*free)):
+            return None
+        pa, pb = sympy.Poly(ea, *free), sympy.Poly(eb, *free)
+        if pa.total_degree() > 60 or pb.total_degree() > 60:
+            return None
+        if pa.is_zero or pb.is_zero:
+            return bool(pa.is_zero and pb.is_zero)
+        k = pa.LC() / pb.LC()
+        return bool((pa - pb.mul_ground(k)).is_zero) and (not positive or bool(k > 0))
+    except Exception:
+        return None
+
+
 def _relations_equal(a: Relational, b: Relational) -> bool | None:
     op_a, ea = _canonical_relation(a)
     op_b, eb = _canonical_relation(b)
     if op_a != op_b:
         return False
+    exact = _polynomial_multiple(_rationalized(ea), _rationalized(eb), positive=op_a not in ("=", "!="))
+    if exact is not None:
+        return exact
     r = _ratio_constant(ea, eb, positive=op_a not in ("=", "!="))
     if r is None and (a == b or _simplify_equal(ea, eb)):
         return True
@@ -837,13 +860,14 @@ _APPROX = re.compile(r"\\approx|≈|\\simeq")
 _EQ_SPLIT = re.compile(r"(?<![<>!=\\])=(?!=)")
 _TIME = re.compile(r"^\d{1,2}:\d{2}(?::\d{2})?(?:\s*[ap]\.?m\.?)?$", re.IGNORECASE)
 _LABEL = re.compile(r"^\s*([A-Za-z][A-Za-z ]{0,29}?)\s*(?:_\{?([A-Za-z0-9]{1,8})\}?)?\s*(?:=|:)\s*(?=\S)")
+_SHORT_LABELS = frozenset({"max", "min", "sum", "lcm", "gcd", "area"})
 _LABEL_ALIASES = {"maximum": "max", "minimum": "min", "largest": "max", "smallest": "min", "greatest": "max",
                   "least": "min"}
 _HEDGES = re.compile(r"(?i)(?<![A-Za-z\\])(?:probably|maybe|perhaps|possibly|likely|unlikely|might|guess|unsure|"
-                     r"not|wrong|incorrect|false|except)(?![A-Za-z])")
+                     r"not|wrong|incorrect|false|except|unknown)(?![A-Za-z])|\u0338|\\not(?![A-Za-z])")
 _ELLIPSES = ("...", "…", "\\dots", "\\ldots", "\\cdots")
 _DENIAL = re.compile(r"(?i)n't(?![A-Za-z])|(?<![A-Za-z])(?:not|non|no|nicht|pas)(?![A-Za-z])|不|非|没")
-_STANDALONE_LETTER = re.compile(r"(?<![A-Za-z\\])[A-J](?![A-Za-z])")
+_STANDALONE_LETTER = re.compile(r"(?<![A-Za-z])[A-J](?![A-Za-z])")
 
 
 def final_value_text(item: str) -> str:
@@ -863,9 +887,30 @@ def final_value_text(item: str) -> str:
     return item
 
 
+def _check_statement(item: str) -> None:
+    """An answer written as an equation of numbers only (`2 + 3 = 5`) must be true: `2 + 3 = 6` and `5 = 6` state
+    nothing. Raises `_False` when two sides differ. A chain that assigns an unknown states its last value
+    (`x = 5+5+1 = 7 = 11`, Math-Verify's reading)."""
+    sides = [s.strip() for s in _EQ_SPLIT.split(_APPROX.split(item)[0])]
+    numeric = [s for s in sides if s and not re.search(r"[A-Za-z]", re.sub(r"\\[A-Za-z]+", "", s))]
+    if len(sides) < 2 or len(numeric) < len(sides):
+        return
+    try:
+        values = [_parsed(s) for s in numeric]
+    except _Undecidable:
+        return
+    if any(_equal(v, values[-1], Policy()) is False for v in values[:-1]):
+        raise _False(f"the answer states a false equation: {clip(item, 80)!r}")
+
+
+class _False(Exception):
+    """The answer states something false; the comparison is INCORRECT with this reason."""
+
+
 def _values(items: list[str]) -> list[Any]:
     values: list[Any] = []
     for item in items:
+        _check_statement(item)
         value = _parsed(final_value_text(item))
         elements = _elements(_assigned(value))
         values.extend(elements if elements is not None else [value])
@@ -1043,11 +1088,12 @@ def _compare(p: NormalForm, g: NormalForm, policy: Policy, evidence: dict[str, A
         labels = p_labels if p_labels is not None else g_labels  # their unknowns' names, as a tuple lists them
         assert labels is not None
         letters = all(len(k.partition("_")[0]) == 1 for k, _ in labels)  # unknowns, not words like `max`
+        words = all(len(w) >= 4 or w in _SHORT_LABELS for w in (k.partition("_")[0] for k, _ in labels))
         if letters and len(labels) > 1 and len({k for k, _ in labels}) == len(labels):
             ordered = [f"{k} = {v}" for k, v in sorted(labels)]
             p_items, g_items = (ordered, g_items) if p_labels is not None else (p_items, ordered)
             ordered_by_label = True
-        elif not letters:  # `Maximum = 2, Minimum = 1` against `1, 2`: the values, as a set
+        elif words:  # `Maximum = 2, Minimum = 1` against `1, 2`: the values, as a set (`xy = 6` is a product)
             bare = [v for _, v in labels]
             p_items, g_items = (bare, g_items) if p_labels is not None else (p_items, bare)
     (p_items, p_params), (g_items, g_params) = _family_parameters(p_items), _family_parameters(g_items)
@@ -1055,6 +1101,8 @@ def _compare(p: NormalForm, g: NormalForm, policy: Policy, evidence: dict[str, A
         p_values, g_values = _values(p_items), _values(g_items)
     except _Undecidable as exc:
         return Comparison(Status.UNDECIDED, f"could not parse {exc}", evidence)
+    except _False as exc:
+        return Comparison(Status.INCORRECT, str(exc), evidence)
     evidence["parsed_answer"] = clip(", ".join(str(v) for v in p_values), 300)
     evidence["parsed_gold"] = clip(", ".join(str(v) for v in g_values), 300)
     k = _family_parameter(g_params)

@@ -87,7 +87,8 @@ _NOT_LABELS = frozenset(
     "positive opposite double triple twice thrice more less fewer greater least most than exactly only "
     "wrong incorrect false true right correct never none nothing uncertain doubtful supposedly possible impossible "
     "undefined unknown invalid error nan infinite infinity maybe perhaps probably possibly likely unlikely "
-    "approximately about roughly around nearly almost circa estimated estimate".split()
+    "approximately about roughly around nearly almost circa estimated estimate lakh crore grand kilo mega giga tera "
+    "milli micro nano pico ppm ppb basis mille per nope bogus untrue falsch faux unknown unsure".split()
 )
 _SCALE_WORD = re.compile(r"(?:illions?|teens?|ties|ths|th)$")
 _SI_PREFIX_WORDS = ("kilo", "mega", "giga", "tera", "milli", "micro", "nano", "pico", "centi", "deci", "hecto", "deca")
@@ -203,6 +204,7 @@ def split_unit(text: str) -> tuple[str, Unit | None, str]:
     while cut > 0 and tokens[cut - 1][0] in ("word", "exp", "op", "space"):
         cut -= 1
     tail = tokens[cut:]
+    glued = bool(tail) and tail[0][0] == "word" and not tail[0][2]  # `6K`, `0xfff…`: no space, no `\text`
     words = [t for k, t, _ in tail if k == "word"]
     if not words:
         return text, None, ""
@@ -223,9 +225,19 @@ def split_unit(text: str) -> tuple[str, Unit | None, str]:
         if not wrapped and all(len(w) == 1 for w in words) and any(w not in ("m", "g", "s") for w in words):
             return text, None, ""  # `5x`: a variable, not a unit
         return value, unit, ""
+    if glued:
+        return text, None, ""  # letters glued to the value are no label
     if all(len(w) >= 3 for w in words) and len(words) <= 4 and not any(_changes_meaning(w) for w in words):
-        return value, None, " ".join(w.lower().removesuffix("s") for w in words)  # a noun label: `12 sequences`
+        return value, None, " ".join(_label_word(w) for w in words)  # a noun label: `12 sequences`
     return text, None, ""
+
+
+def _label_word(word: str) -> str:
+    """A label word for comparison: a plain word without case and plural (`Apples` -> `apple`); a short or
+    mixed-case one as written (`MeV` is not `meV`, `Cal` is not `cal`)."""
+    if len(word) <= 4 or not word[1:].islower():
+        return word
+    return word.lower().removesuffix("s")
 
 
 def _changes_meaning(word: str) -> bool:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -76,6 +77,7 @@ MAX_ANSWERS = 100
 WHOLE_MAX_CHARS = 60
 SEGMENT_MAX_CHARS = 300
 NO_REFERENCE = "no reference: give the gold answer as the reference"
+_MISSING = frozenset({"nan", "none", "null", "n/a", "<na>"})
 
 _FOREIGN_ANCHOR = re.compile(
     r"(?i)(?<![a-z])(?:r[ée]ponse|respuesta|resposta|risposta|antwort|jawaban|cevap)(?:\s+(?:finale|final|est|es|é|è|ist))*"
@@ -92,7 +94,7 @@ _WORD = re.compile(r"[^\W\d_]{3,}")
 _MATHY = re.compile(r"[+^_!*=<>|√π]|(?<=\S)-|\\(?!d?frac|tfrac|left|right|text|mathrm|quad|,|!|;|\$|%)"
                     r"|(?<![A-Za-z])(?![aAI](?![A-Za-z]))[A-Za-z](?![A-Za-z])")
 _NEGATION = re.compile(r"(?i)(?<![A-Za-z])(?:not|no|never|cannot|n't|pas|nicht|kein|nunca|except|unlikely|wrong|"
-                       r"incorrect|false|neither|nor|impossible|maybe|perhaps|probably|possibly|"
+                       r"incorrect|false|neither|nor|impossible|maybe|perhaps|probably|possibly|unknown|"
                        r"(?:less|more|greater|fewer|smaller|larger|bigger)\s+than|at\s+(?:least|most))(?![A-Za-z])"
                        r"|不|没|非|ليس|नहीं")
 """Words that deny, doubt or bound the value next to them: a sentence with one states no answer ("not 6",
@@ -317,6 +319,8 @@ def extract_answer(response: str, config: Mapping[str, Any]) -> tuple[list[str],
         return [response], "answer_only"
     body = strip_think(response) if config["ignore_think"] else response
     answers: list[Answer] = find_answers(body, ignore_think=False)
+    if any(a.denied for a in answers):
+        return "the response denies its own boxed answer (\"not \\boxed{...}\", \"\\boxed{...} is wrong\")"
     if answers:
         texts = [a.text if a.kind == "boxed" else refine(a.text) for a in answers]
         return distinct(texts), answers[-1].kind
@@ -364,6 +368,9 @@ def _prepare(verifier: Verifier, sample: Sample) -> tuple[dict[str, Any], list[N
         reference = reference["answer"]
     if reference is None or (isinstance(reference, str) and not reference.strip()):
         return Verdict.error(verifier.name, NO_REFERENCE)
+    if (isinstance(reference, float) and not math.isfinite(reference)) or \
+            str(reference).strip().casefold() in _MISSING:  # a dataset's missing value, not an answer
+        return Verdict.error(verifier.name, f"reference {str(reference)[:20]!r} is a missing value, not a gold answer")
     gold = gold_answer(str(reference))
     found = extract_answer(sample.response, config)
     if isinstance(found, str):
