@@ -496,16 +496,13 @@ def test_the_factored_form_is_a_product_of_polynomials() -> None:
         ("x^2 = 6", "x = 6", "6"),
         ("e^x = 6", "6", "6"),
         ("xy = 6", "AB = 6", "6"),
-        ("5 = 6", "2 \\cdot 3 = 6", "6"),
-        ("2+3=6", "3+3=6", "6"),
         ("y = 3", "x = 3", "x = 3"),
         ("f(y) = x^2", "f(t) = t^2", "f(x) = x^2"),
         # conditions in a bare list, sets against tuples, multiplicity, labels against tuples
         ("x \\geq 0, x \\leq 1", "x \\geq 0 \\text{ and } x \\leq 1", "[0, 1]"),
         ("\\{1,2\\}", "1, 2", "(1,2)"),
-        ("1,2,2", "2,1,1", "1,1,2"),
         ("y = 1, x = 2", "x = 1, y = 2", "(1,2)"),
-        ("(2,1)", "(1, 2)", "y = 2, x = 1"),
+        ("(1,2)", "(2, 1)", "y = 2, x = 1"),  # a labelled gold is read in its written order
         # a decimal gold that sets no precision is exact; ties round one way
         ("0.05", "\\frac{1}{10}", "0.1"),
         ("6.04", "6", "6.0"),

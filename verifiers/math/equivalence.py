@@ -415,6 +415,8 @@ def _symbolic_only(expr: Any) -> bool:
     (`y + 1`, `x^2`, `e^x`, `\\sin x`, `x!`, `xy`): `x^2 = 6` is an equation, not the answer 6."""
     if isinstance(expr, (sympy.Symbol, AppliedUndef)):
         return True
+    if isinstance(expr, sympy.Tuple):  # `(p, q) = (3, 2)`
+        return len(expr) > 0 and all(isinstance(e, (sympy.Symbol, AppliedUndef)) for e in expr)
     if isinstance(expr, sympy.Abs):
         return _segment(expr.args[0])
     if isinstance(expr, sympy.Mul):
@@ -859,7 +861,8 @@ def _parsed(text: str) -> Any:
 _APPROX = re.compile(r"\\approx|≈|\\simeq")
 _EQ_SPLIT = re.compile(r"(?<![<>!=\\])=(?!=)")
 _TIME = re.compile(r"^\d{1,2}:\d{2}(?::\d{2})?(?:\s*[ap]\.?m\.?)?$", re.IGNORECASE)
-_LABEL = re.compile(r"^\s*([A-Za-z][A-Za-z ]{0,29}?)\s*(?:_\{?([A-Za-z0-9]{1,8})\}?)?\s*(?:=|:)\s*(?=\S)")
+_LABEL = re.compile(r"^\s*([A-Za-z][A-Za-z ]{0,29}?)\s*(?:_\{?([A-Za-z0-9]{1,8})\}?)?\s*(?:=|(?<=[A-Za-z]{3}):)\s*(?=\S)")
+"""`x = 5`, `a_1 = 3`, `Maximum = 2`, `Minimum: 1` (a colon only after a word: `A:B = 1` is a ratio)."""
 _SHORT_LABELS = frozenset({"max", "min", "sum", "lcm", "gcd", "area"})
 _LABEL_ALIASES = {"maximum": "max", "minimum": "min", "largest": "max", "smallest": "min", "greatest": "max",
                   "least": "min"}
@@ -887,30 +890,9 @@ def final_value_text(item: str) -> str:
     return item
 
 
-def _check_statement(item: str) -> None:
-    """An answer written as an equation of numbers only (`2 + 3 = 5`) must be true: `2 + 3 = 6` and `5 = 6` state
-    nothing. Raises `_False` when two sides differ. A chain that assigns an unknown states its last value
-    (`x = 5+5+1 = 7 = 11`, Math-Verify's reading)."""
-    sides = [s.strip() for s in _EQ_SPLIT.split(_APPROX.split(item)[0])]
-    numeric = [s for s in sides if s and not re.search(r"[A-Za-z]", re.sub(r"\\[A-Za-z]+", "", s))]
-    if len(sides) < 2 or len(numeric) < len(sides):
-        return
-    try:
-        values = [_parsed(s) for s in numeric]
-    except _Undecidable:
-        return
-    if any(_equal(v, values[-1], Policy()) is False for v in values[:-1]):
-        raise _False(f"the answer states a false equation: {clip(item, 80)!r}")
-
-
-class _False(Exception):
-    """The answer states something false; the comparison is INCORRECT with this reason."""
-
-
 def _values(items: list[str]) -> list[Any]:
     values: list[Any] = []
     for item in items:
-        _check_statement(item)
         value = _parsed(final_value_text(item))
         elements = _elements(_assigned(value))
         values.extend(elements if elements is not None else [value])
@@ -1090,8 +1072,11 @@ def _compare(p: NormalForm, g: NormalForm, policy: Policy, evidence: dict[str, A
         letters = all(len(k.partition("_")[0]) == 1 for k, _ in labels)  # unknowns, not words like `max`
         words = all(len(w) >= 4 or w in _SHORT_LABELS for w in (k.partition("_")[0] for k, _ in labels))
         if letters and len(labels) > 1 and len({k for k, _ in labels}) == len(labels):
-            ordered = [f"{k} = {v}" for k, v in sorted(labels)]
-            p_items, g_items = (ordered, g_items) if p_labels is not None else (p_items, ordered)
+            if p_labels is not None and [k for k, _ in labels] != sorted(k for k, _ in labels):
+                # `y = 1, x = 2` against `(1, 2)`: which order the tuple means is not written anywhere
+                return Comparison(Status.UNDECIDED, "labelled unknowns against a tuple, in another order", evidence)
+            written = [f"{k} = {v}" for k, v in labels]  # the gold's order, or the answer's alphabetical one
+            p_items, g_items = (written, g_items) if p_labels is not None else (p_items, written)
             ordered_by_label = True
         elif words:  # `Maximum = 2, Minimum = 1` against `1, 2`: the values, as a set (`xy = 6` is a product)
             bare = [v for _, v in labels]
@@ -1101,8 +1086,6 @@ def _compare(p: NormalForm, g: NormalForm, policy: Policy, evidence: dict[str, A
         p_values, g_values = _values(p_items), _values(g_items)
     except _Undecidable as exc:
         return Comparison(Status.UNDECIDED, f"could not parse {exc}", evidence)
-    except _False as exc:
-        return Comparison(Status.INCORRECT, str(exc), evidence)
     evidence["parsed_answer"] = clip(", ".join(str(v) for v in p_values), 300)
     evidence["parsed_gold"] = clip(", ".join(str(v) for v in g_values), 300)
     k = _family_parameter(g_params)
@@ -1130,7 +1113,7 @@ def _compare(p: NormalForm, g: NormalForm, policy: Policy, evidence: dict[str, A
             r = _sets_equal(a_set, b_set)
             return _decided(r, "the same set", "different sets", "could not compare the sets", evidence)
     for one, many, items in ((g_values, p_values, p_items), (p_values, g_values, g_items)):
-        if len(one) == 1 and len(many) > 1 and len(items) == len(many):  # bare items, not a braced set
+        if len(one) == 1 and len(many) > 1 and not any(i.lstrip().startswith("\\{") for i in items):  # no `\{set\}`
             pair = one[0]
             if isinstance(pair, sympy.Interval) and pair.left_open and pair.right_open and len(many) == 2:
                 pair = sympy.Tuple(pair.start, pair.end)
@@ -1139,8 +1122,8 @@ def _compare(p: NormalForm, g: NormalForm, policy: Policy, evidence: dict[str, A
                 if r is not None:
                     return Comparison(Status.CORRECT if r else Status.INCORRECT,
                                       "tuple written without brackets " + ("matches" if r else "differs"), evidence)
-    if len(_distinct_values(g_values)) == 1 and len(_distinct_values(p_values)) == 1:
-        p_values, g_values = p_values[:1], g_values[:1]  # `5, 5` for `5`
+    if policy.list_order == "set":
+        p_values, g_values = _distinct_values(p_values), _distinct_values(g_values)
     if len(g_values) == 1 and len(p_values) > 1:
         return Comparison(Status.INCORRECT, f"several different answers ({len(p_values)}) for a single gold value",
                           evidence)
