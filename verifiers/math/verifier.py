@@ -561,7 +561,8 @@ class MathSymbolic(Verifier):
 
 
 def _marked(a: NormalForm, b: NormalForm) -> bool:
-    return a.percent != b.percent or a.degrees != b.degrees or a.unit != b.unit or a.label != b.label
+    """Two answers of one response whose markers differ (a unit or label on one side only does not count)."""
+    return a.percent != b.percent or a.degrees != b.degrees or bool(a.differs_in_kind(b))
 
 
 def _marked_text(form: NormalForm) -> str:
