@@ -110,7 +110,7 @@ _SPACED_THOUSANDS = re.compile(r"(?<=\d)(,?)[ \t]*(?<!\\)\\[,!;: ][ \t]*(?=\d{3}
 _SPACING = re.compile(r"(?<!\\)\\[,;:! ]|\\q?quad(?![A-Za-z])|\\displaystyle(?![A-Za-z])|\\limits(?![A-Za-z])|~")
 _DEGREE_MARK = r"\^\s*\{\s*\\circ\s*\}|\^\s*\\circ(?![A-Za-z])|\\circ(?![A-Za-z])|\\degree(?![A-Za-z])|°"
 _DEGREE = re.compile(_DEGREE_MARK + r"|(?<!\s)\s*(?<![A-Za-z])degrees?(?![A-Za-z])")
-_DEGREE_NUMBER = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*(?:" + _DEGREE_MARK + ")")
+_DEGREE_NUMBER = re.compile(r"(?<![0-9.])([0-9]+(?:\.[0-9]+)?)\s*(?:" + _DEGREE_MARK + ")")
 _TRIG = re.compile(r"\\(?:sin|cos|tan|cot|sec|csc)(?![A-Za-z])")
 _PERCENT = re.compile(r"(?<!\s)\s*(?:\\%|%|\\percent(?![A-Za-z])|(?<![A-Za-z])(?:percentage|percent|pct)(?![A-Za-z]))")
 _PRIME = re.compile(r"(?<=[0-9}])\s*('{1,2}|\"|′{1,2}|″|\^\s*\{?\s*\\prime\s*\}?)\s*$")
