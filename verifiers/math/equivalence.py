@@ -1070,7 +1070,7 @@ def _compare(p: NormalForm, g: NormalForm, policy: Policy, evidence: dict[str, A
         labels = p_labels if p_labels is not None else g_labels  # their unknowns' names, as a tuple lists them
         assert labels is not None
         letters = all(len(k.partition("_")[0]) == 1 for k, _ in labels)  # unknowns, not words like `max`
-        words = all(len(w) >= 4 or w in _SHORT_LABELS for w in (k.partition("_")[0] for k, _ in labels))
+        word_labels = all(len(w) >= 4 or w in _SHORT_LABELS for w in (k.partition("_")[0] for k, _ in labels))
         if letters and len(labels) > 1 and len({k for k, _ in labels}) == len(labels):
             if p_labels is not None and [k for k, _ in labels] != sorted(k for k, _ in labels):
                 # `y = 1, x = 2` against `(1, 2)`: which order the tuple means is not written anywhere
@@ -1078,7 +1078,7 @@ def _compare(p: NormalForm, g: NormalForm, policy: Policy, evidence: dict[str, A
             written = [f"{k} = {v}" for k, v in labels]  # the gold's order, or the answer's alphabetical one
             p_items, g_items = (written, g_items) if p_labels is not None else (p_items, written)
             ordered_by_label = True
-        elif words:  # `Maximum = 2, Minimum = 1` against `1, 2`: the values, as a set (`xy = 6` is a product)
+        elif word_labels:  # `Maximum = 2, Minimum = 1` against `1, 2`: the values, as a set (`xy = 6` is a product)
             bare = [v for _, v in labels]
             p_items, g_items = (bare, g_items) if p_labels is not None else (p_items, bare)
     (p_items, p_params), (g_items, g_params) = _family_parameters(p_items), _family_parameters(g_items)
