@@ -1069,9 +1069,9 @@ def _compare(p: NormalForm, g: NormalForm, policy: Policy, evidence: dict[str, A
     if (p_labels is None) != (g_labels is None):  # `y = 1, x = 2` against `(1, 2)`: the values in the order of
         labels = p_labels if p_labels is not None else g_labels  # their unknowns' names, as a tuple lists them
         assert labels is not None
-        letters = all(len(k.partition("_")[0]) == 1 for k, _ in labels)  # unknowns, not words like `max`
+        unknowns = all(len(k.partition("_")[0]) == 1 for k, _ in labels)  # unknowns, not words like `max`
         word_labels = all(len(w) >= 4 or w in _SHORT_LABELS for w in (k.partition("_")[0] for k, _ in labels))
-        if letters and len(labels) > 1 and len({k for k, _ in labels}) == len(labels):
+        if unknowns and len(labels) > 1 and len({k for k, _ in labels}) == len(labels):
             if p_labels is not None and [k for k, _ in labels] != sorted(k for k, _ in labels):
                 # `y = 1, x = 2` against `(1, 2)`: which order the tuple means is not written anywhere
                 return Comparison(Status.UNDECIDED, "labelled unknowns against a tuple, in another order", evidence)
