@@ -216,3 +216,10 @@ def test_latex_like_noise_never_raises(response: str) -> None:
     for verifier in (_RULE, _SYMBOLIC):
         verdict = verifier.verify(Sample(response, "x+1"))
         assert 0.0 <= verdict.score <= 1.0
+
+
+def test_a_gold_box_followed_by_percent_is_a_percentage() -> None:
+    gold = "Solving yields $x=1/5$, or $\\boxed{20}$ percent."
+    assert check("The final answer is $20 \\%$", gold).status is C
+    assert check("\\boxed{0.2}", gold).status is C
+    assert check("\\boxed{21\\%}", gold).status is I

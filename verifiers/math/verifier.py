@@ -343,7 +343,12 @@ def gold_answer(reference: str) -> str:
     answers = distinct(a.text for a in find_answers(reference, ignore_think=False))
     if not answers:
         return reference
+    if len(answers) == 1 and _BOX_THEN_PERCENT.search(reference):
+        return answers[0] + "\\%"  # "… or \\boxed{20} percent.": the gold is 20%
     return ", ".join(answers)
+
+
+_BOX_THEN_PERCENT = re.compile(r"\\boxed\{[^{}]{1,40}\}\$?\s{0,3}(?:\\%|%|percent(?![A-Za-z]))\s{0,3}[.,;]?\s{0,3}$")
 
 
 def _forms(answers: list[str]) -> list[NormalForm]:
