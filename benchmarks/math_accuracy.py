@@ -102,6 +102,9 @@ def main() -> int:
     show("verifiers", m_ours, f"  statuses {dict(statuses)}  {ours_s:.1f}s")
     show("math-verify", m_mv, f"  {mv_s:.1f}s")
     print(f"  accuracy difference (ours - math-verify): {m_ours['accuracy'] - m_mv['accuracy']:+.3f}")
+    clean = [i for i, r in enumerate(cases) if not r.get("flags")]  # rows the bench flags as policy, conflict, mcq
+    show("clean ours", metrics([expected[i] for i in clean], [got[i] for i in clean]), "  (rows without flags)")
+    show("clean m-v", metrics([expected[i] for i in clean], [mv[i] for i in clean]))
     if not args.quiet:
         wrong = [(r, v, m) for r, v, g, m in zip(cases, verdicts, got, mv) if g != bool(r["expected"])]
         by_cat = Counter(r["category"] for r, _, _ in wrong)
