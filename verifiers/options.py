@@ -35,12 +35,15 @@ def check_choice(name: str, config: Mapping[str, Any], key: str, allowed: Sequen
     )
 
 
-def check_int(name: str, config: Mapping[str, Any], key: str, *, minimum: int = 1, optional: bool = False) -> None:
+def check_int(name: str, config: Mapping[str, Any], key: str, *, minimum: int = 1, maximum: int | None = None,
+              optional: bool = False) -> None:
     value = config[key]
     if optional and value is None:
         return
     what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
-    need(isinstance(value, int) and not isinstance(value, bool) and value >= minimum,
+    if maximum is not None:
+        what = f"an integer from {minimum} to {maximum}"
+    need(isinstance(value, int) and not isinstance(value, bool) and minimum <= value <= (maximum or value),
          f"{name}: option {key!r} must be {what}{' or None' if optional else ''}, got {value!r}")  # fmt: skip
 
 

@@ -18,7 +18,7 @@ from fractions import Fraction
 from typing import Any, ClassVar
 
 from .errors import OptionError
-from .math.semantics import DEFAULT_MIN_SIG_DIGITS, agree, written
+from .math.semantics import DEFAULT_MIN_SIG_DIGITS, MAX_SIG_DIGITS, agree, written
 from .hookspecs import hookimpl
 from .options import check_bools, check_choice, check_int, check_number, is_number, need
 from .text import (
@@ -230,7 +230,7 @@ class NumericMatch(Verifier):
     def check_options(cls, config: Mapping[str, Any]) -> None:
         check_number(cls.name, config, "rel_tol")
         check_number(cls.name, config, "abs_tol")
-        check_int(cls.name, config, "min_sig_digits")
+        check_int(cls.name, config, "min_sig_digits", maximum=MAX_SIG_DIGITS)
         check_choice(cls.name, config, "percent", ("both", "strip", "ratio"))
         check_choice(cls.name, config, "fallback", ("none", "last_number"))
         check_bools(cls.name, config, ["ignore_think"])

@@ -358,17 +358,24 @@ def _expressions_equal(a: sympy.Basic, b: sympy.Basic, policy: Policy) -> bool |
     return _simplify_equal(a, b)
 
 
+def _exact_polynomial(expr: Any, free: Sequence[sympy.Symbol]) -> sympy.Poly | None:
+    """`expr` as a polynomial in `free` with exact coefficients, when it is one small enough to expand here; None for
+    anything else (a decimal, a function, `(x+y+z+w)^{30}`: the points decide those)."""
+    if sympy.count_ops(expr) > 200 or not expr.is_polynomial(*free) or expr.has(sympy.Float):
+        return None
+    if any(isinstance(p.base, sympy.Add) and p.exp.is_Integer and p.exp > 12 for p in expr.atoms(sympy.Pow)):
+        return None
+    poly = sympy.Poly(expr, *free)
+    if poly.total_degree() > 60 or len(poly.terms()) > 2_000:
+        return None
+    return poly
+
+
 def _polynomial_difference_is_zero(diff: sympy.Expr, free: Sequence[sympy.Symbol]) -> bool | None:
     """For a difference of two polynomials with exact coefficients, the exact answer (expanded, it is zero or not:
     `10^{-25} x` is not); None for anything else or a polynomial too big to expand here."""
-    if sympy.count_ops(diff) > 200 or not diff.is_polynomial(*free) or diff.has(sympy.Float):
-        return None
-    if any(isinstance(p.base, sympy.Add) and p.exp.is_Integer and p.exp > 12 for p in diff.atoms(sympy.Pow)):
-        return None  # `(x+y+z+w)^{30}` expands into too many terms: the points decide
-    poly = sympy.Poly(diff, *free)
-    if poly.total_degree() > 60 or len(poly.terms()) > 2_000:
-        return None
-    return poly.is_zero
+    poly = _exact_polynomial(diff, free)
+    return None if poly is None else bool(poly.is_zero)
 
 
 def _simplify_equal(a: sympy.Basic, b: sympy.Basic) -> bool | None:
@@ -580,12 +587,10 @@ def _polynomial_multiple(ea: Any, eb: Any, positive: bool) -> bool | None:
     `positive`): `y - 2x - 1 = 10^{-60}` is not `y = 2x + 1`. None for anything else."""
     free = sorted(ea.free_symbols | eb.free_symbols, key=lambda s: s.name)
     try:
-        if not free or ea.has(sympy.Float) or eb.has(sympy.Float) or sympy.count_ops(ea) + sympy.count_ops(eb) > 200:
+        if not free or sympy.count_ops(ea) + sympy.count_ops(eb) > 200:
             return None
-        if not (ea.is_polynomial(*free) and eb.is_polynomial(*free)):
-            return None
-        pa, pb = sympy.Poly(ea, *free), sympy.Poly(eb, *free)
-        if pa.total_degree() > 60 or pb.total_degree() > 60:
+        pa, pb = _exact_polynomial(ea, free), _exact_polynomial(eb, free)
+        if pa is None or pb is None:
             return None
         if pa.is_zero or pb.is_zero:
             return bool(pa.is_zero and pb.is_zero)

@@ -32,10 +32,12 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-__all__ = ["DEFAULT_MIN_SIG_DIGITS", "ROUNDING_POLICIES", "Written", "agree", "rounds_to", "sets_precision", "written"]
+__all__ = ["DEFAULT_MIN_SIG_DIGITS", "MAX_SIG_DIGITS", "ROUNDING_POLICIES", "Written", "agree", "rounds_to", "sets_precision", "written"]
 
 ROUNDING_POLICIES = ("digits", "gold", "exact")
 DEFAULT_MIN_SIG_DIGITS = 3
+MAX_SIG_DIGITS = 30
+"""The largest `min_sig_digits` a verifier accepts."""
 MAX_PLACES = 400
 """Decimal places beyond which a number is not treated as an approximation (it is compared exactly)."""
 

@@ -34,6 +34,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import OptionError
+from ..options import check_int
 from ..text import (
     Answer,
     clip,
@@ -57,7 +58,7 @@ from .normalize import (
     plain_number,
 )
 from .forms import NeedsSympy, check_form, check_form_option
-from .semantics import DEFAULT_MIN_SIG_DIGITS, ROUNDING_POLICIES
+from .semantics import DEFAULT_MIN_SIG_DIGITS, MAX_SIG_DIGITS, ROUNDING_POLICIES
 
 __all__ = ["OPTIONS", "MathRule", "MathSymbolic", "extract_answer", "gold_answer"]
 
@@ -114,9 +115,7 @@ def _check(config: Mapping[str, Any], name: str) -> None:
         need(config[key] in allowed,
              f"option {key!r} must be one of {', '.join(map(repr, allowed))}, got {config[key]!r}")
     check_form_option(config["form"], name)
-    sig = config["min_sig_digits"]
-    need(isinstance(sig, int) and not isinstance(sig, bool) and 1 <= sig <= 30,
-         f"option 'min_sig_digits' must be a whole number from 1 to 30, got {sig!r}")
+    check_int(name, config, "min_sig_digits", maximum=MAX_SIG_DIGITS)
 
 
 def policy_of(config: Mapping[str, Any]) -> Policy:
@@ -406,12 +405,14 @@ def any_gold(verifier: Verifier, sample: Sample) -> Verdict:
     golds = list(sample.reference)
     if not golds or len(golds) > MAX_ANSWERS:
         return Verdict.error(verifier.name, f"a list reference needs 1 to {MAX_ANSWERS} acceptable golds")
-    verdicts = [verifier.verify(dataclasses.replace(sample, reference=gold)) for gold in golds]
-    for index, verdict in enumerate(verdicts):
+    verdicts: list[Verdict] = []
+    for index, gold in enumerate(golds):  # the first match decides: later golds are not compared
+        verdict = verifier.verify(dataclasses.replace(sample, reference=gold))
         if verdict.status.value == "correct":
             evidence = {**verdict.evidence, "gold_index": index}
             return Verdict.correct(verifier.name, f"{verdict.reason} (acceptable gold {index + 1} of {len(golds)})",
                                    evidence=evidence)
+        verdicts.append(verdict)
     return next((v for v in verdicts if v.status.value != "incorrect"), verdicts[-1])
 
 
