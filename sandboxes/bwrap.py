@@ -45,8 +45,8 @@ _ETC = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/altern
 _NET_ETC = ("/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf", "/etc/ssl", "/etc/ca-certificates")
 
 
-# Syscalls a program never needs and kernel exploits often do (x86_64 numbers): tracing other processes,
-# keyrings, BPF, perf, userfaultfd, io_uring, module and kexec loading, mounts, namespaces, clocks, swap.
+# Syscalls a program never needs and kernel exploits often do (x86_64 numbers): tracing other processes (and
+# taking their descriptors or advising their memory: pidfd_getfd, process_madvise), keyrings, BPF, perf, userfaultfd, io_uring, module and kexec loading, mounts, namespaces, clocks, swap.
 _DENIED_SYSCALLS = {
     "ptrace": 101, "syslog": 103, "uselib": 134, "modify_ldt": 154, "pivot_root": 155, "_sysctl": 156,
     "adjtimex": 159, "chroot": 161, "acct": 163, "settimeofday": 164, "mount": 165, "umount2": 166,
@@ -58,6 +58,7 @@ _DENIED_SYSCALLS = {
     "process_vm_writev": 311, "finit_module": 313, "kexec_file_load": 320, "bpf": 321, "userfaultfd": 323,
     "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427, "open_tree": 428,
     "move_mount": 429, "fsopen": 430, "fsconfig": 431, "fsmount": 432, "fspick": 433, "mount_setattr": 442,
+    "pidfd_getfd": 438, "process_madvise": 440,
 }  # fmt: skip
 
 
@@ -301,6 +302,11 @@ class BwrapSandbox(SubprocessBackend):
                 Outcome.SANDBOX_ERROR, exit_code=raw.returncode, wall_s=raw.wall_s, detail=f"bwrap failed: {message}"
             )
         rc = status.get("exit-code", raw.returncode)
+        if (rc is None or rc < 0) and not (raw.timed_out or raw.output_exceeded):
+            # bwrap itself died by a signal we did not send: killed from outside (an operator, the OOM killer of
+            # the host): the program's run is unknown, never a verdict on it
+            return ExecResult(Outcome.SANDBOX_ERROR, exit_code=raw.returncode, wall_s=raw.wall_s,
+                              detail=f"bubblewrap was killed from outside (status {raw.returncode})")
         exit_code: int | None
         sig: int | None = None
         if rc is None or rc < 0:  # bwrap itself was killed (by us): the program has no exit status of its own

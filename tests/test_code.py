@@ -185,15 +185,15 @@ def test_non_equality_asserts_are_judged_on_the_trusted_side(sandbox):
     assert check(sandbox, fenced(good), ref).score == 1.0
     truthy_not_bool = "import math\ndef frac(x):\n    return x % 1.0\ndef is_pos(x):\n    return int(x > 0)\ndef pair():\n    return (2, 1)\n"
     verdict = check(sandbox, fenced(truthy_not_bool), ref)
-    assert [s.status for s in verdict.steps][2:4] == [Status.INCORRECT, Status.INCORRECT]
-    assert "not a bool" in verdict.steps[2].detail
+    # Python's own semantics: `not 0` holds, `1 is True` does not
+    assert [s.status for s in verdict.steps][2:4] == [Status.CORRECT, Status.INCORRECT]
 
 
-def test_setup_statements_and_weak_tests(sandbox):
+def test_setup_statements_and_tests_without_a_top_level_assert(sandbox):
     ref = {"tests": ["x = double(4)\nassert x == 8", "def verify_all(f):\n    assert f(1) == 2\nverify_all(double)"]}
     verdict = check(sandbox, fenced("def double(n):\n    return 2 * n\n"), ref)
     assert verdict.score == 1.0
-    assert verdict.evidence["weak_tests"] == ["test 2"]
+    assert "weak_tests" not in verdict.evidence  # the helper runs in the clean test process, at full weight
     assert check(sandbox, fenced("def double(n):\n    return n\n"), ref).score == 0.0
 
 
@@ -351,7 +351,7 @@ def test_humaneval_check_functions_become_one_test_per_assert(sandbox):
     ref = {"tests": [check_src], "entry_point": "double"}
     verdict = check(sandbox, fenced("def double(n):\n    return 2 * n if n > 0 else n\n"), ref)
     assert [s.status for s in verdict.steps] == [Status.CORRECT, Status.INCORRECT, Status.CORRECT]
-    assert verdict.evidence["weak_tests"] == ["test 3"]
+    assert "weak_tests" not in verdict.evidence
 
 
 # The rewritten asserts must judge exactly as Python's own `assert` would, for honest plain-data programs.
@@ -389,11 +389,15 @@ def test_rewritten_asserts_agree_with_python(sandbox):
 
 
 def test_a_batch_with_dying_drivers_does_not_deadlock(sandbox):
-    killer = "import os, signal\ndef add(a, b):\n    if a == -4:\n        os.kill(os.getppid(), signal.SIGKILL)\n    return a + b\n"
+    killer = ("import os, signal\ndef add(a, b):\n    if a == -4:\n"
+              "        with open('/proc/%d/stat' % os.getppid()) as f:\n"  # the zygote's parent: the driver
+              "            os.kill(int(f.read().rsplit(')', 1)[1].split()[1]), signal.SIGKILL)\n"
+              "    return a + b\n")
     samples = [Sample(response=fenced(killer), reference=ADD) for _ in range(5)]
     verdicts = verify_batch(samples, verifier=CodeVerifier(sandbox=sandbox, workers=2))
     assert [v.score for v in verdicts] == [0.75] * 5
-    assert all(v.evidence["reruns"] == 2 for v in verdicts)
+    # tests 2-4 have no record (test 1 may lose its record too: the driver can die before writing it)
+    assert all(v.evidence["reruns"] in (3, 4) for v in verdicts)
 
 
 def test_overlong_programs_are_not_run(sandbox):

@@ -175,18 +175,30 @@ def test_forged_records_earn_nothing(sandbox, name):
     assert_zero(verdict)
 
 
-def test_a_duplicate_record_rejects_the_whole_execution(sandbox):
-    correct_but_forging = (
+def test_the_program_cannot_reach_the_record_stream(sandbox):
+    # the driver's record writer is in the program's memory (a fork), but its descriptor is not
+    forging = (
         "import gc\n"
-        "def triple(x):\n    return 3 * x\n"
+        "def triple(x):\n    return x + 1\n"
         "for obj in gc.get_objects():\n"
         "    if type(obj).__name__ == '_Records':\n"
-        "        obj.n = 0\n"  # replays sequence number 0 before the driver's own `loaded` record
-        "        obj.emit({'k': 'loaded', 'ok': True})\n"
-        "        obj.n = 0\n"
+        "        for k in range(4):\n"
+        "            obj.emit({'k': 'test', 'i': k, 'r': {'x': 'ok', 'ops': [{'v': ['i', '15']}]}})\n"
     )
-    verdict = verdict_for(sandbox, correct_but_forging)
-    assert verdict.score == 0.0 and "rejected" in verdict.reason
+    assert_zero(verdict_for(sandbox, forging))
+
+
+def test_a_duplicate_record_rejects_the_whole_execution():
+    from verifiers.code import _parse_records
+
+    nonce = "n0"
+    lines = [
+        'n0 {"k":"loaded","ok":true,"n":0}',
+        'n0 {"k":"test","i":0,"r":{"x":"ok","ops":[]},"n":1}',
+        'n0 {"k":"test","i":0,"r":{"x":"ok","ops":[]},"n":1}',
+    ]
+    run = _parse_records("\n".join(lines) + "\n", nonce, 2)
+    assert "out of sequence" in run.tampered
 
 
 def test_stdio_printing_fewer_or_extra_lines_fails(sandbox):
@@ -277,11 +289,29 @@ def test_an_unstoppable_loop_that_swallows_signals_fails_only_that_test(sandbox)
     assert verdict.steps[2].status is Status.INCORRECT
 
 
+# The program's call runs in a server forked from the program's zygote, itself forked from the driver.
+KILL_DRIVER = (
+    "import os, signal\n"
+    "def _driver():\n"
+    "    with open('/proc/%d/stat' % os.getppid()) as f:\n"
+    "        return int(f.read().rsplit(')', 1)[1].split()[1])\n"
+)
+
+
 def test_killing_the_driver_in_one_test_costs_only_that_test(sandbox):
-    code = "import os, signal\ndef triple(x):\n    if x == 12:\n        os.kill(os.getppid(), signal.SIGKILL)\n    return 3 * x\n"
+    code = KILL_DRIVER + "def triple(x):\n    if x == 12:\n        os.kill(_driver(), signal.SIGKILL)\n    return 3 * x\n"
     verdict = verdict_for(sandbox, code)
     assert verdict.score == pytest.approx(0.75)
     assert [s.status for s in verdict.steps] == [Status.CORRECT, Status.INCORRECT, Status.CORRECT, Status.CORRECT]
+    assert verdict.evidence["reruns"] in (3, 4)  # every test without a record ran again alone
+
+
+def test_killing_its_own_zygote_changes_nothing(sandbox):
+    # the zygote is loaded again for the tests left; the values are what count
+    code = "import os, signal\ndef triple(x):\n    if x == 12:\n        os.kill(os.getppid(), signal.SIGKILL)\n    return 3 * x\n"
+    assert verdict_for(sandbox, code).score == 1.0
+    wrong = "import os, signal\ndef triple(x):\n    os.kill(os.getppid(), signal.SIGKILL)\n    return x + 1\n"
+    assert_zero(verdict_for(sandbox, wrong))
 
 
 def test_stdio_exit_tricks_earn_nothing(sandbox):

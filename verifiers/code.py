@@ -9,27 +9,31 @@ Reference: `{"tests": [...], "entry_point": str | None, "language": "python", "c
 The program is the last fenced block tagged with the language (```python), else the last untagged fenced
 block, else the whole text (after `<think>` reasoning is dropped); `evidence["extraction"]` says which.
 
-Trust model: the candidate program is hostile. Expected values never enter the sandbox, and the sandboxed
-side reports only plain data that the trusted parent judges (protocol in `verifiers.code_driver`).
+Trust model: the candidate program is hostile, and test code never shares an interpreter with it. Expected
+values never enter the candidate's processes, and only plain data crosses between them (protocol and process
+layout in `verifiers.code_driver`).
 - Assert rewriting (done here with `ast`): each assert's expression is split into a trusted skeleton that
   this process evaluates (constants, containers, `== != < <= > >= in not in`, `is`/`is not` against
   None/True/False, `and or not`, arithmetic with size guards, subscripts, `x if c else y`, and the builtins
   abs round len sorted set frozenset list tuple dict min max sum int float str bool all any repr,
   `math.isclose/fabs/floor/ceil/isnan/isinf/sqrt`) and "leaves": the maximal subexpressions it does not
-  handle (calls of the candidate's functions, names, attributes, comprehensions). Only the leaves run in the
-  sandbox; `assert abs(f(1.33) - 0.33) < 1e-06` sends just `f(1.33)`. Leaf values must be plain data by
-  exact type (int subclasses, custom objects, numpy scalars fail the test). The truth value of a leaf used
-  directly (`assert f(x)`, `not f(x)`, `f(x) and ...`) must be an actual bool. `name = <constant>` lines
-  stay on the trusted side and are substituted into later asserts. Other statements in a test that are not
-  asserts (setup lines) run in the sandbox as they are; a test with no assert at all (e.g. a call
-  to a `check` function) can only pass by not raising, is listed in `evidence["weak_tests"]`, and its
-  constants do enter the sandbox.
-- Every test runs (no stop at the first failure), in its own forked child with its own deadline; a test
-  without a record fails. If the sandboxed process itself dies (or the record stream ends early), the test
-  that was running fails and the tests after it are re-run one per process.
+  handle (calls, names, attributes, comprehensions). The leaves are evaluated in the sandbox by a clean test
+  process in which the program was never loaded: the program's functions and classes are proxies there, each
+  call a request to the program's own process with plain-data arguments and a plain-data answer (fresh builtin
+  objects; anything else stays a handle on the program's side, equal only to itself). So
+  `assert abs(f(1.33) - 0.33) < 1e-06` sends `f(1.33)` to the test process and the call's arguments to the
+  program; `math.pi`, `''.join(...)` or a comprehension are computed where the program cannot reach them.
+  Truth values follow Python (`assert is_even(4)` passes with `1`; `0 == False`). `name = <constant>` lines stay
+  on this side and are substituted into later asserts. Other statements of a test (setup lines, loops with
+  asserts inside, a call to a `check` function) run in the clean test process as they are; such a test passes
+  when it raises nothing, exactly as under Python, and the program cannot change that test code.
+- Every test runs (no stop at the first failure), in its own test process and program process with its own
+  deadline; a test without a record fails. If the sandboxed driver itself dies (or the record stream ends
+  early), every test without a record is re-run alone in a fresh sandbox, and fails only if it dies again.
 - A forged, duplicate, out-of-order or malformed record rejects the whole execution: every test fails.
-- Infrastructure failures (no sandbox, SANDBOX_ERROR) give an ERROR verdict, never a score of 0. The
-  program's own crash, timeout or compile error fails tests (INCORRECT/PARTIAL, compiler output in evidence).
+- Infrastructure failures (no sandbox, SANDBOX_ERROR, the sandbox killed from outside) give an ERROR verdict,
+  never a score of 0. The program's own crash, timeout or compile error fails tests (INCORRECT/PARTIAL,
+  compiler output in evidence).
 
 Checkers for stdin/stdout tests (`checker` in the reference, or the `checker` option, which wins):
   "tokens" (default): whitespace-separated token streams are equal;
@@ -182,6 +186,17 @@ def _is_singleton(node: ast.AST) -> bool:
     return isinstance(node, ast.Constant) and any(node.value is s for s in _SINGLETONS)
 
 
+_CONSUMERS = frozenset({"list", "tuple", "set", "frozenset", "sorted", "sum", "min", "max", "all", "any", "dict",
+                        "len"})
+"""Builtins that consume an iterable: applied directly to a leaf, they run in the test process with it, because
+the leaf may be one of the program's iterators or objects (a handle, not plain data)."""
+
+
+def _is_leaf(node: ast.expr) -> bool:
+    probe: list[str] = []
+    return isinstance(_split(node, probe), _Leaf)
+
+
 def _safe_call(node: ast.Call) -> bool:
     if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
         return False
@@ -233,6 +248,9 @@ def _split(node: ast.expr, leaves: list[str]) -> ast.expr:
         return ast.IfExp(test=_split(node.test, leaves), body=_split(node.body, leaves),
                          orelse=_split(node.orelse, leaves))
     if isinstance(node, ast.Call) and _safe_call(node):
+        args = [*node.args, *(k.value for k in node.keywords)]
+        if isinstance(node.func, ast.Name) and node.func.id in _CONSUMERS and any(_is_leaf(a) for a in args):
+            return leaf()  # `list(gen(3))`: the program's iterator is consumed in the test process
         return ast.Call(
             func=node.func,
             args=[_split(a, leaves) for a in node.args],
@@ -278,10 +296,7 @@ class _Evaluator:
         self.values = values
 
     def truth(self, node: ast.expr) -> bool:
-        value = self.eval(node)
-        if isinstance(node, _Leaf) and type(value) is not bool:
-            raise _Fail(f"the truth value of `{type(value).__name__}` result is not a bool")
-        return bool(value)
+        return bool(self.eval(node))  # plain data only (fresh builtins): Python's own truth values
 
     def eval(self, node: ast.expr) -> Any:
         if isinstance(node, _Leaf):
@@ -441,7 +456,6 @@ class _Test:
     expected: Any = None
     input: str = ""
     output: str = ""
-    weak: bool = False
     called: frozenset[str] = frozenset()
 
 
@@ -517,7 +531,6 @@ def _parse_assert_test(source: str, name: str) -> _Test:
         called |= _calls(stmt)
     if not test.ops and not test.asserts:
         raise _ReferenceError(f"{name} is empty")
-    test.weak = not test.asserts
     test.called = frozenset(called)
     return test
 
@@ -901,11 +914,12 @@ class CodeVerifier(Verifier):
         return Limits(cpu_s=wall, wall_s=wall, memory_mb=int(config["memory_mb"]) + 256,
                       output_bytes=min(output, 64 << 20))
 
-    def _drive(self, sandbox: Any, config: Mapping[str, Any], mode: str, code: str, tests: list[Any]) -> _Run:
+    def _drive(self, sandbox: Any, config: Mapping[str, Any], mode: str, code: str, tests: list[Any],
+               entry_point: str | None = None) -> _Run:
         """One driver execution in the sandbox, its records validated."""
         nonce = secrets.token_hex(16)
         payload = {
-            "nonce": nonce, "mode": mode, "code": code, "tests": tests,
+            "nonce": nonce, "mode": mode, "code": code, "tests": tests, "entry_point": entry_point,
             "timeout": float(config["timeout"]), "total_timeout": float(config["total_timeout"]), "load_timeout": float(config["load_timeout"]),
             "memory_mb": int(config["memory_mb"]), "max_value_bytes": int(config["max_value_bytes"]),
             "max_output_bytes": int(config["max_output_bytes"]),
@@ -937,7 +951,7 @@ class CodeVerifier(Verifier):
             return self._run_native(sandbox, config, plan, code)
         n = len(plan.tests)
         specs = [t.ops if plan.mode == "assert" else t.input for t in plan.tests]
-        run = self._drive(sandbox, config, plan.mode, code, specs)
+        run = self._drive(sandbox, config, plan.mode, code, specs, plan.entry_point)
         if not run.ok:
             return _Outcome(error=run.error)
         evidence: dict[str, Any] = {}
@@ -952,21 +966,24 @@ class CodeVerifier(Verifier):
         results: dict[int, dict[str, Any]] = dict(run.results)
         missing = [i for i in range(n) if i not in results]
         if missing:
-            culprit = missing[0]
-            results[culprit] = {"x": "died", "why": f"the process ended during this test ({run.outcome})"}
-            rest = missing[1:]
-            evidence["reruns"] = len(rest)
+            # The driver died (the program may kill it, but so may something outside): every test without a
+            # record runs again alone, and one that has no record then either fails.
+            evidence["reruns"] = len(missing)
             # a pool of its own: waiting on the shared pool from one of its threads could deadlock it
-            with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(len(rest), self._workers()))) as own:
-                singles = {i: own.submit(self._drive, sandbox, config, plan.mode, code, [specs[i]]) for i in rest}
+            with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(len(missing), self._workers()))) as own:
+                singles = {i: own.submit(self._drive, sandbox, config, plan.mode, code, [specs[i]], plan.entry_point)
+                           for i in missing}
             for i, future in singles.items():
                 single = future.result()
                 if not single.ok:
                     return _Outcome(error=single.error)
                 if single.tampered:
                     results[i] = {"x": "bad", "why": f"execution rejected: {single.tampered}"}
+                elif not single.loaded:
+                    results[i] = {"x": "died", "why": f"the program did not load again: {clip(single.load_error, 200)}"}
                 else:
-                    results[i] = single.results.get(0, {"x": "died", "why": f"no record ({single.outcome})"})
+                    results[i] = single.results.get(0, {"x": "died", "why": f"the process ended during this test "
+                                                                               f"({single.outcome})"})
         outcome = _Outcome(evidence=evidence)
         checker_runs: list[tuple[int, str]] = []
         for i, test in enumerate(plan.tests):
@@ -1218,9 +1235,6 @@ class CodeVerifier(Verifier):
         weights = [1.0] * n
         evidence: dict[str, Any] = {"code": clip(code, 4000), "extraction": how, "language": plan.language,
                                     "passed": sum(passed), "total": n, "reward_mode": mode, **outcome.evidence}
-        weak = [t.name for t in plan.tests if t.weak]
-        if weak:
-            evidence["weak_tests"] = weak
         if mode == "binary":
             score = 1.0 if all_passed else 0.0
         elif mode == "fraction":

@@ -1,42 +1,47 @@
 """The test driver that runs INSIDE the sandbox for the `code` verifier (self-contained: stdlib only).
 
-`verifiers.code` sends this file's source as the sandboxed program and a JSON payload on stdin. Nothing here
-is trusted by the parent: the candidate's code runs in this process (or in its forked children) and may
-rewrite any of it. The parent only trusts what it can check itself:
+`verifiers.code` sends this file's source as the sandboxed program and a JSON payload on stdin. Nothing the
+candidate's code can reach is trusted by the parent, and the test code never shares an interpreter with it:
 
-* Expected values never reach this process. Assert tests arrive already split by the parent into the
-  expressions to evaluate (the "leaves", e.g. the call `f(3)` of `assert f(3) == 7`); stdin/stdout tests
-  arrive as inputs only. So there is nothing here to read from a stack frame, a file or memory.
-* Every value sent back is plain data, encoded with exact type checks (`type(v) is int`, never
-  `isinstance`): an `int` subclass with a fake `__eq__`, or an object whose `repr` looks right, is "not plain
-  data" and the test fails. The parent decodes into fresh builtin objects and compares those.
-* Records are lines `<nonce> <json>` on a private duplicate of the original stdout; the nonce comes in the
-  payload. Before the candidate's code runs, stdin is replaced by /dev/null, `sys.argv` is scrubbed and
-  fds 1/2 point to /dev/null, so ordinary output cannot look like a record. Each record carries a sequence
-  number `n` (0, 1, 2, ...); the parent rejects the whole execution on a duplicate, out-of-order or
-  malformed record. Code that finds the nonce in memory can forge records, but it can only report values
-  it computed itself (there is nothing secret to copy), and a forged record next to a real one is a
-  duplicate.
-* Each test runs in its own forked child with a hard wall deadline enforced here (SIGKILL), an RLIMIT_CPU
-  and an address-space limit: `sys.exit`, `os._exit`, a segfault, an `atexit` hook or an infinite loop
-  end one test, which then has no value and fails. Children end with `os._exit`, so `atexit` hooks and
-  exception hooks never run. An exit status never means "passed": only a record with values does.
+* Three kinds of process. The driver ("D", this process) reads the payload, makes itself non-dumpable (so no
+  other process of the same user can ptrace it, read or write its memory through /proc, or take its
+  descriptors) and forks the candidate's zygote ("C"), which closes every descriptor to the parent, loads the
+  program as module `solution` and then only forks one server ("S") per test. Each test runs in a fresh fork
+  of D ("R", the test process): a clean interpreter in which the program was never loaded. The program's
+  top-level functions and classes are proxies in R: calling one sends plain data (tagged, see below) over a
+  socket to S, which runs the call and answers with plain data, which R decodes into fresh builtin objects
+  (or a handle for anything else: a generator, an instance, a method). So every expected value, comparison,
+  comprehension, loop, helper and `check` function of the tests runs in R, on builtin values, and nothing the
+  program does to its own interpreter (builtins, modules, frames, `exec`, compile flags, `json`, `==`) reaches
+  it. A program name that is a builtin or a standard-library module name is the real one in R (a program
+  cannot make `math.pi` or `sorted` its own), and R imports only from read-only directories.
+* R reports the values of the assert "leaves" (plain data by exact type) on a memfd that only D holds; D
+  turns them into records. Records are lines `<nonce> <json>` on a private duplicate of the original stdout,
+  which no candidate process holds; each carries a sequence number `n` (0, 1, 2, ...); the parent rejects the
+  whole execution on a duplicate, out-of-order or malformed record.
+* Each test has a hard wall deadline enforced by D (SIGKILL of R); S gets an RLIMIT_CPU and an alarm. A
+  test whose S dies, exits or hangs fails (its calls raise in R). An exit status never means "passed": only a
+  record with values does.
 
 Payload: {"nonce", "mode": "assert" | "stdio", "code", "tests", "timeout", "load_timeout", "total_timeout",
 "memory_mb", "max_value_bytes", "max_output_bytes"}.
-  mode "assert": the code is loaded once (as module `solution`, so `if __name__ == "__main__"` blocks do not
-      run); each test is a list of ops run in order in a forked child:
-      ["exec", src]  run statements (a test's setup); an exception ends the test (success reports None)
+  mode "assert": each test is a list of ops run in order in R:
+      ["exec", src]  run statements (setup, or a whole loop-style test); an exception ends the test
       ["eval", src]  evaluate an expression; its encoded value, or its exception, is kept
       ["call", name, args, kwargs]  call `name(*args, **kwargs)` with decoded (tagged) arguments
-  mode "stdio": each test is an input string; a forked child runs the code as `__main__` with that stdin.
+  mode "stdio": each test is an input string; a forked child runs the code as `__main__` with that stdin (the
+      parent compares the output: there is nothing to share).
 Records: {"k": "loaded", "ok": bool, "error"?: str, "compile"?: bool}, then one {"k": "test", "i": index,
 "r": result} per test in order, then {"k": "end"}; every record has "n".
   assert result: {"x": "ok", "ops": [{"v": value} | {"e": "Type: message"}, ...]} (one per op run) or {"x": "timeout" |
       "died" | "skipped" | "bad", ...}
   stdio result: {"x": "ok" | "timeout" | "died" | "skipped", "rc", "sig", "out", "err", "t", "trunc"}
 Values: ["N"], ["b", bool], ["i", hex], ["f", float.hex], ["c", re_hex, im_hex], ["s", str], ["y", hex],
-["l", [...]], ["t", [...]], ["S", [...]], ["F", [...]], ["d", [[k, v], ...]].
+["l", [...]], ["t", [...]], ["S", [...]], ["F", [...]], ["d", [[k, v], ...]]; between R and S also ["H", n], an
+object that stays in S (a handle).
+R -> S requests: {"op": "call" | "getattr" | "iter" | "next" | "len" | "bool" | "getitem", "t": ["n", name] |
+["h", n], ...}; S -> R replies: {"v": value, "a"?: [args after the call]} | {"e": [type name, message]} |
+{"stop": 1} (StopIteration), each a 4-byte big-endian length and JSON.
 """
 
 import builtins
@@ -45,6 +50,7 @@ import json
 import os
 import select
 import signal
+import socket
 import sys
 import time
 import types
@@ -65,8 +71,9 @@ class NotPlain(Exception):
     """The value is not plain data (or too large / too deep)."""
 
 
-def encode(value, depth=0, budget=None):
-    """The tagged plain-data form of `value`, by exact type; raises NotPlain for anything else."""
+def encode(value, depth=0, budget=None, handles=None):
+    """The tagged plain-data form of `value`, by exact type; raises NotPlain for anything else, unless `handles`
+    (a dict) is given: then anything else is stored there and sent as a handle ["H", n]."""
     if budget is None:
         budget = [_MAX_NODES]
     budget[0] -= 1
@@ -92,37 +99,47 @@ def encode(value, depth=0, budget=None):
     if t is list or t is tuple or t is set or t is frozenset:
         tag = {list: "l", tuple: "t", set: "S", frozenset: "F"}[t]
         items = list(t.__iter__(value))
-        return [tag, [encode(v, depth + 1, budget) for v in items]]
+        return [tag, [encode(v, depth + 1, budget, handles) for v in items]]
     if t is dict:
         pairs = list(dict.items(value))
-        return ["d", [[encode(k, depth + 1, budget), encode(v, depth + 1, budget)] for k, v in pairs]]
+        return ["d", [[encode(k, depth + 1, budget, handles), encode(v, depth + 1, budget, handles)]
+                      for k, v in pairs]]
+    if handles is not None:
+        n = _len(handles) + 1
+        handles[n] = value
+        return ["H", n]
     raise NotPlain("not plain data: %s" % (t.__name__,))
 
 
-def decode(data, depth=0):
-    """Tagged plain data -> value (for call arguments sent by the parent)."""
+def decode(data, depth=0, handle=None):
+    """Tagged plain data -> fresh builtin values. A handle ["H", n] or name ["G", name]
+    becomes `handle(tag, key)` (ValueError without `handle`)."""
     if depth > _MAX_DEPTH:
         raise ValueError("nested too deep")
+    if _type(data) is not list or not data or _type(data[0]) is not str:
+        raise ValueError("malformed value")
     tag = data[0]
     if tag == "N":
         return None
     if tag == "b":
-        return bool(data[1])
+        return data[1] is True
     if tag == "i":
-        return int(data[1], 16)
+        return int(str(data[1]), 16)
     if tag == "f":
-        return float.fromhex(data[1])
+        return float.fromhex(str(data[1]))
     if tag == "c":
-        return complex(float.fromhex(data[1]), float.fromhex(data[2]))
+        return complex(float.fromhex(str(data[1])), float.fromhex(str(data[2])))
     if tag == "s":
         return str(data[1])
     if tag == "y":
-        return bytes.fromhex(data[1])
+        return bytes.fromhex(str(data[1]))
     if tag in ("l", "t", "S", "F"):
-        items = [decode(v, depth + 1) for v in data[1]]
+        items = [decode(v, depth + 1, handle) for v in data[1]]
         return {"l": list, "t": tuple, "S": set, "F": frozenset}[tag](items)
     if tag == "d":
-        return {decode(k, depth + 1): decode(v, depth + 1) for k, v in data[1]}
+        return {decode(k, depth + 1, handle): decode(v, depth + 1, handle) for k, v in data[1]}
+    if tag in ("H", "G") and handle is not None:
+        return handle(tag, data[1])
     raise ValueError("unknown tag %r" % (tag,))
 
 
@@ -208,10 +225,10 @@ def _wait(pid, deadline):
             os.close(pidfd)
 
 
-def _limit_child(payload):
+def _limit_child(payload, cpu=None):
     if resource is None:
         return
-    cpu = int(payload["timeout"]) + 1
+    cpu = int(payload["timeout"]) + 1 if cpu is None else int(cpu)
     for which, value in (
         (resource.RLIMIT_CPU, cpu),
         (resource.RLIMIT_AS, int(payload["memory_mb"]) << 20),
@@ -223,13 +240,16 @@ def _limit_child(payload):
             pass
 
 
-def _fork_test(payload, records_fd, body, out_fd):
-    """Run `body()` in a child; returns (status or None on timeout, seconds)."""
+def _fork_test(payload, records_fd, body, out_fd, close=()):
+    """Run `body()` in a child (that first closes `records_fd` and `close`); returns (status or None on timeout,
+    seconds)."""
     start = time.monotonic()
     pid = os.fork()
     if pid == 0:  # child
         try:
             os.close(records_fd)
+            for fd in close:
+                os.close(fd)
             for sig in (signal.SIGALRM, signal.SIGTERM, signal.SIGINT, signal.SIGPIPE):
                 try:
                     signal.signal(sig, signal.SIG_DFL)
@@ -252,43 +272,451 @@ def _status_fields(status):
     return {"x": "ok", "rc": os.WEXITSTATUS(status), "sig": None}
 
 
-def _assert_child(module, ops, max_value_bytes):
-    def body(out_fd):
+# -- the wire between a test process (R) and the program's server (S) --------------------------------------
+
+
+def _send_frame(sock, obj):
+    data = json.dumps(obj, separators=(",", ":")).encode("utf-8", "surrogatepass")
+    sock.sendall(_len(data).to_bytes(4, "big") + data)
+
+
+def _recv_exact(sock, n):
+    chunks = []
+    while n > 0:
+        chunk = sock.recv(min(n, 1 << 20))
+        if not chunk:
+            raise EOFError("the other side closed the connection")
+        chunks.append(chunk)
+        n -= _len(chunk)
+    return b"".join(chunks)
+
+
+def _recv_frame(sock, cap):
+    size = int.from_bytes(_recv_exact(sock, 4), "big")
+    if size > cap:
+        raise ValueError("a message of %d bytes, over %d" % (size, cap))
+    return json.loads(_recv_exact(sock, size).decode("utf-8", "surrogatepass"))
+
+
+class RemoteError(Exception):
+    """Raised in a test when the program's side raised a non-builtin exception, or did not answer."""
+
+
+class _Link:
+    """R's connection to its S (one per test process)."""
+
+    sock = None
+    cap = 1 << 16
+    broken = ""
+
+
+_LINK = _Link()
+_NOT_RAISED_AS_IS = (StopIteration, StopAsyncIteration, GeneratorExit)
+
+
+def _raise_remote(error):
+    """Raise, in R, the exception the program raised: a builtin exception type as itself, anything else as
+    RemoteError (never a type the program defined, never one that changes control flow such as StopIteration)."""
+    name, message = "Exception", ""
+    if _type(error) is list and _len(error) == 2:
+        name, message = str(error[0])[:100], str(error[1])[:500]
+    cls = getattr(builtins, name, None)
+    if _isinstance(cls, type) and issubclass(cls, Exception) and not issubclass(cls, _NOT_RAISED_AS_IS):
+        try:
+            exc = cls(message)
+        except BaseException:
+            exc = None
+        if exc is not None:
+            raise exc
+    raise RemoteError("%s: %s" % (name, message))
+
+
+def _rpc(op, target, **fields):
+    """One request to S; returns (value, reply). Values arrive as fresh builtins or `_Remote` handles."""
+    if _LINK.broken:
+        raise RemoteError(_LINK.broken)
+    request = {"op": op, "t": target}
+    request.update(fields)
+    try:
+        _send_frame(_LINK.sock, request)
+        reply = _recv_frame(_LINK.sock, _LINK.cap)
+        if _type(reply) is not dict:
+            raise ValueError("not a reply")
+        if "e" in reply:
+            error = reply["e"]
+        elif "stop" in reply:
+            error = None
+        else:
+            return decode(reply.get("v"), handle=_Remote.handle), reply
+    except BaseException as exc:  # EOF, reset, an oversized or malformed reply: the program's side failed
+        _LINK.broken = "the program's process did not answer (%s)" % (_type(exc).__name__,)
+        raise RemoteError(_LINK.broken) from None
+    if error is None:
+        raise StopIteration
+    _raise_remote(error)
+
+
+class _Remote:
+    """A function, class or other object of the program, living in S. Calls, attribute reads, iteration, len,
+    truth and indexing are requests to S; equality and hashing are by identity (the program's `__eq__` never
+    runs in R)."""
+
+    __slots__ = ("_target",)
+
+    def __init__(self, target):
+        object.__setattr__(self, "_target", target)
+
+    @staticmethod
+    def handle(tag, key):
+        if tag != "H" or _type(key) is not int:
+            raise ValueError("malformed handle")
+        return _Remote(["h", key])
+
+    def __call__(self, *args, **kwargs):
+        value, reply = _rpc("call", self._target, a=_wire(list(args)), k=_wire(dict(kwargs)))
+        after = reply.get("a")
+        if _type(after) is list and _len(after) == _len(args):
+            for arg, new in zip(args, after):  # in-place changes to list/dict/set arguments, as Python shares them
+                t = _type(arg)
+                if new is None or t not in (list, dict, set):
+                    continue
+                try:
+                    fresh = decode(new)
+                except BaseException:
+                    continue
+                if _type(fresh) is not t:
+                    continue
+                if t is list:
+                    arg[:] = fresh
+                else:
+                    arg.clear()
+                    arg.update(fresh)
+        return value
+
+    def __getattr__(self, name):
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        return _rpc("getattr", self._target, attr=str(name))[0]
+
+    def __setattr__(self, name, value):
+        raise AttributeError("objects of the program are read-only in tests")
+
+    def __iter__(self):
+        return _rpc("iter", self._target)[0]
+
+    def __next__(self):
+        return _rpc("next", self._target)[0]
+
+    def __len__(self):
+        value = _rpc("len", self._target)[0]
+        if _type(value) is not int:
+            raise TypeError("len() of a program object is not an int")
+        return value
+
+    def __bool__(self):
+        value = _rpc("bool", self._target)[0]
+        if _type(value) is not bool:
+            raise TypeError("the truth value of a program object is not a bool")
+        return value
+
+    def __getitem__(self, key):
+        return _rpc("getitem", self._target, key=_wire(key))[0]
+
+    def __repr__(self):
+        return "<program object %s>" % (self._target[1],)
+
+
+class _RemoteTargets(dict):
+    """`encode`'s handle table for R: a `_Remote` is sent as its target; anything else is not plain data."""
+
+    def __setitem__(self, key, value):
+        if _type(value) is not _Remote:
+            raise NotPlain("not plain data: %s" % (_type(value).__name__,))
+        dict.__setitem__(self, key, value)
+
+
+def _wire(value):
+    """Test-side data -> tagged form for S; a `_Remote` goes back as its target ("H" handle or "G" name)."""
+    table = _RemoteTargets()
+    data = encode(value, handles=table)
+    return _retarget(data, table)
+
+
+def _retarget(data, table):
+    if _type(data) is list and data and data[0] == "H":
+        target = table[data[1]]._target
+        return ["H", target[1]] if target[0] == "h" else ["G", target[1]]
+    if _type(data) is list and data and data[0] in ("l", "t", "S", "F"):
+        return [data[0], [_retarget(v, table) for v in data[1]]]
+    if _type(data) is list and data and data[0] == "d":
+        return ["d", [[_retarget(k, table), _retarget(v, table)] for k, v in data[1]]]
+    return data
+
+
+
+# -- the program's server (S) -------------------------------------------------------------------------------
+
+
+def _cpu_budget(seconds):
+    """Soft RLIMIT_CPU = CPU used so far + `seconds` (under the session's hard limit): SIGXCPU ends a request
+    that computes too long even when the test process has already been stopped."""
+    if resource is None:
+        return
+    try:
+        used = resource.getrusage(resource.RUSAGE_SELF)
+        hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
+        soft = int(used.ru_utime + used.ru_stime + seconds) + 1
+        resource.setrlimit(resource.RLIMIT_CPU, (soft if hard < 0 else min(soft, hard), hard))
+    except (ValueError, OSError):
+        pass
+
+
+def _serve(sock, module, cap, per_request):
+    """Answer R's requests with the program's objects until R goes away. Runs the program's code: untrusted."""
+    handles = {}
+    names = module.__dict__
+
+    def resolve(tag, key):
+        if tag == "H":
+            return handles[key]
+        if tag == "G":
+            return names[key]
+        raise ValueError("unknown handle tag")
+
+    while True:
+        try:
+            request = _recv_frame(sock, cap)
+        except BaseException:
+            os._exit(0)
+        reply = None
+        try:
+            kind, key = request["t"]
+            if kind == "n":
+                if key not in names:
+                    raise NameError("name %r is not defined by the program" % (key,))
+                obj = names[key]
+            else:
+                obj = handles[key]
+            op = request["op"]
+            after = None
+            _cpu_budget(per_request)
+            if op == "call":
+                args = decode(request["a"], handle=resolve)
+                kwargs = decode(request["k"], handle=resolve)
+                value = obj(*args, **kwargs)
+                after = []
+                for arg in args:
+                    try:
+                        after.append(encode(arg) if _type(arg) in (list, dict, set) else None)
+                    except BaseException:
+                        after.append(None)
+            elif op == "getattr":
+                value = getattr(obj, request["attr"])
+            elif op == "iter":
+                value = iter(obj)
+            elif op == "next":
+                value = next(obj)
+            elif op == "len":
+                value = len(obj)
+            elif op == "bool":
+                value = bool(obj)
+            elif op == "getitem":
+                value = obj[decode(request["key"], handle=resolve)]
+            else:
+                raise ValueError("unknown request")
+            reply = {"v": encode(value, handles=handles)}
+            if after is not None:
+                reply["a"] = after
+        except StopIteration:
+            reply = {"stop": 1}
+        except BaseException as exc:  # SystemExit and KeyboardInterrupt included: an answer, not an exit
+            reply = {"e": [_type(exc).__name__, _message(exc)]}
+        try:
+            _send_frame(sock, reply)
+        except BaseException:
+            os._exit(0)
+
+
+def _message(exc):
+    try:
+        return str(exc)[:500]
+    except BaseException:
+        return ""
+
+
+def _zygote(ctrl, code_obj, payload):
+    """C: load the program once, report its names, then fork one S per socket D sends (one per session of
+    tests). Never returns."""
+    try:
         devnull = os.open(os.devnull, os.O_RDWR)
         os.dup2(devnull, 1)
         os.dup2(devnull, 2)
-        ns = module.__dict__
-        results = []
-        for op in ops:
-            try:
-                if op[0] == "exec":
-                    exec(compile(op[1], "<test>", "exec"), ns)
-                    results.append({"v": ["N"]})
-                    continue
-                if op[0] == "eval":
-                    value = eval(compile(op[1], "<test>", "eval"), ns)
-                else:
-                    func = ns[op[1]] if op[1] in ns else getattr(builtins, op[1])
-                    args = decode(op[2])
-                    kwargs = decode(op[3])
-                    value = func(*args, **kwargs)
-                try:
-                    encoded = json.dumps({"v": encode(value)}, separators=(",", ":"))
-                except NotPlain as exc:
-                    results.append({"e": "NotPlainData: %s" % (exc,)})
-                    continue
-                if _len(encoded) > max_value_bytes:
-                    results.append({"e": "NotPlainData: value over %d bytes" % (max_value_bytes,)})
-                    continue
-                results.append(json.loads(encoded))
-            except BaseException as exc:  # SystemExit and KeyboardInterrupt included
-                results.append({"e": _describe(exc)})
-                if op[0] == "exec":
-                    break
-        data = json.dumps({"ops": results}, separators=(",", ":")).encode("utf-8", "surrogatepass")
-        os.write(out_fd, data)
+        module = types.ModuleType("solution")
+        module.__file__ = "solution.py"
+        module.__builtins__ = builtins
+        sys.modules["solution"] = module
 
-    return body
+        def load_timeout(signum, frame):
+            raise TimeoutError("loading the program took over %g s" % (payload["load_timeout"],))
+
+        try:
+            signal.signal(signal.SIGALRM, load_timeout)
+            signal.setitimer(signal.ITIMER_REAL, float(payload["load_timeout"]))
+            exec(code_obj, module.__dict__)
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        except BaseException as exc:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            _send_frame(ctrl, {"ok": False, "error": _describe(exc)})
+            os._exit(0)
+        names = []
+        for name, value in list(module.__dict__.items()):
+            if _type(name) is not str or name.startswith("__"):
+                continue
+            if _isinstance(value, types.ModuleType):
+                names.append([name, "m", str(getattr(value, "__name__", ""))])
+            else:
+                names.append([name, "o"])
+        _send_frame(ctrl, {"ok": True, "names": names})
+        signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # S processes are reaped by the kernel
+        cap = int(payload["max_value_bytes"]) * 4 + (1 << 20)
+        while True:
+            msg, fds, _, _ = socket.recv_fds(ctrl, 16, 4)
+            if not msg:
+                os._exit(0)
+            for extra in fds[1:]:
+                os.close(extra)
+            if not fds:
+                continue
+            if os.fork() == 0:
+                try:
+                    ctrl.close()
+                    signal.signal(signal.SIGALRM, signal.SIG_DFL)
+                    signal.signal(signal.SIGXCPU, signal.SIG_DFL)
+                    _limit_child(payload, cpu=float(payload["total_timeout"]) + 1)
+                    _serve(socket.socket(fileno=fds[0]), module, cap, float(payload["timeout"]))
+                finally:
+                    os._exit(0)
+            os.close(fds[0])
+    finally:
+        os._exit(0)
+
+
+# -- the test process (R) -----------------------------------------------------------------------------------
+
+
+def _session(namespace, tests, first, max_value_bytes, conn, results_fd):
+    """R: run tests[first:] in order, each in a fresh copy of the clean namespace, one result frame each on
+    `results_fd`; stops after a test whose link to S broke (D starts a new session for the rest)."""
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)  # a vanished S is a RemoteError in the test, not a death
+    _LINK.sock = conn
+    _LINK.cap = max_value_bytes * 2 + 4096
+    for i in range(first, _len(tests)):
+        ops = _run_ops(dict(namespace), tests[i], max_value_bytes)
+        frame = {"i": i, "ops": ops}
+        if _LINK.broken:
+            frame["broken"] = True
+        data = json.dumps(frame, separators=(",", ":")).encode("utf-8", "surrogatepass")
+        data = _len(data).to_bytes(4, "big") + data
+        while data:
+            data = data[os.write(results_fd, data):]
+        if _LINK.broken:
+            return
+
+
+def _run_ops(ns, ops, max_value_bytes):
+    results = []
+    for op in ops:
+        try:
+            if op[0] == "exec":
+                exec(compile(op[1], "<test>", "exec"), ns)
+                results.append({"v": ["N"]})
+                continue
+            if op[0] == "eval":
+                value = eval(compile(op[1], "<test>", "eval"), ns)
+            else:
+                func = ns[op[1]] if op[1] in ns else getattr(builtins, op[1])
+                value = func(*decode(op[2]), **decode(op[3]))
+            try:
+                encoded = json.dumps({"v": encode(value)}, separators=(",", ":"))
+            except NotPlain as exc:
+                results.append({"e": "NotPlainData: %s" % (exc,)})
+                continue
+            if _len(encoded) > max_value_bytes:
+                results.append({"e": "NotPlainData: value over %d bytes" % (max_value_bytes,)})
+                continue
+            results.append(json.loads(encoded))
+        except BaseException as exc:  # SystemExit and KeyboardInterrupt included
+            results.append({"e": _describe(exc)})
+            if op[0] == "exec":
+                break
+    return results
+
+
+_NEVER_IMPORTED = frozenset({"antigravity", "this", "turtle", "turtledemo", "tkinter", "idlelib", "webbrowser",
+                             "pydoc", "pdb", "code", "ensurepip", "venv"})
+
+
+def _stdlib_module(name):
+    """The real standard-library module `name`, imported here (in D), or None."""
+    names = getattr(sys, "stdlib_module_names", ())
+    if _type(name) is not str or name not in names or name in _NEVER_IMPORTED or name.startswith("_"):
+        return None
+    try:
+        return __import__(name)
+    except BaseException:
+        return None
+
+
+def _test_namespace(report, entry_point):
+    """R's globals: builtins, the real standard-library modules the program imported, and a `_Remote` for each
+    other top-level name of the program (never one that shadows a builtin, except the entry point)."""
+    ns = {"__builtins__": builtins, "__name__": "__test__"}
+    solution = types.ModuleType("solution")
+    items = report.get("names") if _type(report) is dict else None
+    for item in (items if _type(items) is list else [])[:100000]:
+        if _type(item) is not list or _len(item) < 2 or _type(item[0]) is not str or not item[0].isidentifier():
+            continue
+        name = item[0]
+        module = _stdlib_module(name)
+        if module is None and item[1] == "m" and _len(item) > 2:
+            module = _stdlib_module(item[2])
+        if module is not None:
+            ns[name] = module
+        elif name == entry_point or not hasattr(builtins, name):
+            ns[name] = _Remote(["n", name])
+        else:
+            continue
+        setattr(solution, name, ns[name])
+    sys.modules["solution"] = solution
+    return ns
+
+
+def _read_only_path():
+    """Drop every import directory a sandboxed process could write to (or create), so R imports nothing of the
+    program's making."""
+    kept = []
+    for entry in sys.path:
+        if not entry or not os.path.isabs(entry) or not os.path.exists(entry):
+            continue
+        if os.access(entry, os.W_OK) or os.access(os.path.dirname(entry) or "/", os.W_OK):
+            continue
+        kept.append(entry)
+    sys.path[:] = kept
+    sys.path_importer_cache.clear()
+
+
+def _not_dumpable():
+    """PR_SET_DUMPABLE 0: processes of the same user cannot ptrace this one or open its /proc memory and fds."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(4, 0, 0, 0, 0) == 0
+    except BaseException:
+        return False
 
 
 def _stdio_child(code_obj, input_text, max_output_bytes, err_fd):
@@ -349,6 +777,122 @@ def _stdio_child(code_obj, input_text, max_output_bytes, err_fd):
     return body
 
 
+def _load(code_obj, payload, records_fd):
+    """Fork C; returns (ctrl socket, C's pid, its load report) or (None, pid, report) when it did not load."""
+    ctrl, theirs = socket.socketpair()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(records_fd)
+            ctrl.close()
+            _zygote(theirs, code_obj, payload)
+        finally:
+            os._exit(0)
+    theirs.close()
+    ctrl.settimeout(float(payload["load_timeout"]) + 2.0)
+    try:
+        report = _recv_frame(ctrl, 1 << 24)
+    except BaseException as exc:
+        report = {"ok": False, "error": "the program ended or stalled while loading (%s)" % (_type(exc).__name__,)}
+    if _type(report) is not dict or report.get("ok") is not True:
+        error = report.get("error") if _type(report) is dict else None
+        _stop(pid)
+        ctrl.close()
+        return None, pid, {"ok": False, "error": str(error or "the program did not load")[:2000]}
+    ctrl.settimeout(None)
+    return ctrl, pid, report
+
+
+def _ended(pid):
+    try:
+        return os.waitpid(pid, os.WNOHANG)[0] != 0
+    except OSError:
+        return True
+
+
+def _stop(pid):
+    try:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    except OSError:
+        pass
+
+
+class _Session:
+    """D's view of one R (and the S that C forked for it)."""
+
+    def __init__(self, payload, records_fd, ctrl, namespace, first):
+        mine, theirs = socket.socketpair()
+        try:
+            socket.send_fds(ctrl, [b"s"], [theirs.fileno()])
+        except OSError:
+            pass  # C is gone: the session's calls fail in R
+        theirs.close()
+        self.read_fd, write_fd = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:
+            try:
+                os.close(records_fd)
+                os.close(self.read_fd)
+                ctrl.close()
+                for sig in (signal.SIGALRM, signal.SIGTERM, signal.SIGINT):
+                    signal.signal(sig, signal.SIG_DFL)
+                _limit_child(payload, cpu=float(payload["total_timeout"]) + 1)
+                _session(namespace, payload["tests"], first, int(payload["max_value_bytes"]), mine, write_fd)
+            except BaseException:
+                os._exit(121)
+            os._exit(0)
+        mine.close()
+        os.close(write_fd)
+        self.buffer = b""
+        self.late = False
+        self.cap = int(payload["max_value_bytes"]) * (max(_len(t) for t in payload["tests"]) + 1) + 4096
+
+    def next_result(self, deadline):
+        """The next test's {"i", "ops", "broken"?} frame; None when R ended, sent garbage or the deadline
+        passed."""
+        while True:
+            if _len(self.buffer) >= 4:
+                size = int.from_bytes(self.buffer[:4], "big")
+                if size > self.cap:
+                    return None
+                if _len(self.buffer) >= 4 + size:
+                    frame, self.buffer = self.buffer[4:4 + size], self.buffer[4 + size:]
+                    try:
+                        return json.loads(frame.decode("utf-8", "surrogatepass"))
+                    except ValueError:
+                        return None
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.read_fd], [], [], left)[0]:
+                self.late = True
+                return None
+            chunk = os.read(self.read_fd, 1 << 16)
+            if not chunk:
+                return None
+            self.buffer += chunk
+
+    def close(self):
+        """End R and reap it; its wait status, None when it had to be killed (it ran past a deadline)."""
+        os.close(self.read_fd)
+        return _wait(self.pid, time.monotonic() + (0.0 if self.late else 1.0))
+
+
+def _run_stdio_test(payload, records_fd, code_obj, input_text):
+    out_fd = _memfd("out")
+    err_fd = _memfd("err")
+    status, seconds = _fork_test(
+        payload, records_fd, _stdio_child(code_obj, input_text, payload["max_output_bytes"], err_fd), out_fd
+    )
+    result = _status_fields(status)
+    out, truncated = _read_fd(out_fd, payload["max_output_bytes"])
+    err, _ = _read_fd(err_fd, 2000)
+    os.close(err_fd)
+    os.close(out_fd)
+    result.update(out=out.decode("utf-8", "replace"), err=err.decode("utf-8", "replace"), trunc=truncated)
+    result["t"] = round(seconds, 4)
+    return result
+
+
 def main():
     payload = json.loads(sys.stdin.buffer.read().decode("utf-8", "surrogatepass"))
     devnull = os.open(os.devnull, os.O_RDWR)
@@ -360,72 +904,71 @@ def main():
     records = _Records(records_fd, payload.pop("nonce"))
     if hasattr(sys, "set_int_max_str_digits"):
         sys.set_int_max_str_digits(0)
-    code = payload["code"]
+    _not_dumpable()
+    _read_only_path()
     mode = payload["mode"]
-    filename = "solution.py"
     try:
-        code_obj = compile(code, filename, "exec")
+        code_obj = compile(payload["code"], "solution.py", "exec")
     except BaseException as exc:
         records.emit({"k": "loaded", "ok": False, "compile": True, "error": _describe(exc)})
         return
-    module = None
+    ctrl = zygote = None
+    namespace = None
     if mode == "assert":
-        module = types.ModuleType("solution")
-        module.__file__ = filename
-        module.__builtins__ = builtins
-        sys.modules["solution"] = module
-        load_out = os.dup(2)
-        os.dup2(devnull, 2)
-
-        def load_timeout(signum, frame):
-            raise TimeoutError("loading the program took over %g s" % (payload["load_timeout"],))
-
-        try:
-            signal.signal(signal.SIGALRM, load_timeout)
-            signal.setitimer(signal.ITIMER_REAL, float(payload["load_timeout"]))
-            exec(code_obj, module.__dict__)
-            signal.setitimer(signal.ITIMER_REAL, 0)
-        except BaseException as exc:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            os.dup2(load_out, 2)
-            records.emit({"k": "loaded", "ok": False, "error": _describe(exc)})
+        ctrl, zygote, report = _load(code_obj, payload, records_fd)
+        if ctrl is None:
+            records.emit({"k": "loaded", "ok": False, "error": report["error"]})
             return
-        os.dup2(load_out, 2)
+        namespace = _test_namespace(report, payload.get("entry_point"))
     records.emit({"k": "loaded", "ok": True})
     budget_end = time.monotonic() + float(payload["total_timeout"])
-    for i, test in enumerate(payload["tests"]):
+    tests = payload["tests"]
+    timeout = float(payload["timeout"])
+    i = 0
+    session = None
+    while i < _len(tests):
         if time.monotonic() >= budget_end:
             records.emit({"k": "test", "i": i, "r": {"x": "skipped"}})
+            i += 1
             continue
-        out_fd = _memfd("out")
-        if mode == "assert":
-            status, seconds = _fork_test(payload, records_fd, _assert_child(module, test, payload["max_value_bytes"]),
-                                         out_fd)
-            result = _status_fields(status)
-            data, truncated = _read_fd(out_fd, payload["max_value_bytes"] * (_len(test) + 1) + 4096)
-            if result["x"] == "ok" and not truncated:
-                try:
-                    parsed = json.loads(data.decode("utf-8", "surrogatepass"))
-                    result = {"x": "ok", "ops": parsed["ops"]}
-                except (ValueError, KeyError, TypeError):
-                    result = {"x": "bad", "rc": result["rc"]}
-            elif result["x"] == "ok":
-                result = {"x": "bad", "rc": result["rc"]}
-        else:
-            err_fd = _memfd("err")
-            status, seconds = _fork_test(
-                payload, records_fd, _stdio_child(code_obj, test, payload["max_output_bytes"], err_fd), out_fd
-            )
-            result = _status_fields(status)
-            out, truncated = _read_fd(out_fd, payload["max_output_bytes"])
-            err, _ = _read_fd(err_fd, 2000)
-            os.close(err_fd)
-            result.update(
-                out=out.decode("utf-8", "replace"), err=err.decode("utf-8", "replace"), trunc=truncated
-            )
-        os.close(out_fd)
-        result["t"] = round(seconds, 4)
+        if mode == "stdio":
+            records.emit({"k": "test", "i": i, "r": _run_stdio_test(payload, records_fd, code_obj, tests[i])})
+            i += 1
+            continue
+        if session is None:
+            if ctrl is not None and _ended(zygote):  # the program killed its own zygote: load it again
+                ctrl.close()
+                ctrl, zygote, _ = _load(code_obj, payload, records_fd)
+            if ctrl is None:
+                records.emit({"k": "test", "i": i, "r": {"x": "died", "why": "the program did not load again"}})
+                i += 1
+                continue
+            session = _Session(payload, records_fd, ctrl, namespace, i)
+        start = time.monotonic()
+        frame = session.next_result(min(start + timeout, budget_end + timeout))
+        seconds = round(time.monotonic() - start, 4)
+        if _type(frame) is dict and frame.get("i") == i and _type(frame.get("ops")) is list:
+            records.emit({"k": "test", "i": i, "r": {"x": "ok", "ops": frame["ops"], "t": seconds}})
+            i += 1
+            if frame.get("broken"):  # S is gone: the tests left get a new session
+                session.close()
+                session = None
+            continue
+        status = session.close()  # R stopped answering: this test timed out, died or sent garbage
+        session = None
+        result = _status_fields(status)
+        if result["x"] == "ok":
+            result = {"x": "bad", "rc": result["rc"]} if frame is not None else {"x": "died", "rc": result["rc"],
+                                                                                   "sig": None}
+        result["t"] = seconds
         records.emit({"k": "test", "i": i, "r": result})
+        i += 1
+    if session is not None:
+        session.close()
+    if ctrl is not None:
+        ctrl.close()
+    if zygote is not None:
+        _stop(zygote)
     records.emit({"k": "end"})
 
 
