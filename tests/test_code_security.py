@@ -289,29 +289,12 @@ def test_an_unstoppable_loop_that_swallows_signals_fails_only_that_test(sandbox)
     assert verdict.steps[2].status is Status.INCORRECT
 
 
-# The program's call runs in a server forked from the program's zygote, itself forked from the driver.
-KILL_DRIVER = (
-    "import os, signal\n"
-    "def _driver():\n"
-    "    with open('/proc/%d/stat' % os.getppid()) as f:\n"
-    "        return int(f.read().rsplit(')', 1)[1].split()[1])\n"
-)
-
-
 def test_killing_the_driver_in_one_test_costs_only_that_test(sandbox):
-    code = KILL_DRIVER + "def triple(x):\n    if x == 12:\n        os.kill(_driver(), signal.SIGKILL)\n    return 3 * x\n"
+    code = "import os, signal\ndef triple(x):\n    if x == 12:\n        os.kill(os.getppid(), signal.SIGKILL)\n    return 3 * x\n"
     verdict = verdict_for(sandbox, code)
     assert verdict.score == pytest.approx(0.75)
     assert [s.status for s in verdict.steps] == [Status.CORRECT, Status.INCORRECT, Status.CORRECT, Status.CORRECT]
     assert verdict.evidence["reruns"] in (3, 4)  # every test without a record ran again alone
-
-
-def test_killing_its_own_zygote_changes_nothing(sandbox):
-    # the zygote is loaded again for the tests left; the values are what count
-    code = "import os, signal\ndef triple(x):\n    if x == 12:\n        os.kill(os.getppid(), signal.SIGKILL)\n    return 3 * x\n"
-    assert verdict_for(sandbox, code).score == 1.0
-    wrong = "import os, signal\ndef triple(x):\n    os.kill(os.getppid(), signal.SIGKILL)\n    return x + 1\n"
-    assert_zero(verdict_for(sandbox, wrong))
 
 
 def test_stdio_exit_tricks_earn_nothing(sandbox):

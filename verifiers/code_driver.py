@@ -3,25 +3,29 @@
 `verifiers.code` sends this file's source as the sandboxed program and a JSON payload on stdin. Nothing the
 candidate's code can reach is trusted by the parent, and the test code never shares an interpreter with it:
 
-* Three kinds of process. The driver ("D", this process) reads the payload, makes itself non-dumpable (so no
+* Three kinds of process. The driver ("D", this process) reads the payload and makes itself non-dumpable (so no
   other process of the same user can ptrace it, read or write its memory through /proc, or take its
-  descriptors) and forks the candidate's zygote ("C"), which closes every descriptor to the parent, loads the
-  program as module `solution` and then only forks one server ("S") per test. Each test runs in a fresh fork
-  of D ("R", the test process): a clean interpreter in which the program was never loaded. The program's
-  top-level functions and classes are proxies in R: calling one sends plain data (tagged, see below) over a
-  socket to S, which runs the call and answers with plain data, which R decodes into fresh builtin objects
-  (or a handle for anything else: a generator, an instance, a method). So every expected value, comparison,
-  comprehension, loop, helper and `check` function of the tests runs in R, on builtin values, and nothing the
-  program does to its own interpreter (builtins, modules, frames, `exec`, compile flags, `json`, `==`) reaches
-  it. A program name that is a builtin or a standard-library module name is the real one in R (a program
-  cannot make `math.pi` or `sorted` its own), and R imports only from read-only directories.
-* R reports the values of the assert "leaves" (plain data by exact type) on a memfd that only D holds; D
-  turns them into records. Records are lines `<nonce> <json>` on a private duplicate of the original stdout,
+  descriptors). For each session of tests it forks the program's process ("S"), which closes every descriptor
+  to the parent's records, loads the program as module `solution`, reports its top-level names and then answers
+  requests, and a test process ("R"): a fresh fork of D, a clean interpreter in which the program was never
+  loaded. R and S are joined by two pipes. The program's top-level functions and classes are proxies in R:
+  calling one sends plain data (tagged, see below) to S, which runs the call and answers with plain data, which
+  R decodes into fresh builtin objects (or a handle for anything else: a generator, an instance, a method). So
+  every expected value, comparison, comprehension, loop, helper and `check` function of the tests runs in R, on
+  builtin values, and nothing the program does to its own interpreter (builtins, modules, frames, `exec`,
+  compile flags, `json`, `==`) reaches it. A program name that is a builtin or a standard-library module name is
+  the real one in R (a program cannot make `math.pi` or `sorted` its own), program constants are not values in
+  R, and R imports only from directories no sandboxed process can write to. A session runs the tests in order
+  (each in a fresh copy of R's namespace; the program keeps its state between them, as in one interpreter under
+  the official harnesses); after a test that times out, kills R or breaks the pipes, the next test gets a new
+  session with the program loaded again.
+* R reports the values of the assert "leaves" (plain data by exact type) on a pipe to D; D turns them into
+  records. Records are lines `<nonce> <json>` on a private duplicate of the original stdout,
   which no candidate process holds; each carries a sequence number `n` (0, 1, 2, ...); the parent rejects the
   whole execution on a duplicate, out-of-order or malformed record.
-* Each test has a hard wall deadline enforced by D (SIGKILL of R); S gets an RLIMIT_CPU and an alarm. A
-  test whose S dies, exits or hangs fails (its calls raise in R). An exit status never means "passed": only a
-  record with values does.
+* Each test has a hard wall deadline enforced by D (SIGKILL of R and S); S also gets a soft RLIMIT_CPU per
+  request. A test whose S dies, exits or hangs fails (its calls raise in R). An exit status never means
+  "passed": only a record with values does.
 
 Payload: {"nonce", "mode": "assert" | "stdio", "code", "tests", "timeout", "load_timeout", "total_timeout",
 "memory_mb", "max_value_bytes", "max_output_bytes"}.
@@ -41,7 +45,8 @@ Values: ["N"], ["b", bool], ["i", hex], ["f", float.hex], ["c", re_hex, im_hex],
 object that stays in S (a handle).
 R -> S requests: {"op": "call" | "getattr" | "iter" | "next" | "len" | "bool" | "getitem", "t": ["n", name] |
 ["h", n], ...}; S -> R replies: {"v": value, "a"?: [args after the call]} | {"e": [type name, message]} |
-{"stop": 1} (StopIteration), each a 4-byte big-endian length and JSON.
+{"stop": 1} (StopIteration), each a 4-byte big-endian length and JSON; S's first message is its load report
+{"ok": true, "names": [[name, "m", module name] | [name, "o"], ...]} or {"ok": false, "error"}.
 """
 
 import builtins
@@ -50,7 +55,6 @@ import json
 import os
 import select
 import signal
-import socket
 import sys
 import time
 import types
@@ -240,16 +244,13 @@ def _limit_child(payload, cpu=None):
             pass
 
 
-def _fork_test(payload, records_fd, body, out_fd, close=()):
-    """Run `body()` in a child (that first closes `records_fd` and `close`); returns (status or None on timeout,
-    seconds)."""
+def _fork_test(payload, records_fd, body, out_fd):
+    """Run `body()` in a child (that first closes `records_fd`); returns (status or None on timeout, seconds)."""
     start = time.monotonic()
     pid = os.fork()
     if pid == 0:  # child
         try:
             os.close(records_fd)
-            for fd in close:
-                os.close(fd)
             for sig in (signal.SIGALRM, signal.SIGTERM, signal.SIGINT, signal.SIGPIPE):
                 try:
                     signal.signal(sig, signal.SIG_DFL)
@@ -275,27 +276,33 @@ def _status_fields(status):
 # -- the wire between a test process (R) and the program's server (S) --------------------------------------
 
 
-def _send_frame(sock, obj):
+def _send_frame(fd, obj):
     data = json.dumps(obj, separators=(",", ":")).encode("utf-8", "surrogatepass")
-    sock.sendall(_len(data).to_bytes(4, "big") + data)
+    data = _len(data).to_bytes(4, "big") + data
+    while data:
+        data = data[os.write(fd, data):]
 
 
-def _recv_exact(sock, n):
+def _read_exact(fd, n, deadline=None):
     chunks = []
     while n > 0:
-        chunk = sock.recv(min(n, 1 << 20))
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                raise TimeoutError("no answer in time")
+        chunk = os.read(fd, min(n, 1 << 20))
         if not chunk:
-            raise EOFError("the other side closed the connection")
+            raise EOFError("the other side closed its end")
         chunks.append(chunk)
         n -= _len(chunk)
     return b"".join(chunks)
 
 
-def _recv_frame(sock, cap):
-    size = int.from_bytes(_recv_exact(sock, 4), "big")
+def _recv_frame(fd, cap, deadline=None):
+    size = int.from_bytes(_read_exact(fd, 4, deadline), "big")
     if size > cap:
         raise ValueError("a message of %d bytes, over %d" % (size, cap))
-    return json.loads(_recv_exact(sock, size).decode("utf-8", "surrogatepass"))
+    return json.loads(_read_exact(fd, size, deadline).decode("utf-8", "surrogatepass"))
 
 
 class RemoteError(Exception):
@@ -303,9 +310,10 @@ class RemoteError(Exception):
 
 
 class _Link:
-    """R's connection to its S (one per test process)."""
+    """R's pipes to and from its S (one pair per session)."""
 
-    sock = None
+    to_program = -1
+    from_program = -1
     cap = 1 << 16
     broken = ""
 
@@ -338,8 +346,8 @@ def _rpc(op, target, **fields):
     request = {"op": op, "t": target}
     request.update(fields)
     try:
-        _send_frame(_LINK.sock, request)
-        reply = _recv_frame(_LINK.sock, _LINK.cap)
+        _send_frame(_LINK.to_program, request)
+        reply = _recv_frame(_LINK.from_program, _LINK.cap)
         if _type(reply) is not dict:
             raise ValueError("not a reply")
         if "e" in reply:
@@ -471,7 +479,7 @@ def _cpu_budget(seconds):
         pass
 
 
-def _serve(sock, module, cap, per_request):
+def _serve(requests, replies, module, cap, per_request):
     """Answer R's requests with the program's objects until R goes away. Runs the program's code: untrusted."""
     handles = {}
     names = module.__dict__
@@ -485,7 +493,7 @@ def _serve(sock, module, cap, per_request):
 
     while True:
         try:
-            request = _recv_frame(sock, cap)
+            request = _recv_frame(requests, cap)
         except BaseException:
             os._exit(0)
         reply = None
@@ -532,7 +540,7 @@ def _serve(sock, module, cap, per_request):
         except BaseException as exc:  # SystemExit and KeyboardInterrupt included: an answer, not an exit
             reply = {"e": [_type(exc).__name__, _message(exc)]}
         try:
-            _send_frame(sock, reply)
+            _send_frame(replies, reply)
         except BaseException:
             os._exit(0)
 
@@ -544,13 +552,15 @@ def _message(exc):
         return ""
 
 
-def _zygote(ctrl, code_obj, payload):
-    """C: load the program once, report its names, then fork one S per socket D sends (one per session of
-    tests). Never returns."""
+def _program(requests, replies, code_obj, payload):
+    """S: load the program as module `solution`, report its top-level names on `replies`, then answer R's
+    requests. Runs the program's code: everything here is untrusted by D and R. Never returns."""
     try:
         devnull = os.open(os.devnull, os.O_RDWR)
         os.dup2(devnull, 1)
         os.dup2(devnull, 2)
+        signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+        _limit_child(payload, cpu=float(payload["load_timeout"]) + float(payload["total_timeout"]) + 1)
         module = types.ModuleType("solution")
         module.__file__ = "solution.py"
         module.__builtins__ = builtins
@@ -566,8 +576,10 @@ def _zygote(ctrl, code_obj, payload):
             signal.setitimer(signal.ITIMER_REAL, 0)
         except BaseException as exc:
             signal.setitimer(signal.ITIMER_REAL, 0)
-            _send_frame(ctrl, {"ok": False, "error": _describe(exc)})
+            _send_frame(replies, {"ok": False, "error": _describe(exc)})
             os._exit(0)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        signal.signal(signal.SIGXCPU, signal.SIG_DFL)
         names = []
         for name, value in list(module.__dict__.items()):
             if _type(name) is not str or name.startswith("__"):
@@ -576,27 +588,8 @@ def _zygote(ctrl, code_obj, payload):
                 names.append([name, "m", str(getattr(value, "__name__", ""))])
             else:
                 names.append([name, "o"])
-        _send_frame(ctrl, {"ok": True, "names": names})
-        signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # S processes are reaped by the kernel
-        cap = int(payload["max_value_bytes"]) * 4 + (1 << 20)
-        while True:
-            msg, fds, _, _ = socket.recv_fds(ctrl, 16, 4)
-            if not msg:
-                os._exit(0)
-            for extra in fds[1:]:
-                os.close(extra)
-            if not fds:
-                continue
-            if os.fork() == 0:
-                try:
-                    ctrl.close()
-                    signal.signal(signal.SIGALRM, signal.SIG_DFL)
-                    signal.signal(signal.SIGXCPU, signal.SIG_DFL)
-                    _limit_child(payload, cpu=float(payload["total_timeout"]) + 1)
-                    _serve(socket.socket(fileno=fds[0]), module, cap, float(payload["timeout"]))
-                finally:
-                    os._exit(0)
-            os.close(fds[0])
+        _send_frame(replies, {"ok": True, "names": names})
+        _serve(requests, replies, module, int(payload["max_value_bytes"]) * 4 + (1 << 20), float(payload["timeout"]))
     finally:
         os._exit(0)
 
@@ -604,14 +597,14 @@ def _zygote(ctrl, code_obj, payload):
 # -- the test process (R) -----------------------------------------------------------------------------------
 
 
-def _session(namespace, tests, first, max_value_bytes, conn, results_fd):
+def _session(namespace, tests, first, max_value_bytes, to_program, from_program, results_fd):
     """R: run tests[first:] in order, each in a fresh copy of the clean namespace, one result frame each on
     `results_fd`; stops after a test whose link to S broke (D starts a new session for the rest)."""
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)  # a vanished S is a RemoteError in the test, not a death
-    _LINK.sock = conn
+    _LINK.to_program, _LINK.from_program = to_program, from_program
     _LINK.cap = max_value_bytes * 2 + 4096
     for i in range(first, _len(tests)):
         ops = _run_ops(dict(namespace), tests[i], max_value_bytes)
@@ -777,76 +770,62 @@ def _stdio_child(code_obj, input_text, max_output_bytes, err_fd):
     return body
 
 
-def _load(code_obj, payload, records_fd):
-    """Fork C; returns (ctrl socket, C's pid, its load report) or (None, pid, report) when it did not load."""
-    ctrl, theirs = socket.socketpair()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.close(records_fd)
-            ctrl.close()
-            _zygote(theirs, code_obj, payload)
-        finally:
-            os._exit(0)
-    theirs.close()
-    ctrl.settimeout(float(payload["load_timeout"]) + 2.0)
-    try:
-        report = _recv_frame(ctrl, 1 << 24)
-    except BaseException as exc:
-        report = {"ok": False, "error": "the program ended or stalled while loading (%s)" % (_type(exc).__name__,)}
-    if _type(report) is not dict or report.get("ok") is not True:
-        error = report.get("error") if _type(report) is dict else None
-        _stop(pid)
-        ctrl.close()
-        return None, pid, {"ok": False, "error": str(error or "the program did not load")[:2000]}
-    ctrl.settimeout(None)
-    return ctrl, pid, report
-
-
-def _ended(pid):
-    try:
-        return os.waitpid(pid, os.WNOHANG)[0] != 0
-    except OSError:
-        return True
-
-
-def _stop(pid):
-    try:
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-    except OSError:
-        pass
-
-
 class _Session:
-    """D's view of one R (and the S that C forked for it)."""
+    """D's view of one session: S (the program, loaded afresh) and R (a clean test process) joined by two pipes;
+    R runs the tests from `first` on and sends one result frame per test on a third pipe."""
 
-    def __init__(self, payload, records_fd, ctrl, namespace, first):
-        mine, theirs = socket.socketpair()
-        try:
-            socket.send_fds(ctrl, [b"s"], [theirs.fileno()])
-        except OSError:
-            pass  # C is gone: the session's calls fail in R
-        theirs.close()
-        self.read_fd, write_fd = os.pipe()
-        self.pid = os.fork()
-        if self.pid == 0:
+    def __init__(self, payload, records_fd, code_obj):
+        self.payload = payload
+        self.records_fd = records_fd
+        self.test_pid = None
+        requests_r, self.requests_w = os.pipe()
+        self.replies_r, replies_w = os.pipe()
+        self.program_pid = os.fork()
+        if self.program_pid == 0:
             try:
                 os.close(records_fd)
-                os.close(self.read_fd)
-                ctrl.close()
+                os.close(self.requests_w)
+                os.close(self.replies_r)
+                _program(requests_r, replies_w, code_obj, payload)
+            finally:
+                os._exit(0)
+        os.close(requests_r)
+        os.close(replies_w)
+        deadline = time.monotonic() + float(payload["load_timeout"]) + 2.0
+        try:
+            report = _recv_frame(self.replies_r, 1 << 24, deadline)
+        except BaseException as exc:
+            report = {"ok": False, "error": "the program ended or stalled while loading (%s)" % (_type(exc).__name__,)}
+        if _type(report) is not dict or report.get("ok") is not True:
+            error = report.get("error") if _type(report) is dict else None
+            self.report = {"ok": False, "error": str(error or "the program did not load")[:2000]}
+            self.close()
+        else:
+            self.report = report
+
+    def start(self, namespace, first):
+        """Fork R for tests[first:]."""
+        self.results_r, results_w = os.pipe()
+        self.test_pid = os.fork()
+        if self.test_pid == 0:
+            try:
+                os.close(self.records_fd)
+                os.close(self.results_r)
                 for sig in (signal.SIGALRM, signal.SIGTERM, signal.SIGINT):
                     signal.signal(sig, signal.SIG_DFL)
-                _limit_child(payload, cpu=float(payload["total_timeout"]) + 1)
-                _session(namespace, payload["tests"], first, int(payload["max_value_bytes"]), mine, write_fd)
+                _limit_child(self.payload, cpu=float(self.payload["total_timeout"]) + 1)
+                _session(namespace, self.payload["tests"], first, int(self.payload["max_value_bytes"]),
+                         self.requests_w, self.replies_r, results_w)
             except BaseException:
                 os._exit(121)
             os._exit(0)
-        mine.close()
-        os.close(write_fd)
+        os.close(results_w)
+        os.close(self.requests_w)  # from here on only R talks to S
+        os.close(self.replies_r)
+        self.requests_w = self.replies_r = -1
         self.buffer = b""
         self.late = False
-        self.cap = int(payload["max_value_bytes"]) * (max(_len(t) for t in payload["tests"]) + 1) + 4096
+        self.cap = int(self.payload["max_value_bytes"]) * (max(_len(t) for t in self.payload["tests"]) + 1) + 4096
 
     def next_result(self, deadline):
         """The next test's {"i", "ops", "broken"?} frame; None when R ended, sent garbage or the deadline
@@ -863,18 +842,33 @@ class _Session:
                     except ValueError:
                         return None
             left = deadline - time.monotonic()
-            if left <= 0 or not select.select([self.read_fd], [], [], left)[0]:
+            if left <= 0 or not select.select([self.results_r], [], [], left)[0]:
                 self.late = True
                 return None
-            chunk = os.read(self.read_fd, 1 << 16)
+            chunk = os.read(self.results_r, 1 << 16)
             if not chunk:
                 return None
             self.buffer += chunk
 
     def close(self):
-        """End R and reap it; its wait status, None when it had to be killed (it ran past a deadline)."""
-        os.close(self.read_fd)
-        return _wait(self.pid, time.monotonic() + (0.0 if self.late else 1.0))
+        """End R and S; R's wait status, None when it had to be killed (it ran past a deadline)."""
+        status = None
+        if self.test_pid is not None:
+            os.close(self.results_r)
+            status = _wait(self.test_pid, time.monotonic() + (0.0 if self.late else 1.0))
+        for fd in (self.requests_w, self.replies_r):
+            if fd >= 0:
+                os.close(fd)
+        _stop(self.program_pid)
+        return status
+
+
+def _stop(pid):
+    try:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    except OSError:
+        pass
 
 
 def _run_stdio_test(payload, records_fd, code_obj, input_text):
@@ -912,20 +906,20 @@ def main():
     except BaseException as exc:
         records.emit({"k": "loaded", "ok": False, "compile": True, "error": _describe(exc)})
         return
-    ctrl = zygote = None
     namespace = None
+    session = None
     if mode == "assert":
-        ctrl, zygote, report = _load(code_obj, payload, records_fd)
-        if ctrl is None:
-            records.emit({"k": "loaded", "ok": False, "error": report["error"]})
+        session = _Session(payload, records_fd, code_obj)
+        if not session.report["ok"]:
+            records.emit({"k": "loaded", "ok": False, "error": session.report["error"]})
             return
-        namespace = _test_namespace(report, payload.get("entry_point"))
+        namespace = _test_namespace(session.report, payload.get("entry_point"))
+        session.start(namespace, 0)
     records.emit({"k": "loaded", "ok": True})
     budget_end = time.monotonic() + float(payload["total_timeout"])
     tests = payload["tests"]
     timeout = float(payload["timeout"])
     i = 0
-    session = None
     while i < _len(tests):
         if time.monotonic() >= budget_end:
             records.emit({"k": "test", "i": i, "r": {"x": "skipped"}})
@@ -935,22 +929,21 @@ def main():
             records.emit({"k": "test", "i": i, "r": _run_stdio_test(payload, records_fd, code_obj, tests[i])})
             i += 1
             continue
-        if session is None:
-            if ctrl is not None and _ended(zygote):  # the program killed its own zygote: load it again
-                ctrl.close()
-                ctrl, zygote, _ = _load(code_obj, payload, records_fd)
-            if ctrl is None:
+        if session is None:  # the last session broke: the program is loaded again for the tests left
+            session = _Session(payload, records_fd, code_obj)
+            if not session.report["ok"]:
+                session = None
                 records.emit({"k": "test", "i": i, "r": {"x": "died", "why": "the program did not load again"}})
                 i += 1
                 continue
-            session = _Session(payload, records_fd, ctrl, namespace, i)
+            session.start(namespace, i)
         start = time.monotonic()
         frame = session.next_result(min(start + timeout, budget_end + timeout))
         seconds = round(time.monotonic() - start, 4)
         if _type(frame) is dict and frame.get("i") == i and _type(frame.get("ops")) is list:
             records.emit({"k": "test", "i": i, "r": {"x": "ok", "ops": frame["ops"], "t": seconds}})
             i += 1
-            if frame.get("broken"):  # S is gone: the tests left get a new session
+            if frame.get("broken"):  # S is gone or garbled: a new session for the tests left
                 session.close()
                 session = None
             continue
@@ -965,10 +958,6 @@ def main():
         i += 1
     if session is not None:
         session.close()
-    if ctrl is not None:
-        ctrl.close()
-    if zygote is not None:
-        _stop(zygote)
     records.emit({"k": "end"})
 
 
