@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -32,10 +31,8 @@ from verifiers.verdict import Status, Verdict
 __all__ = ["RewardFunc", "make_reward_func", "response_from_query", "reward_func"]
 
 # end-of-sequence and padding markers of the common chat templates, removed from the end of a query
-_TRAILING_SPECIAL = re.compile(
-    r"(?:\s*(?:<\|(?:im_end|endoftext|eot_id|end_of_text|end|eom_id|return)\|>|</s>|<eos>|<end_of_turn>|<pad>"
-    r"|<\|end▁of▁sentence\|>))+\s*\Z"
-)
+_TRAILING_SPECIAL = ("<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|end_of_text|>", "<|end|>", "<|eom_id|>",
+                     "<|return|>", "</s>", "<eos>", "<end_of_turn>", "<pad>", "<|end▁of▁sentence|>")
 _PROMPT_TAIL = 32  # characters of the prompt's end looked for when the query does not start with the prompt
 
 
@@ -54,7 +51,23 @@ def response_from_query(query: str, prompt: str | None) -> str:
             end = at + len(tail) if at >= 0 else None
         if end is not None:
             text = query[end:]
-    return _TRAILING_SPECIAL.sub("", text)
+    return _without_trailing_special(text)
+
+
+def _without_trailing_special(text: str) -> str:
+    """`text` without the end-of-sequence markers that end it and the whitespace around them (kept as is when
+    it ends with none); one backward scan, linear however much whitespace the text holds."""
+    cut = end = len(text)
+    while True:
+        while end and text[end - 1].isspace():
+            end -= 1
+        marker = next((m for m in _TRAILING_SPECIAL if text.endswith(m, 0, end)), None)
+        if marker is None:
+            return text[:cut]
+        end -= len(marker)
+        while end and text[end - 1].isspace():
+            end -= 1
+        cut = end
 
 
 def _prompt_end(query: str, prompt: str) -> int | None:

@@ -3,8 +3,10 @@
 A `Scorer` holds one executor (local or Ray) for its whole life, so worker pools, sandboxes and judge models stay
 warm between training steps. It is safe to call from many threads at once: concurrent calls are merged into one
 batch (verl scores samples from a thread pool, the reward server from one thread per request), so a judge stage
-sees them together. A sample that cannot even be built (a completion that is not text) or routed (no domain)
-gets an ERROR verdict; nothing a model writes raises in the training loop.
+sees them together; `batches` (default 1) lets that many batches run at once, so a slow batch does not hold
+back the calls that arrive while it runs (the reward server runs several). A sample that cannot even be built
+(a completion that is not text) or routed (no domain) gets an ERROR verdict; nothing a model writes raises in the
+training loop.
 """
 
 from __future__ import annotations
@@ -105,6 +107,7 @@ def make_sample(
 class _Request:
     def __init__(self, samples: list[Sample]) -> None:
         self.samples = samples
+        self.taken = False  # in a batch that runs (or ran) in some thread
         self.future: Future[list[Verdict]] = Future()
 
 
@@ -114,7 +117,8 @@ class Scorer:
     `verifier` (a name or object) verifies every sample; else each sample's own domain, else `domain`, else the
     routing hooks pick a domain's cascade. `options` configure the verifiers. `cache`: True (default) keeps an
     in-memory verdict cache — GRPO groups repeat answers — None turns it off, a path uses SQLite. `executor`:
-    "local" or "ray" (`ray_address` attaches to a cluster). Unknown names and options raise here.
+    "local" or "ray" (`ray_address` attaches to a cluster). `batches`: how many merged batches may run at once
+    (1: one after the other). Unknown names and options raise here.
     """
 
     def __init__(
@@ -128,19 +132,23 @@ class Scorer:
         cache: Any = True,
         executor: str = "local",
         ray_address: str | None = None,
+        batches: int = 1,
         **options: Any,
     ) -> None:
+        if isinstance(batches, bool) or not isinstance(batches, int) or batches < 1:
+            raise OptionError(f"batches must be an integer >= 1, got {batches!r}")
         self.settings: dict[str, Any] = dict(
             verifier=verifier, domain=domain, policy=policy, workers=workers, timeout=timeout, cache=cache,
-            executor=executor, ray_address=ray_address, **options,
+            executor=executor, ray_address=ray_address, batches=batches, **options,
         )  # fmt: skip
+        self.batches = batches
         plan = Plan(verifier, domain, policy=policy, options=options, workers=workers, timeout=timeout, cache=cache)
         if verifier is None and domain is not None:  # the default domain and its options are checked now, not
             resolve_verifier(domain=domain, policy=policy, **options)  # at the first sample that falls back to it
         self.executor: Executor = make_executor(executor, plan, address=ray_address)
         self._turn = threading.Condition()
         self._queue: list[_Request] = []
-        self._busy = False
+        self._running = 0  # batches running now
 
     def __reduce__(self) -> tuple[Any, ...]:
         """A copy (a pickle sent to another process, e.g. TRL's async rollout worker) is a new scorer with the same
@@ -155,22 +163,27 @@ class Scorer:
         return [item if isinstance(item, Verdict) else next(verdicts) for item in items]
 
     def _run(self, samples: list[Sample]) -> list[Verdict]:
-        """Queue the samples; the first caller to find no batch running verifies everything queued in one batch
-        (in its own thread), the others wait for their share or their turn."""
+        """Queue the samples; a caller that finds fewer than `batches` batches running verifies everything queued
+        in one batch (in its own thread), the others wait for their share or their turn."""
         request = _Request(samples)
         with self._turn:
             self._queue.append(request)
-            while self._busy and not request.future.done():
+            while not request.taken and self._running >= self.batches:
                 self._turn.wait()
-            if request.future.done():
-                return request.future.result()
-            self._busy = True
-            batch, self._queue = self._queue, []  # ours included: a batch is always finished before the next
+            if request.taken:  # another caller's batch holds it: wait for that batch, not for a turn
+                batch = None
+            else:
+                self._running += 1
+                batch, self._queue = self._queue, []  # ours included
+                for queued in batch:
+                    queued.taken = True
+        if batch is None:
+            return request.future.result()
         try:
             self._verify_merged(batch)
         finally:
             with self._turn:
-                self._busy = False
+                self._running -= 1
                 self._turn.notify_all()
         return request.future.result()
 
