@@ -171,7 +171,8 @@ def test_verifiers_serve_command(tmp_path: Any):
     """`verifiers serve` as a process: prints its URL, answers, and stops cleanly on SIGTERM."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "verifiers", "serve", "--port", "0", "--domain", "math", "--error-reward", "-1"],
+        [sys.executable, "-m", "verifiers", "serve", "--port", "0", "--domain", "math", "--error-reward", "-1",
+         "--max-queries", "2", "--read-timeout", "5"],
         stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env,
     )  # fmt: skip
     try:
@@ -181,6 +182,8 @@ def test_verifiers_serve_command(tmp_path: Any):
         url = line.split()[3]
         status, body = post(url, math_request([(3, 4, 7), (3, 4, 8)]))
         assert status == 200 and body["rewards"] == [1.0, 0.0]
+        status, body = post(url, math_request([(3, 4, 7), (3, 4, 8), (1, 1, 2)]))  # over --max-queries
+        assert status == 413 and "limit is 2" in body["error"]
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=20) == 0
         assert "stopped after 1 requests (2 samples)" in process.stderr.read()

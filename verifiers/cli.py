@@ -199,6 +199,18 @@ def build_parser() -> argparse.ArgumentParser:
             help=f"the reward for {what} (default 0.0; the status is reported beside it in extra_logs)",
         )
     serve.add_argument("--log-requests", action="store_true", help="log one line per request to stderr")
+    limits = serve.add_argument_group("limits (what clients may hold; defaults and meaning: docs/integrations.md)")
+    limits.add_argument("--backlog", type=_positive_int, help="connections queued")
+    limits.add_argument("--read-timeout", type=_positive_float, metavar="SECONDS",
+                        help="a request must arrive whole, and an idle connection is closed, within this")
+    limits.add_argument("--max-queries", type=_positive_int,
+                        help="queries per request; more get 413")
+    limits.add_argument("--max-in-flight", type=_positive_int,
+                        help="queries being verified at once across requests; more get 503")
+    limits.add_argument("--request-timeout", type=_positive_float, metavar="SECONDS",
+                        help="a request's samples not verified by then are TIMEOUT")
+    limits.add_argument("--batches", type=_positive_int,
+                        help="merged batches verified at once, so a slow one stalls no one")
     _add_executor_args(serve)
     serve.set_defaults(func=_cmd_serve)
 
@@ -479,6 +491,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
 # -- serve ------------------------------------------------------------------------------------------------
 
 
+_SERVER_LIMITS = ("backlog", "read_timeout", "max_queries", "max_in_flight", "request_timeout", "batches")
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     from .integrations.openrlhf import RewardFunc
     from .integrations.server import RewardServer
@@ -497,7 +512,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         **parse_options(args.option),
     )
     try:
-        server = RewardServer(reward, args.host, args.port, log_requests=args.log_requests)
+        limits = {key: getattr(args, key) for key in _SERVER_LIMITS if getattr(args, key) is not None}
+        server = RewardServer(reward, args.host, args.port, log_requests=args.log_requests, **limits)
     except OSError as exc:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
     try:
