@@ -343,6 +343,8 @@ def test_hostile_responses_are_what_the_issue_asks_for():
     assert any(len(r) >= 1 << 20 for r in HOSTILE_RESPONSES)
     assert any(r.count("\\boxed{") >= 50_000 for r in HOSTILE_RESPONSES)
     assert any("\ud800" in r for r in HOSTILE_RESPONSES) and any("\x00" in r for r in HOSTILE_RESPONSES)
+    assert any(r.count(" ") >= 200_000 and "\\boxed{" in r for r in HOSTILE_RESPONSES)  # padding
+    assert any("\u200b" in r for r in HOSTILE_RESPONSES) and "1e5000" in HOSTILE_RESPONSES
 
 
 def test_check_verifier_rejects_non_samples():

@@ -92,6 +92,13 @@ HOSTILE_RESPONSES: tuple[str, ...] = (
     "The answer is \\boxed{\\frac{1}{0}}",
     "```python\nimport os\nos._exit(3)\n```",
     "a" * (1 << 20),
+    # padding that made quadratic scans stall a whole reward server, and what defeated guards (issue 15)
+    "\\boxed{" + " " * 200_000 + "1}",
+    "\\boxed{" + "\\;" * 50_000 + "1}",
+    "42" + " " * 200_000 + "<|im_end|>",
+    "1e5000",
+    "Sol\u200bution\u00ad: \\boxed{\\ldots}",
+    "Final answer: see the solution above",
 )
 
 _FRAGMENTS = (
