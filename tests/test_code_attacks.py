@@ -355,3 +355,16 @@ def test_verdicts_agree_with_the_official_harness_on_public_problems(sandbox):
     assert len(samples) > 2 * len(problems)
     assert sum(not all(w) for w in expected) > len(problems)  # the wrong variants do fail somewhere
     assert not disagreements, disagreements[:5]
+
+
+def test_the_program_imports_from_its_usual_path_on_any_backend():
+    # The test process imports only from read-only directories; the program keeps the whole path. Under the
+    # unisolated `process` backend (run as root, everything writable) the standard library still loads for both.
+    from sandboxes.process import ProcessSandbox
+
+    ref = {"tests": ["import math\nassert total([1, 2]) == math.fsum([1, 2])"], "entry_point": "total"}
+    program = "from typing import List\nimport json\ndef total(xs: List[int]) -> int:\n    return sum(xs)\n"
+    with pytest.warns(Warning):
+        verifier = CodeVerifier(sandbox=ProcessSandbox(), timeout=3.0)
+    verdict = verify_batch([Sample(response=fenced(program), reference=ref)], verifier=verifier)[0]
+    assert verdict.status is Status.CORRECT, (verdict.reason, [s.detail for s in verdict.steps])

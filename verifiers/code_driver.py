@@ -560,6 +560,7 @@ def _program(requests, replies, code_obj, payload):
         os.dup2(devnull, 1)
         os.dup2(devnull, 2)
         signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+        _program_path()
         _limit_child(payload, cpu=float(payload["load_timeout"]) + float(payload["total_timeout"]) + 1)
         module = types.ModuleType("solution")
         module.__file__ = "solution.py"
@@ -689,15 +690,31 @@ def _test_namespace(report, entry_point):
 
 def _read_only_path():
     """Drop every import directory a sandboxed process could write to (or create), so R imports nothing of the
-    program's making."""
+    program's making; the interpreter's own standard library always stays. Returns the path as it was (for S)."""
+    original = list(sys.path)
+    stdlib = os.path.dirname(os.__file__)
+    own = (stdlib, os.path.join(stdlib, "lib-dynload"))
     kept = []
     for entry in sys.path:
+        if entry in own:
+            kept.append(entry)
+            continue
         if not entry or not os.path.isabs(entry) or not os.path.exists(entry):
             continue
         if os.access(entry, os.W_OK) or os.access(os.path.dirname(entry) or "/", os.W_OK):
             continue
         kept.append(entry)
     sys.path[:] = kept
+    sys.path_importer_cache.clear()
+    return original
+
+
+_PROGRAM_PATH = []
+
+
+def _program_path():
+    """In a process that runs the program: the import path as it was, so the program imports as anywhere."""
+    sys.path[:] = _PROGRAM_PATH
     sys.path_importer_cache.clear()
 
 
@@ -737,6 +754,7 @@ def _stdio_child(code_obj, input_text, max_output_bytes, err_fd):
         module.__builtins__ = builtins
         sys.modules["__main__"] = module
         sys.argv = ["solution.py"]
+        _program_path()
         status = 0
         try:
             exec(code_obj, module.__dict__)
@@ -899,7 +917,7 @@ def main():
     if hasattr(sys, "set_int_max_str_digits"):
         sys.set_int_max_str_digits(0)
     _not_dumpable()
-    _read_only_path()
+    _PROGRAM_PATH[:] = _read_only_path()
     mode = payload["mode"]
     try:
         code_obj = compile(payload["code"], "solution.py", "exec")
