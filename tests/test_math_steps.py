@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from support.bench import BENCH_DIR
 
@@ -94,8 +94,8 @@ def test_the_first_planted_error_is_named() -> None:
     assert wrong["claim"] == "42 + 18 = 62"
     assert wrong["index"] == next(s.index for s in split_steps(SOLUTION) if "42 + 18" in s.text)
     assert "60" in wrong["detail"]
-    assert verdict.status is Status.PARTIAL
-    assert verdict.score == pytest.approx(2 / 4)
+    assert verdict.status is Status.INCORRECT and verdict.score == 0.0  # min-aggregation: no credit for the rest
+    assert verdict.evidence["correct"] == 2 and verdict.evidence["incorrect"] == 2
     assert claims(verdict)["62 \\div 4 = 16"] is Status.INCORRECT
 
 
@@ -116,6 +116,170 @@ def test_chains_check_every_link_and_display_rows_continue() -> None:
 def test_plain_text_claims_are_read() -> None:
     verdict = check("Step 1: 12 x 11 = 132.\nStep 2: 132 - 32 = 90!")
     assert claims(verdict) == {"12 × 11 = 132": Status.CORRECT, "132 - 32 = 90": Status.INCORRECT}
+
+
+# -- scoring: the minimum over the claims, so padding cannot raise it (issue 15) ----------------------------
+
+TRIVIAL = ["1 + 1 = 2", "2 + 2 = 4", "3 + 3 = 6", "4 + 4 = 8", "5 - 1 = 4", "2 \\times 3 = 6", "8 / 4 = 2", "9 = 9"]
+
+
+def test_padding_a_wrong_solution_with_trivial_claims_does_not_raise_its_score() -> None:
+    """The red-team attack: one wrong step scored 0.5, eight trivial true claims raised it to 0.9."""
+    wrong = "First \\(2 \\cdot 21 = 42\\), then \\(42 + 18 = 62\\)."
+    plain = check(wrong)
+    assert plain.status is Status.INCORRECT and plain.score == 0.0
+    for padded in (
+        "".join(f"\\({c}\\)\n" for c in TRIVIAL) + wrong,  # before
+        wrong + "\n" + "\n".join(f"Also \\({c}\\)." for c in TRIVIAL),  # after
+        wrong.replace(", then", ", " + ", ".join(f"\\({c}\\)" for c in TRIVIAL) + ", then"),  # in between
+        wrong + "\n" + "\n".join(["\\(2 \\cdot 21 = 42\\)"] * 8),  # repeats of a true claim
+        wrong + "\n" + "\n".join(f"\\({100 + i} + 1 = {101 + i}\\)" for i in range(8)),  # unrelated claims
+    ):
+        verdict = check(padded)
+        assert verdict.status is Status.INCORRECT and verdict.score == 0.0, padded
+        assert verdict.evidence["first_wrong_step"]["claim"] == "42 + 18 = 62"
+        assert {c: st for c, st in claims(verdict).items()}["42 + 18 = 62"] is Status.INCORRECT
+
+
+def test_only_trivial_claims_are_not_rewarded() -> None:
+    for text in ("1 + 1 = 2", "\\(1+1=2\\), \\(2+2=4\\), \\(3 < 4\\)", "So \\(42 = 42\\) and \\(x = x\\).",
+                 "\n".join(f"\\({c}\\)" for c in TRIVIAL)):
+        verdict = check(text)
+        assert verdict.status is Status.UNDECIDED and verdict.score == 0.0, text
+        assert verdict.evidence["trivial"] == verdict.evidence["checked"] > 0
+        assert "trivial" in verdict.reason and all("trivial" in step.detail for step in verdict.steps)
+    assert check("1 + 1 = 3").status is Status.INCORRECT  # a wrong trivial claim is still wrong
+    assert check("\\(1 + 1 = 2\\), \\(12 \\times 11 = 132\\)").status is Status.CORRECT  # one real computation
+
+
+def test_a_wrong_claim_past_max_claims_is_not_hidden_by_padding() -> None:
+    filler = "\n".join(f"\\({100 + i} + 1 = {101 + i}\\)" for i in range(20))
+    verdict = check(filler + "\nFinally \\(2 + 2 = 5\\).", max_claims=20)
+    assert verdict.status is Status.UNDECIDED and verdict.score == 0.0 and verdict.evidence["truncated"]
+    assert check(filler + "\nFinally \\(2 + 2 = 4\\).", max_claims=20).status is Status.UNDECIDED
+    assert check(filler, max_claims=20).status is Status.CORRECT  # exactly at the cap: everything was checked
+    assert check("\\(2 + 2 = 5\\)\n" + filler, max_claims=20).status is Status.INCORRECT  # found before the cap
+
+
+def test_claims_between_a_binding_and_its_use_do_not_hide_an_error() -> None:
+    text = "Let \\(x = 3\\).\n{pad}Then \\(2x + 1 = 8\\), and \\(12 \\times 11 = 132\\)."
+    assert check(text.format(pad="")).status is Status.INCORRECT
+    for pad in ("\\(1 + 1 = 2\\)\n" * 5, "".join(f"\\({100 + i} + 1 = {101 + i}\\)\n" for i in range(5)),
+                "So \\(x = 3\\).\n" * 3, "Then \\(2x + 1 = 7\\).\n" * 4):
+        verdict = check(text.format(pad=pad))
+        assert verdict.status is Status.INCORRECT, pad
+        assert verdict.evidence["first_wrong_step"]["claim"] in ("2x + 1 = 8", "2x + 1 = 7")
+    # prose is another matter: it ends the binding's reach (see test_bindings_do_not_reach_unrelated_later_lines)
+
+
+def _closed(a: int, b: int, op: str, wrong: bool, form: int) -> str:
+    value = {"+": a + b, "-": a - b, "\\times": a * b}[op] + (1 if wrong else 0)
+    claim = f"{a} {op} {b} = {value}"
+    return [f"\\({claim}\\)", f"We get \\[ {claim} \\]", f"So {claim.replace(chr(92) + 'times', 'x')}."][form]
+
+
+@st.composite
+def solutions(draw: st.DrawFn) -> tuple[list[str], list[str], list[int]]:
+    """(lines with some claims wrong, the same lines with every claim right, indexes of the claim lines)."""
+    bad: list[str] = []
+    good: list[str] = []
+    claim_lines: list[int] = []
+    for _ in range(draw(st.integers(1, 6))):
+        kind = draw(st.sampled_from(["closed", "closed", "binding", "prose"]))
+        wrong = draw(st.booleans())
+        if kind == "closed":
+            a, b = draw(st.integers(10, 99)), draw(st.integers(10, 99))
+            op, form = draw(st.sampled_from(["+", "-", "\\times"])), draw(st.integers(0, 2))
+            claim_lines.append(len(bad))
+            bad.append(_closed(a, b, op, wrong, form))
+            good.append(_closed(a, b, op, False, form))
+        elif kind == "binding":
+            name, value, k = draw(st.sampled_from("xyz")), draw(st.integers(2, 50)), draw(st.integers(2, 9))
+            for lines in (bad, good):
+                lines.append(f"Let \\({name} = {value}\\).")
+            claim_lines.append(len(bad))
+            bad.append(f"Then \\({k}{name} + 1 = {k * value + 1 + (1 if wrong else 0)}\\).")
+            good.append(f"Then \\({k}{name} + 1 = {k * value + 1}\\).")
+        else:
+            text = draw(st.sampled_from(["We go on.", "Next we add them up."]))
+            bad.append(text)
+            good.append(text)
+    return bad, good, claim_lines
+
+
+_TRIVIAL_LINES = st.sampled_from(
+    [f"\\({c}\\)" for c in TRIVIAL] + [c for c in TRIVIAL] + ["Also \\[ 3 \\times 3 = 9 \\]", "So 4 - 4 = 0.",
+                                                              "Note that \\(5 = 5\\) and \\(2 < 7\\)."]
+)
+
+
+def _pad(draw: st.DrawFn, solution: tuple[list[str], list[str], list[int]], *, related: bool) -> list[str]:
+    """The wrong solution with true claims inserted: trivial ones anywhere; repeats of its true claim lines
+    (anywhere for a closed claim, right after the original for one that uses a variable); and (with
+    `related=False`) claims that have nothing to do with the problem, anywhere."""
+    bad, good, claim_lines = solution
+    true_lines = [i for i in claim_lines if bad[i] == good[i]]
+    inserts: list[tuple[int, str]] = []  # (insert before this line of `bad`, line)
+    for _ in range(draw(st.integers(1, 8))):
+        kind = draw(st.sampled_from(["trivial", "repeat"] + ([] if related else ["unrelated"])))
+        if kind == "repeat" and true_lines:
+            i = draw(st.sampled_from(true_lines))
+            where = i + 1 if bad[i].startswith("Then") else draw(st.integers(0, len(bad)))
+            inserts.append((where, bad[i]))
+        elif kind == "unrelated":
+            a, b = draw(st.integers(100, 999)), draw(st.integers(100, 999))
+            inserts.append((draw(st.integers(0, len(bad))), f"\\({a} + {b} = {a + b}\\)"))
+        else:
+            inserts.append((draw(st.integers(0, len(bad))), draw(_TRIVIAL_LINES)))
+    out: list[str] = []
+    for i in range(len(bad) + 1):
+        out.extend(line for where, line in inserts if where == i)
+        if i < len(bad):
+            out.append(bad[i])
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_padding_never_raises_the_score(data: st.DataObject) -> None:
+    """True trivial claims and repeats, inserted before, between or after the steps, never raise the score."""
+    solution = data.draw(solutions())
+    bad = solution[0]
+    padded = _pad(data.draw, solution, related=True)
+    before, after = check("\n".join(bad)), check("\n".join(padded))
+    assert after.score <= before.score
+    if before.status is Status.INCORRECT:
+        assert after.status is Status.INCORRECT
+        assert after.evidence["first_wrong_step"]["claim"] == before.evidence["first_wrong_step"]["claim"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.data())
+def test_unrelated_true_claims_never_hide_an_error(data: st.DataObject) -> None:
+    solution = data.draw(solutions())
+    before = check("\n".join(solution[0]))
+    after = check("\n".join(_pad(data.draw, solution, related=False)))
+    if before.status is Status.INCORRECT:
+        assert after.status is Status.INCORRECT and after.score == 0.0
+    if before.status is Status.CORRECT:
+        assert after.status is Status.CORRECT
+
+
+@settings(max_examples=150, deadline=None)
+@given(solutions())
+def test_a_wrong_claim_always_scores_below_the_fixed_solution(solution: tuple[list[str], list[str], list[int]]) -> None:
+    bad, good, claim_lines = solution
+    assume(claim_lines)
+    fixed = check("\n".join(good))
+    assert fixed.status is Status.CORRECT and fixed.score == 1.0  # every claim here computes something
+    assert fixed.evidence["first_wrong_step"] is None
+    wrong = check("\n".join(bad))
+    if bad != good:
+        assert wrong.status is Status.INCORRECT and wrong.score < fixed.score
+        first = next(i for i, (b, g) in enumerate(zip(bad, good)) if b != g)
+        assert wrong.evidence["first_wrong_step"]["text"] in bad[first]
+        assert len(wrong.steps) == wrong.evidence["checked"]  # one StepVerdict per claim, wrong ones marked
+        assert sum(step.status is Status.INCORRECT for step in wrong.steps) == wrong.evidence["incorrect"] >= 1
 
 
 # -- variables ----------------------------------------------------------------------------------------------
@@ -186,7 +350,12 @@ def test_identities_in_free_symbols_are_checked_and_equations_skipped() -> None:
     ],
 )
 def test_tolerance_policy(claim: str, status: Status) -> None:
-    assert check(f"Indeed \\({claim}\\).").status is status
+    verdict = check(f"Indeed \\({claim}\\).")
+    assert verdict.steps and {step.status for step in verdict.steps} == {status}
+    if status is Status.INCORRECT:
+        assert verdict.status is Status.INCORRECT
+    else:  # comparing two written numbers computes nothing: checked, but not credited
+        assert verdict.status is (Status.UNDECIDED if verdict.evidence["trivial"] == len(verdict.steps) else status)
 
 
 # -- what is not a claim ---------------------------------------------------------------------------------

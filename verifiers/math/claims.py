@@ -1,8 +1,9 @@
 """The engine of `math.steps`: tool-grounded checking of the computations in a worked solution (GroundedPRM / VPR).
 
-Imported lazily by `verifiers.math.steps` (it needs sympy). No reference is needed. It splits the response into steps, finds the explicit computational claims it
-can read with the bounded parser (`verifiers.math.arith`), checks each one exactly with sympy, and rewards the
-fraction that holds. One `StepVerdict` per checked claim; the first wrong one is named in the evidence.
+Imported lazily by `verifiers.math.steps` (it needs sympy). No reference is needed. It splits the response into
+steps, finds the explicit computational claims it can read with the bounded parser (`verifiers.math.arith`), checks
+each one exactly with sympy, and rewards a solution whose checked claims all hold (min-aggregation: see Verdict).
+One `StepVerdict` per checked claim; the first wrong one is named in the evidence.
 
 Steps
   Display math (`\\[...\\]`, `$$...$$`, `\\begin{align}...\\end{align}` and kin) is split into rows at `\\\\`; a
@@ -27,7 +28,9 @@ Variables
   when every symbol in it is bound, or when it is an identity in its free symbols (`(a+b)^2 = a^2 + 2ab + b^2`
   is checked by expanding); an equation in unbound symbols (`x^2 = 4`) is an equation to solve, not a claim,
   and is skipped, as is anything the parser cannot read. Skipped pieces that hold a relation are counted as
-  "unchecked" in the evidence.
+  "unchecked" in the evidence. The window counts only the steps that state no relation (prose), bind a new
+  value or open a case: a step of claims alone (checked or not, repeated or not) does not count, so claims
+  inserted between a binding and its use never move the use out of reach (prose still does).
 
 Tolerance
   `=` is exact (rational arithmetic; irrational values are compared to 40 significant digits), except that a
@@ -36,9 +39,27 @@ Tolerance
   `\\approx` passes within the larger of that unit (1 for an integer side) and `approx_rel_tol` (default 1%)
   of the larger side. `<`, `>`, `\\le`, `\\ge`, `\\neq` are exact. A non-finite or non-real value is skipped.
 
-Verdict
-  score = fraction of checked claims that hold. CORRECT when all hold (at least one checked), PARTIAL when
-  some do, INCORRECT when none does, UNDECIDED when no claim could be checked.
+Trivial claims
+  A claim is trivial when it computes nothing: two written numbers compared (`42 = 42`, `3 < 4`, `0.5 = 50\\%`),
+  one-digit numbers under `+ - × ÷` with whole-number sides (`1 + 1 = 2`, `8 / 4 = 2`), or an identity whose two
+  sides are the same text (`x = x`). A trivial claim is checked like any other (a wrong one is wrong) but is
+  never credited: it cannot make a response CORRECT.
+
+Verdict (min-aggregation)
+  score = min over the checked claims of 1 (holds) / 0 (wrong): 1.0 when every checked claim holds, 0.0 as soon
+  as one is wrong, whatever the number of claims that hold. This is the solution-level "minimum of step scores"
+  of Math-Shepherd (Wang et al. 2024) and the product of step correctness of PRM800K (Lightman et al. 2023,
+  "Let's verify step by step") with exact 0/1 checks; Gao et al. 2024 ("On designing effective RL reward at
+  training time for LLM reasoning") show that rewarding the share of good steps is farmed by adding steps. So:
+  adding true claims (trivial, repeated, unrelated, anywhere) never raises the score; any wrong claim costs the
+  whole reward, and fixing every wrong claim of a solution that has a credited claim raises it from 0 to 1.
+  - INCORRECT, 0.0: some checked claim is wrong (the first one is named in `first_wrong_step`).
+  - UNDECIDED, 0.0: no claim could be checked; or every checked claim is trivial (a response of `1 + 1 = 2`
+    solved nothing); or `max_claims` was reached with claims left (an error may hide in the rest).
+  - CORRECT, 1.0: every checked claim holds and at least one is not trivial.
+  There is no partial credit: a share of claims that hold is what padding farms. The per-claim StepVerdicts
+  (1.0 / 0.0 each) stay for analysis. This verifier checks the computations written, not whether they solve the
+  problem (it has no reference): reward a solution with it next to an answer check (e.g. the `math` domain).
 """
 
 from __future__ import annotations
@@ -471,13 +492,30 @@ def _is_identity(lhs: Any, rhs: Any) -> bool:
     return bool(diff.has(sympy.Pow) and sympy.cancel(sympy.together(diff)) == 0)
 
 
+# -- trivial claims ------------------------------------------------------------------------------------------
+
+_TRIVIAL_TOKEN = re.compile(r"\\[A-Za-z]+|[0-9]+(?:[.,][0-9]+)*|\S")
+_TRIVIAL_OPS = frozenset("+ - − * / × · ÷ ( ) [ ] { } \\cdot \\times \\div \\left \\right".split())
+
+
+def _is_trivial(lhs_text: str, rhs_text: str, lhs: Any, rhs: Any) -> bool:
+    """Whether a closed claim states no computation worth a reward: two written numbers compared (`42 = 42`,
+    `3 < 4`, `0.5 = 50\\%`), or one-digit numbers under `+ - × ÷` with whole-number sides (`1 + 1 = 2`, `8 / 4 = 2`)."""
+    if _unit(lhs_text) is not None and _unit(rhs_text) is not None:
+        return True
+    for token in _TRIVIAL_TOKEN.findall(f"{lhs_text} {rhs_text}"):
+        if token not in _TRIVIAL_OPS and not (len(token) == 1 and token.isdigit()):
+            return False
+    return isinstance(lhs, sympy.Integer) and isinstance(rhs, sympy.Integer)
+
+
 # -- the verifier -------------------------------------------------------------------------------------------
 
 
 @dataclass
 class _Binding:
     value: Any
-    step: int
+    tick: int  # the binding window's clock when it was bound
     conflict: bool = False
 
 
@@ -487,6 +525,17 @@ class _Check:
     claim: str
     holds: bool
     detail: str
+    trivial: bool = False
+
+
+@dataclass
+class _Scan:
+    """What checking the steps found. `truncated`: `max_claims` was reached with claims left unchecked."""
+
+    checks: list[_Check]
+    unchecked: int = 0
+    repeated: int = 0
+    truncated: bool = False
 
 
 class StepChecker:
@@ -498,40 +547,48 @@ class StepChecker:
 
     def check(self, text: str) -> Verdict:
         steps = split_steps(text)
-        checks, unchecked, repeated = self._check_steps(steps, self.config)
-        return self._verdict(steps, checks, unchecked, repeated)
+        return self._verdict(steps, self._check_steps(steps, self.config))
 
-    def _check_steps(self, steps: list[Step], config: Mapping[str, Any]) -> tuple[list[_Check], int, int]:
-        checks: list[_Check] = []
+    def _check_steps(self, steps: list[Step], config: Mapping[str, Any]) -> _Scan:
+        scan = _Scan(checks=[])
+        checks = scan.checks
         seen: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
+        parsed: dict[str, Relation | None] = {}  # a piece written again is parsed once
         bindings: dict[Any, _Binding] = {}
-        unchecked = repeated = 0
         window = config["binding_window"]
+        # The binding window's clock counts the steps that state no relation (prose), bind a new value or open a
+        # case; a step of claims alone does not count, so inserted claims never move a binding out of reach.
+        clock = 0
         carry: tuple[int | None, str] | None = None
         for step in steps:
-            if len(checks) >= config["max_claims"]:
+            if scan.truncated:
                 break
+            tick = clock + 1
+            moves = False  # set when this step opens a case or binds a new value; also when it states no relation
             if _HYPOTHESIS.search(step.text):
                 bindings.clear()  # a new case or supposition: earlier values no longer apply
-            active = {
-                s: b.value for s, b in bindings.items() if not b.conflict and step.index - b.step <= window
-            }
+                moves = True
+            active = {s: b.value for s, b in bindings.items() if not b.conflict and tick - b.tick <= window}
             bound_here: dict[Any, _Binding] = {}  # bindings made in this step apply to its later claims
             continued = carry[1] if carry is not None and step.math and carry[0] == step.block else None
             pieces = _step_pieces(step, continued)
             carry = None
             for piece in pieces:
-                try:
-                    rel = parse_relation(piece.text)
-                except ArithError:
-                    unchecked += 1
+                if piece.text not in parsed:
+                    try:
+                        parsed[piece.text] = parse_relation(piece.text)
+                    except ArithError:
+                        parsed[piece.text] = None
+                rel = parsed[piece.text]
+                if rel is None:
+                    scan.unchecked += 1
                     continue
                 if not rel.ops:
                     continue
                 if step.math:
                     carry = (step.block, rel.texts[-1])
                 if piece.poisoned:
-                    unchecked += 1
+                    scan.unchecked += 1
                     continue
                 links = list(range(len(rel.ops)))
                 target = self._assignment(rel, active)
@@ -539,19 +596,23 @@ class StepChecker:
                     links = links[1:]
                 for i in links:
                     if len(checks) >= config["max_claims"]:
+                        scan.truncated = True
                         break
+                    claim = f"{rel.texts[i]} {_SHOW_OP[rel.ops[i]]} {rel.texts[i + 1]}"
+                    used = (rel.parts[i].free_symbols | rel.parts[i + 1].free_symbols) & set(active)
+                    key = (" ".join(claim.split()), tuple(sorted((str(s), str(active[s])) for s in used)))
+                    if key in seen:  # the same claim under the same values: checked once
+                        scan.repeated += 1
+                        continue
                     outcome = self._check_link(rel, i, active, config)
                     if outcome is None:
-                        unchecked += 1
+                        scan.unchecked += 1
                         continue
-                    holds, detail, used = outcome
-                    claim = f"{rel.texts[i]} {_SHOW_OP[rel.ops[i]]} {rel.texts[i + 1]}"
-                    key = (" ".join(claim.split()), tuple(sorted((str(s), str(active[s])) for s in used)))
-                    if key in seen:
-                        repeated += 1
-                        continue
+                    holds, detail, _, trivial = outcome
                     seen.add(key)
-                    checks.append(_Check(step, claim, holds, detail))
+                    checks.append(_Check(step, claim, holds, detail, trivial))
+                if scan.truncated:
+                    break
                 if target is not None and not piece.in_list:
                     symbol, value = target
                     previous = bound_here.get(symbol)
@@ -559,10 +620,13 @@ class StepChecker:
                         previous.conflict = True
                         active.pop(symbol, None)
                     elif previous is None:
-                        bound_here[symbol] = _Binding(value, step.index)
+                        moves = moves or active.get(symbol) != value  # restating the value in force is not new
+                        bound_here[symbol] = _Binding(value, tick)
                         active[symbol] = value
             bindings.update(bound_here)
-        return checks, unchecked, repeated
+            if moves or not pieces:
+                clock = tick
+        return scan
 
     @staticmethod
     def _assignment(rel: Relation, active: Mapping[Any, Any]) -> tuple[Any, Any] | None:
@@ -582,8 +646,8 @@ class StepChecker:
 
     @staticmethod
     def _check_link(rel: Relation, i: int, active: Mapping[Any, Any], config: Mapping[str, Any]
-                    ) -> tuple[bool, str, set[Any]] | None:
-        """(holds, detail, bound symbols used) for link i of the chain, or None when it is not checkable."""
+                    ) -> tuple[bool, str, set[Any], bool] | None:
+        """(holds, detail, bound symbols used, trivial) for link i of the chain, or None when it is not checkable."""
         lhs, rhs, op = rel.parts[i], rel.parts[i + 1], rel.ops[i]
         lhs_text, rhs_text = rel.texts[i], rel.texts[i + 1]
         if ("\\$" in lhs_text) != ("\\$" in rhs_text):
@@ -600,7 +664,8 @@ class StepChecker:
             if free:
                 if op != "=" or not _is_identity(lhs, rhs):
                     return None
-                return True, f"identity in {', '.join(sorted(map(str, free)))}{with_bindings}", used
+                restated = "".join(lhs_text.split()) == "".join(rhs_text.split())  # `x = x`
+                return True, f"identity in {', '.join(sorted(map(str, free)))}{with_bindings}", used, restated
             verdict, note = _closed_check(lhs, op, rhs, lhs_text, rhs_text, config["approx_rel_tol"])
             if verdict == "fails" and op in ("=", "~") and _PERCENT_END.search(lhs_text) != _PERCENT_END.search(
                     rhs_text):
@@ -610,6 +675,7 @@ class StepChecker:
                 if again == "holds":
                     lhs, rhs = scaled
                     verdict, note = "holds", "reading the percent sign as a label"
+            trivial = not used and _is_trivial(lhs_text, rhs_text, lhs, rhs)
         except ArithError:
             return None
         except Exception:  # sympy raises many kinds on odd input: such a claim is unchecked, not an error
@@ -617,41 +683,50 @@ class StepChecker:
         if verdict == "skip":
             return None
         shown = f"left side = {_show(lhs)}, right side = {_show(rhs)}{with_bindings}"
-        return verdict == "holds", f"{shown}{'; ' + note if note else ''}", used
+        return verdict == "holds", f"{shown}{'; ' + note if note else ''}", used, trivial
 
-    def _verdict(self, steps: list[Step], checks: list[_Check], unchecked: int, repeated: int) -> Verdict:
+    def _verdict(self, steps: list[Step], scan: _Scan) -> Verdict:
+        checks = scan.checks
         evidence: dict[str, Any] = {
             "steps": len(steps),
             "checked": len(checks),
             "correct": sum(c.holds for c in checks),
             "incorrect": sum(not c.holds for c in checks),
-            "unchecked": unchecked,
-            "repeated": repeated,
+            "trivial": sum(c.trivial for c in checks),
+            "unchecked": scan.unchecked,
+            "repeated": scan.repeated,
+            "truncated": scan.truncated,
             "first_wrong_step": None,
         }
         if not checks:
             return Verdict.undecided(self.name, "no computational claim could be checked", evidence=evidence)
-        step_verdicts = [
+        step_verdicts = tuple(
             StepVerdict(
                 f"step {c.step.index}: {clip(c.claim, 100)}",
                 Status.CORRECT if c.holds else Status.INCORRECT,
                 1.0 if c.holds else 0.0,
-                detail=c.detail,
+                detail=f"{c.detail}; trivial: not credited" if c.trivial else c.detail,
             )
             for c in checks
-        ]
+        )
         wrong = next((c for c in checks if not c.holds), None)
         held = evidence["correct"]
-        score = held / len(checks)
-        if wrong is None:
-            return Verdict(Status.CORRECT, 1.0, self.name, f"all {held} checked claims hold",
-                           steps=tuple(step_verdicts), evidence=evidence)
-        evidence["first_wrong_step"] = {
-            "index": wrong.step.index,
-            "text": clip(wrong.step.text, 300),
-            "claim": clip(wrong.claim, 200),
-            "detail": wrong.detail,
-        }
-        status = Status.PARTIAL if held else Status.INCORRECT
-        reason = f"{held}/{len(checks)} checked claims hold; first wrong: step {wrong.step.index}: {clip(wrong.claim, 80)}"
-        return Verdict(status, score, self.name, reason, steps=tuple(step_verdicts), evidence=evidence)
+        if wrong is not None:
+            evidence["first_wrong_step"] = {
+                "index": wrong.step.index,
+                "text": clip(wrong.step.text, 300),
+                "claim": clip(wrong.claim, 200),
+                "detail": wrong.detail,
+            }
+            reason = (f"{evidence['incorrect']} of {len(checks)} checked claims are wrong; first wrong: step "
+                      f"{wrong.step.index}: {clip(wrong.claim, 80)}")
+            return Verdict(Status.INCORRECT, 0.0, self.name, reason, steps=step_verdicts, evidence=evidence)
+        if scan.truncated:
+            reason = (f"all {held} checked claims hold, but the response has more than max_claims="
+                      f"{self.config['max_claims']}; the rest is not checked")
+            return Verdict.undecided(self.name, reason, steps=step_verdicts, evidence=evidence)
+        if held == evidence["trivial"]:
+            reason = f"all {held} checked claims hold, but every one is trivial (nothing is computed)"
+            return Verdict.undecided(self.name, reason, steps=step_verdicts, evidence=evidence)
+        return Verdict(Status.CORRECT, 1.0, self.name, f"all {held} checked claims hold",
+                       steps=step_verdicts, evidence=evidence)

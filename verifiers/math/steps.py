@@ -1,10 +1,11 @@
 """`math.steps`: tool-grounded checking of the computations written in a worked solution (GroundedPRM / VPR idea).
 
 No reference is needed. The response is split into steps; every explicit computational claim the bounded parser
-(`verifiers.math.arith`) can read is checked exactly with sympy; the reward is the fraction that holds, with one
-`StepVerdict` per checked claim and the first wrong one named in the evidence. The splitting, binding and
-tolerance rules are documented in `verifiers.math.claims`, which this class imports lazily so that loading the
-plugin does not import sympy.
+(`verifiers.math.arith`) can read is checked exactly with sympy, with one `StepVerdict` per checked claim and the
+first wrong one named in the evidence. The reward is the minimum over the checked claims (Math-Shepherd's
+min-aggregation): 1.0 when all hold and at least one is not trivial, 0.0 when any is wrong, so padding a solution
+with true claims never raises it. The splitting, binding, tolerance, triviality and scoring rules are documented
+in `verifiers.math.claims`, which this class imports lazily so that loading the plugin does not import sympy.
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ __all__ = ["MathSteps"]
 class MathSteps(Verifier):
     """Checks the arithmetic and algebra written in a worked solution, claim by claim.
 
+    Score = min over the checked claims (1 holds, 0 wrong): CORRECT 1.0 when every one holds and one at least is
+    not trivial (`1 + 1 = 2`, `42 = 42`); INCORRECT 0.0 when any is wrong; UNDECIDED when nothing, or nothing
+    but trivial claims, could be checked, or `max_claims` cut the check short. No partial credit, so true claims
+    added anywhere (trivial, repeated, unrelated) never raise the score. It checks computations, not answers.
+
     Options: `approx_rel_tol` (relative tolerance of `\\approx`, default 0.01), `binding_window` (steps after
     its own that a binding such as `x = 3` stays in force, default 2; 0 keeps it to its own step), `max_claims`
     (claims checked at most, default 300), `max_chars` (longer responses are UNDECIDED, default 100000),
@@ -33,7 +39,7 @@ class MathSteps(Verifier):
     name = "math.steps"
     domains = ()
     cost = 5.0
-    version = "1"
+    version = "2"  # 2: min-aggregation instead of the fraction of claims that hold
     cpu_bound = True
     timeout = 5.0
     options = {
