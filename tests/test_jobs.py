@@ -176,15 +176,62 @@ def test_forced_domain_and_options(tmp_path: Path, toy: None) -> None:
     assert records["a"]["verdict"]["status"] == "incorrect" and records["b"]["verdict"]["status"] == "correct"
 
 
-def test_duplicate_ids_in_the_input_keep_the_first(tmp_path: Path) -> None:
+def test_a_repeated_id_is_an_error_record_naming_both_rows(tmp_path: Path) -> None:
     items = [Sample("a", "a", id="x"), Sample("b", "b", id="y"), Sample("zzz", "a", id="x")]
     out = tmp_path / "out.jsonl"
     result = run_dataset(items, out, verifier="exact")
-    assert [r["id"] for r in lines_of(out)] == ["x", "y"]
-    assert result.duplicates == 1 and result.duplicate_examples == ("x",)
-    assert lines_of(out)[0]["verdict"]["status"] == "correct"
+    records = lines_of(out)
+    assert [r["id"] for r in records] == ["x", "y", "sample:2"]  # the repeat is recorded under its default id
+    assert records[0]["verdict"]["status"] == "correct"  # the first one is verified
+    error = records[2]["verdict"]
+    assert error["status"] == "error" and "input item 0" in error["reason"] and "input item 2" in error["reason"]
+    assert result.duplicates == 1 and result.written == 3
+    assert result.duplicate_examples == ("x (input item 0 and input item 2)",)
+    assert result.summary["run"]["duplicate_ids"] == 1 and result.summary["statuses"]["error"] == 1
     rerun = run_dataset(items, out, verifier="exact")
-    assert rerun.duplicates == 1 and rerun.already_done == 2 and rerun.written == 0
+    assert (rerun.duplicates, rerun.already_done, rerun.written) == (1, 2, 0)
+    assert len(lines_of(out)) == 3
+
+
+def _data(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
+def test_a_given_id_never_takes_another_rows_default_id(tmp_path: Path) -> None:
+    """`data:2` given to row 0 used to make row 2 (no id, default `data:2`) a silent duplicate, never verified."""
+    data = _data(tmp_path / "data.jsonl", [
+        {"id": "data:2", "response": "a", "reference": "a"},
+        {"id": "id:z", "response": "b", "reference": "b"},
+        {"response": "c", "reference": "c"},
+        {"id": "data:3", "response": "d", "reference": "d"},  # its own default id: the same id
+        {"response": "e", "reference": "x"},
+        {"id": "data:4", "response": "f", "reference": "f"},  # after the row it could be taken for
+    ])
+    out = tmp_path / "out.jsonl"
+    result = run_dataset(open_dataset(data), out, verifier="exact")
+    records = {r["id"]: r["verdict"]["status"] for r in lines_of(out)}
+    assert records == {"id:data:2": "correct", "id:id:z": "correct", "data:2": "correct", "data:3": "correct",
+                       "data:4": "incorrect", "id:data:4": "correct"}
+    assert result.duplicates == 0 and result.written == 6
+    assert run_dataset(open_dataset(data), out, verifier="exact").already_done == 6
+
+
+def test_the_number_55_and_the_string_55_are_one_id(tmp_path: Path) -> None:
+    data = _data(tmp_path / "data.jsonl", [
+        {"id": 55, "response": "a", "reference": "a"},
+        {"id": "55", "response": "b", "reference": "b"},
+        {"id": 55.0, "response": "c", "reference": "c"},  # "55.0": another id
+    ])
+    out = tmp_path / "out.jsonl"
+    result = run_dataset(open_dataset(data), out, verifier="exact")
+    records = {r["id"]: r for r in lines_of(out)}
+    assert set(records) == {"55", "data:1", "55.0"}
+    error = records["data:1"]["verdict"]
+    assert error["status"] == "error" and "'55'" in error["reason"]
+    assert f"{data}:1" in error["reason"] and f"{data}:2" in error["reason"]  # both lines named
+    assert records["data:1"]["source"] == f"{data}:2"
+    assert result.duplicates == 1 and result.duplicate_examples == (f"55 ({data}:1 and {data}:2)",)
 
 
 def test_retry_errors_verifies_failures_again(tmp_path: Path) -> None:
@@ -268,3 +315,27 @@ def test_a_kill_at_any_byte_resumes_to_exactly_one_record_per_id(
     records = lines_of(out)
     assert sorted(r["id"] for r in records) == sorted(s.id for s in items)
     assert result.summary["total"] == n
+
+
+_IDS = st.sampled_from([None, None, "a", "b", "1", 1, "sample:0", "sample:3", "id:a", "id:id:a"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(ids=st.lists(_IDS, min_size=1, max_size=12), chunk=st.integers(1, 5), cut=st.floats(0, 1))
+def test_colliding_ids_resume_to_the_records_of_an_uninterrupted_run(
+    tmp_path_factory: pytest.TempPathFactory, ids: list, chunk: int, cut: float
+) -> None:
+    """Repeats, int/str twins and default-shaped ids: a kill at any byte then a rerun gives exactly the records of
+    one uninterrupted run, one per record id, every row accounted for."""
+    base = tmp_path_factory.mktemp("ids")
+    items = [Sample(str(i), str(i) if i % 2 else "x", id=item_id) for i, item_id in enumerate(ids)]
+    whole = base / "whole.jsonl"
+    run_dataset(items, whole, verifier="exact", chunk_size=chunk, summary_path=None, fsync=False)
+    expected = sorted((r["id"], r["verdict"]["status"]) for r in lines_of(whole))
+    assert len(expected) == len(items) == len({i for i, _ in expected})
+    out = base / "out.jsonl"
+    run_dataset(items, out, verifier="exact", chunk_size=chunk, summary_path=None, fsync=False)
+    data = out.read_bytes()
+    out.write_bytes(data[: int(len(data) * cut)])
+    run_dataset(items, out, verifier="exact", chunk_size=chunk, summary_path=None, fsync=False)
+    assert sorted((r["id"], r["verdict"]["status"]) for r in lines_of(out)) == expected

@@ -345,8 +345,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if result.duplicates:
         examples = escape(", ".join(result.duplicate_examples))
         err.print(
-            f"[yellow]warning:[/] skipped {result.duplicates} rows whose id came earlier in the input "
-            f"(first one kept), e.g. {examples}; give rows unique ids with --id-col"
+            f"[yellow]warning:[/] {result.duplicates} rows repeat an id that came earlier in the input and got an "
+            f"ERROR record naming both lines, e.g. {examples}; give rows unique ids with --id-col"
         )
     if result.interrupted:
         kept = result.summary["total"]

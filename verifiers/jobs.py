@@ -7,7 +7,19 @@ The output file is the job's only state. Each line is a record
 and a sample counts as done once its line is in the file. On start the file is read: a torn last line (a kill
 in the middle of a write) is cut away, and the ids present are skipped. New records are appended a chunk at a
 time with one write, then flushed and fsync'd, so a `kill -9` loses at most the chunk in flight and never
-duplicates one. Ids must be unique in the input: a repeated id is skipped (first one wins) and counted.
+duplicates one.
+
+Ids (the one rule; the record's "id" is this id):
+  - A row's id is the text of its id value, `str(value)`: the number 55 and the string "55" are the same id
+    (`55.0` is "55.0", another one). Nothing else is normalized: case, spaces and Unicode count.
+  - A row without an id gets the default id `<name>:<row>`: the dataset's name (its file stem) and the row's
+    0-based index among the rows read (`data:55`; `sample:3` for samples given in code).
+  - Default ids never collide with given ones: a given id shaped like another row's default id (`data:55` on
+    any row but row 55), or starting with `id:`, is recorded as `id:` + the id (`id:data:55`).
+  - Ids are unique: a row whose id an earlier row already has is not verified. It gets an ERROR record under
+    its own default id that names both rows (`data.jsonl:3` and `data.jsonl:8`); nothing is skipped silently.
+  Every record id is a function of the input alone, so a resumed run assigns the same ids and neither loses
+  nor duplicates a record.
 
 A row that cannot be verified (malformed input, no domain, a domain nobody registered) gets an ERROR record
 saying why and the run goes on. Errors that make the whole run pointless (an unknown `verifier` or `domain`
@@ -16,8 +28,10 @@ name, an option no verifier takes) raise before anything is written.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import re
 import tempfile
 import time
 from collections import Counter
@@ -28,7 +42,7 @@ from typing import Any
 
 from .cache import Cache
 from .cascade import Policy
-from .datasets import DatasetItem
+from .datasets import Dataset, DatasetItem
 from .errors import VerifiersError
 from .executor import Executor, Plan, make_executor
 from .runner import verifier_name
@@ -133,7 +147,8 @@ class Tally:
     def _by(self, position: int) -> dict[str, dict[str, Any]]:
         merged: dict[str, _Counts] = {}
         for key, counts in self.groups.items():
-            name = key[position] if key[position] is not None else "(none)"
+            label = key[position]
+            name = "(none)" if label is None else label
             merged.setdefault(name, _Counts()).merge(counts)
         return {name: merged[name].to_dict() for name in sorted(merged)}
 
@@ -306,9 +321,9 @@ class ProgressInfo:
     """Where a run stands; passed to the `progress` callback after every chunk."""
 
     seen: int  # input rows consumed by this run (done before, duplicates and new)
-    written: int  # records this run appended
-    already_done: int  # rows skipped because their id was in the output already
-    duplicates: int  # rows skipped because their id came earlier in the input
+    written: int  # records this run appended (duplicates' ERROR records included)
+    already_done: int  # rows skipped because their id was in the output already (duplicates not counted)
+    duplicates: int  # rows whose id an earlier row has: an ERROR record each (see "Ids" in the module docstring)
     total: int | None  # input rows expected, when known
     mean_score: float | None  # over every decided verdict in the output
     statuses: dict[str, int]  # status -> count over the whole output
@@ -328,14 +343,53 @@ class JobResult:
     elapsed_s: float
 
 
-def _as_items(items: Iterable[DatasetItem | Sample | Mapping[str, Any]]) -> Iterator[DatasetItem]:
+RESERVED_ID_PREFIX = "id:"
+"""Put before a given id that could be read as a default id (see "Ids" in the module docstring)."""
+
+
+def _name(items: object) -> str:
+    """The name in the default ids of `items`' rows: the dataset's, else "sample"."""
+    return items.name if isinstance(items, Dataset) else "sample"
+
+
+def _as_items(items: Iterable[DatasetItem | Sample | Mapping[str, Any]]) -> Iterator[tuple[DatasetItem, str]]:
+    """Each input row as a `DatasetItem`, with its default id (`datasets.to_item` names a row without an id the
+    same way: `<name>:<row index>`)."""
+    name = _name(items)
     for index, item in enumerate(items):
+        default = f"{name}:{index}"
         if isinstance(item, DatasetItem):
-            yield item
+            yield item, default
             continue
         sample = item if isinstance(item, Sample) else Sample.from_dict(item)
-        item_id = sample.id if sample.id is not None else f"sample:{index}"
-        yield DatasetItem(item_id, "", sample=sample)
+        yield DatasetItem(sample.id if sample.id is not None else default, "", sample=sample), default
+
+
+class _Ids:
+    """Gives each input row its record id under the rules in the module docstring (a function of the input)."""
+
+    def __init__(self, items: object) -> None:
+        self._default_shape = re.compile(re.escape(_name(items)) + r":(?:0|[1-9][0-9]*)")
+        self.rows: dict[str, str] = {}  # record id -> where the row that has it is
+
+    def assign(self, item: DatasetItem, default: str, where: str) -> tuple[DatasetItem, str | None]:
+        """The item under its record id and None; for a repeated id, an ERROR item and where the earlier row is."""
+        record_id = item.id
+        reserved = record_id.startswith(RESERVED_ID_PREFIX) or self._default_shape.fullmatch(record_id)
+        if reserved and record_id != default:
+            record_id = RESERVED_ID_PREFIX + record_id
+        first = self.rows.get(record_id)
+        if first is None:
+            self.rows[record_id] = where
+            return (item if record_id == item.id else dataclasses.replace(item, id=record_id)), None
+        own, n = default, 1
+        while own in self.rows:  # a default id is never taken under these rules; never reuse one all the same
+            own, n = f"{default}#{n}", n + 1
+        self.rows[own] = where
+        shown = repr(item.id if len(item.id) <= 80 else item.id[:80] + "…")
+        reason = (f"{where}: id {shown} is already the id of {first}; ids must be unique, so this row is not "
+                  f"verified (its record has its default id {own!r}): give it an id of its own")
+        return DatasetItem(own, item.location, error=reason), first
 
 
 def run_dataset(
@@ -361,9 +415,10 @@ def run_dataset(
 ) -> JobResult:
     """Verify `items` into the JSON-lines file `out_path`, resuming where an earlier run of it stopped.
 
-    `items`: `DatasetItem`s (from `verifiers.datasets.open_dataset`), `Sample`s or sample mappings; ids must be
-    unique. `verifier` (a name or object) verifies every sample; else `domain` (forced for every sample), else
-    each sample's own domain or the routing hooks pick a domain's cascade. `options` configure the verifiers;
+    `items`: `DatasetItem`s (from `verifiers.datasets.open_dataset`), `Sample`s or sample mappings; ids follow
+    the rules in the module docstring (a repeated id is an ERROR record naming both rows). `verifier` (a name or
+    object) verifies every sample; else `domain` (forced for every sample), else each sample's own domain or the
+    routing hooks pick a domain's cascade. `options` configure the verifiers;
     `policy` is the cascades' ("first" or "addon").
     `workers`, `timeout`, `cache` as for `verify_batch` (one `Runner` serves the whole run). `summary_path`:
     where the summary JSON goes (True: `default_summary_path(out_path)`, None/False: nowhere). `retry_errors`:
@@ -482,22 +537,23 @@ class _Job:
 
     def _loop(self, items: Iterable[DatasetItem | Sample | Mapping[str, Any]], out: Any) -> None:
         counters, done = self.counters, self.scan.done
-        seen_ids: set[str] = set()
+        ids = _Ids(items)
         self._good_size = os.fstat(out.fileno()).st_size  # after scan_output's repair
         self._report()
         chunk: list[DatasetItem] = []
-        for item in _as_items(items):
+        for index, (given, default) in enumerate(_as_items(items)):
             counters["seen"] += 1
-            if item.id in seen_ids:
+            where = given.location or f"input item {index}"
+            item, first = ids.assign(given, default, where)
+            if first is not None:
                 counters["duplicates"] += 1
                 if len(self.duplicate_examples) < 5:
-                    self.duplicate_examples.append(f"{item.id} ({item.location})" if item.location else item.id)
-                continue
-            seen_ids.add(item.id)
+                    self.duplicate_examples.append(f"{given.id} ({first} and {where})")
             if item.id in done:
-                counters["already_done"] += 1
-                if counters["already_done"] % self.chunk_size == 0:
-                    self._report()
+                if first is None:
+                    counters["already_done"] += 1
+                    if counters["already_done"] % self.chunk_size == 0:
+                        self._report()
                 continue
             chunk.append(item)
             if len(chunk) >= self.chunk_size:
@@ -556,7 +612,7 @@ class _Job:
             **self.run_info,
             "written": self.counters["written"],
             "already_done": self.counters["already_done"],
-            "duplicate_ids_skipped": self.counters["duplicates"],
+            "duplicate_ids": self.counters["duplicates"],  # rows given an ERROR record for a repeated id
             "duplicate_id_examples": self.duplicate_examples,
             "retried_failures": scan.retried,
             "torn_bytes_repaired": scan.torn_bytes,
