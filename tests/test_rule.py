@@ -242,6 +242,81 @@ def test_numeric_bad_reference_is_an_error(reference):
     assert verdict.status is Status.ERROR
 
 
+# Huge and tiny exponents (issue 15): a verdict, never ERROR, never a giant integer, never the mantissa alone.
+@pytest.mark.parametrize(
+    "response, reference, status",
+    [
+        ("1e5000", "1e5000", Status.CORRECT),  # was ERROR: Python's int-to-str digit limit
+        ("1e5000", "1e4999", Status.INCORRECT),
+        ("1e5000", "10", Status.INCORRECT),
+        pytest.param("\\boxed{1e5000}", 10**5000, Status.CORRECT, id="int-reference-over-the-digit-limit"),
+        ("\\boxed{1e5000} and \\boxed{1e5001}", "1e5000", Status.INCORRECT),
+        ("1.5e20000", "1.5e20000", Status.CORRECT),  # beyond `verifiers.text.MAX_EXPONENT`
+        ("\\boxed{1e20000}", "1e19999", Status.INCORRECT),
+        ("1e100000000", "1e100000000", Status.CORRECT),
+        ("1e100000000", "1e99999999", Status.INCORRECT),
+        ("1e100000000", "1", Status.INCORRECT),
+        ("\\boxed{1e100000000}", "1", Status.INCORRECT),  # was CORRECT: the exponent was dropped
+        ("The answer is 1e1000000.", "1", Status.INCORRECT),  # was CORRECT
+        ("\\boxed{1e0000001}", "1", Status.INCORRECT),  # was CORRECT: 7 exponent digits, value 10
+        ("\\boxed{1e0000001}", "10", Status.CORRECT),
+        ("\\boxed{2 \\times 10^{1000000}}", "2", Status.INCORRECT),  # was CORRECT
+        ("\\boxed{2 \\times 10^{1000000}}", "2e1000000", Status.CORRECT),
+        ("\\boxed{10^{100000000}}", "1e100000000", Status.CORRECT),
+        ("\\boxed{-1e100000000}", "1e100000000", Status.INCORRECT),
+        ("\\boxed{1e100000000 or 2}", "1e100000000", Status.INCORRECT),
+        ("1e-100000000", "0", Status.INCORRECT),
+        ("1e-100000000", "1e-100000000", Status.CORRECT),
+        ("1.2345e100000000", "1.23e100000000", Status.CORRECT),  # the rounding rule, as for 2.653 and 2.65
+        ("1.23e100000000", "1.2345e100000000", Status.CORRECT),
+        ("1.24e100000000", "1.2345e100000000", Status.INCORRECT),
+        ("\\boxed{1e1000000\\%}", "1e999998", Status.CORRECT),  # percent read as a ratio
+    ],
+)
+def test_numeric_huge_exponents(response, reference, status):
+    start = time.perf_counter()
+    verdict = check(response, reference, verifier="numeric")
+    assert verdict.status is status, verdict.reason
+    assert time.perf_counter() - start < 2.0
+
+
+def test_numeric_huge_exponents_with_tolerances():
+    assert check("1.2e100000000", "1e100000000", verifier="numeric", rel_tol=0.5).status is Status.CORRECT
+    assert check("1e100000001", "1e100000000", verifier="numeric", rel_tol=0.5).status is Status.INCORRECT
+    assert check("1e100000000", "1", verifier="numeric", rel_tol=0.9).status is Status.INCORRECT
+    assert check("1e100000000", "-1", verifier="numeric", rel_tol=1).status is Status.INCORRECT
+    assert check("1e-100000000", "0", verifier="numeric", abs_tol=1e-300).status is Status.CORRECT
+    assert check("1e100000000", "0", verifier="numeric", abs_tol=1e300).status is Status.INCORRECT
+    assert check("1e5000", "1e5000", verifier="numeric", abs_tol=1).status is Status.CORRECT
+    assert check("1e5000", "2e5000", verifier="numeric", abs_tol=1e300).status is Status.INCORRECT
+
+
+def test_numeric_huge_exponent_evidence_is_printable():
+    verdict = check("1e5000", "1e5000", verifier="numeric")
+    assert verdict.evidence["value"]["value"] == "about 10^5000"
+    verdict = check("1e100000000", "1e100000000", verifier="numeric")
+    assert verdict.evidence["references"][0]["value"] == "1 x 10^100000000"
+
+
+_MANTISSAS = st.one_of(st.integers(-999, 999).map(str), st.decimals(-100, 100, places=3).map(str))
+
+
+@settings(max_examples=300, deadline=None)
+@given(_MANTISSAS, st.integers(-300, 300), _MANTISSAS, st.integers(-300, 300))
+def test_numbers_kept_as_mantissa_and_exponent_follow_the_one_rule(ma, ea, mb, eb):
+    """`scientific` (mantissa x 10**shift) decides exactly as the expanded numbers do."""
+    from fractions import Fraction
+
+    from verifiers.math.semantics import agree, scientific, written
+
+    a, b = f"{ma}e{ea}", f"{mb}e{eb}"
+    expanded = agree(written(a, Fraction(a)), written(b, Fraction(b)))
+    shifted_a, shifted_b = scientific(a), scientific(b)
+    assert shifted_a is not None and shifted_b is not None
+    assert agree(shifted_a, shifted_b) == expanded
+    assert agree(shifted_a, written(b, Fraction(b))) == expanded
+
+
 @pytest.mark.parametrize(
     "options", [{"rel_tol": -1}, {"abs_tol": "x"}, {"percent": "half"}, {"fallback": "first"}, {"rel_tol": True}]
 )

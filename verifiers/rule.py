@@ -18,10 +18,20 @@ from fractions import Fraction
 from typing import Any, ClassVar
 
 from .errors import OptionError
-from .math.semantics import DEFAULT_MIN_SIG_DIGITS, MAX_SIG_DIGITS, agree, written
+from .math.semantics import (
+    DEFAULT_MIN_SIG_DIGITS,
+    MAX_SIG_DIGITS,
+    Written,
+    agree,
+    aligned,
+    order_of_magnitude,
+    scientific,
+    written,
+)
 from .hookspecs import hookimpl
 from .options import check_bools, check_choice, check_int, check_number, is_number, need
 from .text import (
+    MAX_NUMBER_DIGITS,
     Answer,
     Number,
     clip,
@@ -32,6 +42,7 @@ from .text import (
     normalize_text,
     parse_choices,
     parse_number,
+    strip_latex_wrappers,
     strip_think,
 )
 from .verdict import Sample, Status, StepVerdict, Verdict
@@ -183,17 +194,83 @@ class NormalizedMatch(Verifier):
 # -- numbers --------------------------------------------------------------------------------------------------
 
 
-def _reference_number(value: Any) -> Number | None:
+@dataclass(frozen=True)
+class _Value:
+    """A number read from an answer or a reference: the token as `verifiers.text` read it (its `value` is None for
+    an exponent beyond `MAX_EXPONENT`) and the same number for `semantics.agree` (a huge or tiny one kept as
+    mantissa and power of ten, never a giant integer)."""
+
+    number: Number
+    written: Written
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        """Equal for equal numbers (with the same percent sign), whatever their notation."""
+        value, shift = self.written.value, self.written.shift
+        if shift:
+            while value != 0 and value.denominator == 1 and value.numerator % 10 == 0:
+                value, shift = value / 10, shift + 1
+        return value, shift, self.number.percent
+
+    def to_dict(self) -> dict[str, object]:
+        return {"text": clip(self.number.text, 200), "value": _shown(self.written), "percent": self.number.percent}
+
+
+def _shown(w: Written) -> str:
+    """The value for evidence, without printing a number too big for `str` (Python's int digit limit)."""
+    value = w.value
+    if max(value.numerator.bit_length(), value.denominator.bit_length()) > 10_000:
+        order = (abs(value).numerator.bit_length() - value.denominator.bit_length()) * 0.30103 + w.shift
+        return f"{'-' if value < 0 else ''}about 10^{round(order)}"
+    return f"{value} x 10^{w.shift}" if w.shift else str(value)
+
+
+_HUGE_EXPONENT = re.compile(r"(?:[0-9.][ \t]*[eE]|10[ \t]*\^)[ \t]*\{?[ \t]*[-+−]?[ \t]*[0-9]{7,}")
+"""An exponent of 7 digits or more (`1e1000000`, `1e0000001`): `verifiers.text` would read the mantissa alone."""
+_LEADING_NAME = re.compile(r"^[A-Za-z][ \t]*=[ \t]*")
+
+
+def _value(number: Number) -> _Value | None:
+    """The number of a token, also when its exponent is out of the range of `verifiers.text`; None if unreadable."""
+    if number.value is not None:
+        return _Value(number, written(number.text, number.value))
+    huge = scientific(number.text)
+    return None if huge is None else _Value(number, huge)
+
+
+def _huge_number(text: str) -> _Value | None:
+    """`text` read as one number with a huge exponent (`1e100000000`, `$2 \\times 10^{-7777777}$`, `x = 1e9999999.`)."""
+    if len(text) > 4 * MAX_NUMBER_DIGITS:
+        return None
+    bare = _LEADING_NAME.sub("", strip_latex_wrappers(text).strip().strip("*").strip()).rstrip(".,").strip()
+    huge = scientific(bare)
+    if huge is None:
+        return None
+    return _Value(Number(bare, None, bare.endswith("%")), huge)  # `\\%` and `%` both end with `%`
+
+
+def _reference_number(value: Any) -> _Value | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return Number(str(value), Fraction(value))
+        try:
+            text = str(value)
+        except ValueError:  # over Python's int-to-str digit limit: an exact integer all the same
+            text = f"<integer of {value.bit_length()} bits>"
+        return _Value(Number(text, Fraction(value)), Written(Fraction(value)))
     if isinstance(value, float):
-        return Number(repr(value), Fraction(repr(value))) if math.isfinite(value) else None
+        if not math.isfinite(value):
+            return None
+        return _Value(Number(repr(value), Fraction(repr(value))), written(repr(value), Fraction(repr(value))))
     if isinstance(value, Fraction):
-        return Number(str(value), value)
+        return _Value(Number(str(value), value), Written(value))
     if isinstance(value, str):
-        return parse_number(value)
+        if _HUGE_EXPONENT.search(value):
+            return _huge_number(value)
+        number = parse_number(value)
+        if number is None:
+            return _huge_number(value)  # an exponent over `MAX_EXPONENT` (`1e20000`)
+        return _value(number)
     return None
 
 
@@ -213,7 +290,8 @@ class NumericMatch(Verifier):
     is just a number; with `fallback="last_number"` the last number of unanchored text (weak: opt-in only).
     Values are exact fractions compared by the one number rule of `verifiers.math.semantics`: exact values must be
     equal (`1000000008` is not `1000000007`), a decimal must be the other value rounded to its last place with
-    `min_sig_digits` significant digits (`0.667` is 2/3, `0.666` is not). A tolerance is opt-in:
+    `min_sig_digits` significant digits (`0.667` is 2/3, `0.666` is not). A huge or tiny exponent (`1e5000`,
+    `1e-100000000`) is compared as mantissa and power of ten, never expanded. A tolerance is opt-in:
     `|a - b| <= max(rel_tol * max(|a|, |b|), abs_tol)` also passes when `rel_tol` or `abs_tol` is set. `percent`:
     when exactly one side carries `%`, "strip" reads 50% as 50, "ratio" as 0.5, "both" accepts either; 0.5 and
     50 without `%` never match. An answer holding several different numbers ("7 or 8"), or several anchored
@@ -243,17 +321,16 @@ class NumericMatch(Verifier):
         raw_refs = [r for r in raw_refs if r is not None]
         if not raw_refs:
             return Verdict.error(self.name, NO_REFERENCE)
-        refs: list[Number] = []
+        refs: list[_Value] = []
         for raw in raw_refs:
             number = _reference_number(raw)
-            if number is None or number.value is None:
-                return Verdict.error(self.name, f"reference {clip(repr(raw), 100)} is not a number")
+            if number is None:
+                return Verdict.error(self.name, f"reference {clip(_repr(raw), 100)} is not a number")
             refs.append(number)
         found = self._answer(sample.response, config)
         if isinstance(found, Verdict):
             return found
         number, answer, anchor = found
-        assert number.value is not None
         matched = next((r for r in refs if self._equal(number, r, config)), None)
         evidence = {
             "answer": clip(answer),
@@ -262,22 +339,26 @@ class NumericMatch(Verifier):
             "references": [r.to_dict() for r in refs],
             "percent_policy": config["percent"],
         }
+        shown = clip(number.number.text, 60)
         if matched is not None:
-            return Verdict.correct(self.name, f"{number.text} equals reference {matched.text}", evidence=evidence)
-        return Verdict.incorrect(self.name, f"{clip(number.text, 60)} equals no reference", evidence=evidence)
+            return Verdict.correct(self.name, f"{shown} equals reference {clip(matched.number.text, 60)}",
+                                   evidence=evidence)
+        return Verdict.incorrect(self.name, f"{shown} equals no reference", evidence=evidence)
 
-    def _answer(self, response: str, config: Mapping[str, Any]) -> tuple[Number, str, str] | Verdict:
+    def _answer(self, response: str, config: Mapping[str, Any]) -> tuple[_Value, str, str] | Verdict:
         """The single number the response commits to, with its answer text and anchor; or an INCORRECT verdict."""
         body = strip_think(response) if config["ignore_think"] else response
         answers = find_answers(body, ignore_think=False)
         if not answers:
-            whole = parse_number(body) if len(body) <= MAX_ANSWER_CHARS else None
+            whole = self._whole(body) if len(body) <= MAX_ANSWER_CHARS else None
             if whole is not None:
                 return whole, body.strip(), "whole response"
             if config["fallback"] == "last_number":
                 last = last_number(body)
-                if last is not None and last.value is not None:
-                    return last, last.text, "last number"
+                if last is not None and not _HUGE_EXPONENT.search(body):  # it would read a mantissa alone
+                    value = _value(last)
+                    if value is not None:
+                        return value, last.text, "last number"
             return Verdict.incorrect(
                 self.name,
                 "no final answer found: no \\boxed{}, <answer> tag or 'the answer is' phrase, and the response is "
@@ -287,17 +368,16 @@ class NumericMatch(Verifier):
         raw = distinct(a.text for a in answers)
         if len(raw) > MAX_ANSWERS:
             return _too_many(self.name, raw)
-        values: dict[Any, Number] = {}
+        values: dict[Any, _Value] = {}
         for text in raw:
             numbers = self._numbers(text)
             if isinstance(numbers, str):
                 return Verdict.incorrect(
                     self.name, numbers, evidence={"answers": [a.to_dict() for a in answers[:10]]}
                 )
-            number = numbers
-            values.setdefault((number.value, number.percent), number)
+            values.setdefault(numbers.key, numbers)
         if len(values) > 1:
-            shown = ", ".join(n.text for n in list(values.values())[:5])
+            shown = ", ".join(v.number.text for v in list(values.values())[:5])
             return Verdict.incorrect(
                 self.name,
                 f"several different final answers: {shown}",
@@ -307,26 +387,37 @@ class NumericMatch(Verifier):
         return number, raw[-1], answers[-1].kind
 
     @staticmethod
-    def _numbers(text: str) -> Number | str:
+    def _whole(body: str) -> _Value | None:
+        """The response read as just one number, or None."""
+        if _HUGE_EXPONENT.search(body):
+            return _huge_number(body)
+        whole = parse_number(body)
+        return _value(whole) if whole is not None else _huge_number(body)
+
+    @staticmethod
+    def _numbers(text: str) -> _Value | str:
         """The one number in an answer text, or the reason there is not exactly one."""
         shown = repr(clip(text.strip(), 80))
         if len(text) > MAX_ANSWER_CHARS:
             return f"final answer is {len(text)} characters long; not read as a number"
+        if _HUGE_EXPONENT.search(text):  # a power of ten `verifiers.text` cannot hold: the whole answer or nothing
+            huge = _huge_number(text)
+            return huge if huge is not None else f"final answer {shown} is not one number in scientific notation"
         numbers = find_numbers(text)
         if not numbers:
             return f"final answer {shown} holds no number"
-        different = distinct(f"{n.value}{'%' if n.percent else ''}" for n in numbers)
-        if len(different) > 1:
-            return f"final answer {shown} holds several different numbers"
-        if numbers[0].value is None:
+        values = [_value(n) for n in numbers]
+        if any(v is None for v in values):
             return f"final answer {shown} is out of range or divides by zero"
+        if len({v.key for v in values if v is not None}) > 1:
+            return f"final answer {shown} holds several different numbers"
         if len(numbers) > 1 or _OPERATION.search(_NOT_NUMBER.sub(" ", text)):
             return f"final answer {shown} is an expression or a statement, not one number"
-        return numbers[0]
+        assert values[0] is not None
+        return values[0]
 
     @staticmethod
-    def _equal(answer: Number, reference: Number, config: Mapping[str, Any]) -> bool:
-        assert answer.value is not None and reference.value is not None
+    def _equal(answer: _Value, reference: _Value, config: Mapping[str, Any]) -> bool:
         rel, abs_ = Fraction(config["rel_tol"]), Fraction(config["abs_tol"])
 
         def factors(n: Number, other: Number) -> list[Fraction]:
@@ -336,16 +427,52 @@ class NumericMatch(Verifier):
             return {"strip": [Fraction(1)], "ratio": [Fraction(1, 100)],
                     "both": [Fraction(1), Fraction(1, 100)]}[config["percent"]]
 
-        a_written = written(answer.text, answer.value)
-        b_written = written(reference.text, reference.value)
-        for fa in factors(answer, reference):
-            for fb in factors(reference, answer):
-                if agree(a_written.scaled(fa), b_written.scaled(fb), min_sig=config["min_sig_digits"]):
+        for fa in factors(answer.number, reference.number):
+            for fb in factors(reference.number, answer.number):
+                a, b = answer.written.scaled(fa), reference.written.scaled(fb)
+                if agree(a, b, min_sig=config["min_sig_digits"]):
                     return True
-                a, b = answer.value * fa, reference.value * fb
-                if (rel or abs_) and abs(a - b) <= max(rel * max(abs(a), abs(b)), abs_):
+                if (rel or abs_) and _within(a, b, rel, abs_):
                     return True
         return False
+
+
+def _within(a: Written, b: Written, rel: Fraction, abs_: Fraction) -> bool:
+    """|a - b| <= max(rel * max(|a|, |b|), abs_), exact unless one number dwarfs the other (more than
+    `MAX_ORDER_GAP` orders): then the smaller only counts for its sign, and a case too close to call fails."""
+    pair = aligned(a, b)
+    if pair is None:
+        def size(w: Written) -> float:
+            return -math.inf if w.value == 0 else order_of_magnitude(w)
+
+        big, small = (a, b) if size(a) > size(b) else (b, a)
+        opposite = small.value != 0 and (small.value < 0) != (big.value < 0)
+        if rel > 1 or (rel == 1 and not opposite):  # rel > 1 is at least 1 + 2**-52 as a float: beyond the gap
+            return True
+        if abs_ == 0:
+            return False
+        magnitude = Written(abs(big.value), None, 0, big.shift)
+        return _at_most(magnitude.scaled(Fraction(2)) if opposite else magnitude, abs_)
+    x, y, scale = pair
+    diff = abs(x.value - y.value)
+    if diff <= rel * max(abs(x.value), abs(y.value)):
+        return True
+    return abs_ != 0 and _at_most(Written(diff, None, 0, scale), abs_)
+
+
+def _at_most(x: Written, y: Fraction) -> bool:
+    """Whether x <= y for x >= 0, without building x when its exponent is huge."""
+    pair = aligned(x, Written(y))
+    if pair is not None:
+        return pair[0].value <= pair[1].value
+    return x.value == 0 or order_of_magnitude(x) < math.log10(y)
+
+
+def _repr(value: Any) -> str:
+    try:
+        return repr(value)
+    except ValueError:  # an int over Python's int-to-str digit limit
+        return f"<integer of {value.bit_length()} bits>"
 
 
 # -- multiple choice ------------------------------------------------------------------------------------------
