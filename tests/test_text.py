@@ -319,3 +319,21 @@ def test_numbers_right_after_cjk_text_are_numbers() -> None:
     # CJK characters are word characters to `re`: "有99" once hid the 99 from the number grammar
     assert [n.value for n in find_numbers("Haley总共有99颗弹珠")] == [99]
     assert find_numbers("x2") == [] and find_numbers("a_1") == []
+
+
+def test_an_exponent_of_any_length_never_leaves_its_mantissa_alone():
+    import verifiers
+
+    # `1e1000000` once read as 1 (the exponent grammar stopped at 6 digits), a false CORRECT against 1
+    from verifiers.text import find_numbers
+
+    (token,) = find_numbers("so 1e1000000 it is")
+    assert token.text == "1e1000000" and token.value is None
+    (sci,) = find_numbers("2 \\times 10^{1000000}")
+    assert sci.value is None
+    assert find_numbers("1e6")[0].value == 1_000_000  # the twin: an ordinary exponent keeps its value
+    for response in ("The answer is 1e1000000.", "\\boxed{1e1000000}", "\\boxed{2 \\times 10^{1000000}}"):
+        for domain in ("numeric", "math", None):
+            verdict = verifiers.verify(response, "1" if "2 " not in response else "2", domain=domain)
+            assert verdict.status is not verifiers.Status.CORRECT, (response, domain, verdict.reason)
+    assert verifiers.verify("\\boxed{1e6}", "1000000", domain="numeric").is_correct

@@ -226,7 +226,8 @@ def _shown(w: Written) -> str:
 
 
 _HUGE_EXPONENT = re.compile(r"(?:[0-9.][ \t]*[eE]|10[ \t]*\^)[ \t]*\{?[ \t]*[-+−]?[ \t]*[0-9]{7,}")
-"""An exponent of 7 digits or more (`1e1000000`, `1e0000001`): `verifiers.text` would read the mantissa alone."""
+"""An exponent of 7 digits or more (`1e1000000`, `10^{1000000}`): a token without a value in `verifiers.text`, read
+here as the whole answer (mantissa and power of ten) or not at all."""
 _LEADING_NAME = re.compile(r"^[A-Za-z][ \t]*=[ \t]*")
 
 
@@ -355,7 +356,7 @@ class NumericMatch(Verifier):
                 return whole, body.strip(), "whole response"
             if config["fallback"] == "last_number":
                 last = last_number(body)
-                if last is not None and not _HUGE_EXPONENT.search(body):  # it would read a mantissa alone
+                if last is not None and not _HUGE_EXPONENT.search(body):
                     value = _value(last)
                     if value is not None:
                         return value, last.text, "last number"

@@ -571,8 +571,8 @@ class Number:
 
 _UINT = r"(?:[1-9][0-9]{0,2}(?:,[0-9]{3})+(?![0-9])|[0-9]+)(?:\.[0-9]+)?|\.[0-9]+"
 _NUMBER = re.compile(
-    r"(?<![A-Za-z0-9.^_])(?P<num>[-+]?(?:" + _UINT + r"))(?:[eE](?P<exp>[-+]?[0-9]{1,6}))?(?![0-9])"
-    r"(?:[ \t]{0,3}/[ \t]{0,3}(?P<den>[-+]?(?:" + _UINT + r"))(?:[eE](?P<dexp>[-+]?[0-9]{1,6}))?(?![0-9]))?"
+    r"(?<![A-Za-z0-9.^_])(?P<num>[-+]?(?:" + _UINT + r"))(?:[eE](?P<exp>[-+]?[0-9]+))?(?![0-9])"
+    r"(?:[ \t]{0,3}/[ \t]{0,3}(?P<den>[-+]?(?:" + _UINT + r"))(?:[eE](?P<dexp>[-+]?[0-9]+))?(?![0-9]))?"
     r"(?P<pct>[ \t]{0,3}%)?"
 )
 _FRAC = re.compile(
@@ -581,9 +581,9 @@ _FRAC = re.compile(
 _FRAC_AFTER_DIGIT = re.compile(r"(?<=[0-9])\\(?=[dtc]?frac(?![A-Za-z]))")
 _FRAC_SHORT = re.compile(r"\\[dtc]?frac[ \t]*([0-9])[ \t]*([0-9])(?![0-9])")
 _SCI_TIMES = re.compile(
-    r"([0-9.])[ \t]*(?:\\times|\\cdot|×|·|\*|x)[ \t]*10[ \t]*\^[ \t]*\{?[ \t]*([-+]?[0-9]{1,6})[ \t]*\}?"
+    r"([0-9.])[ \t]*(?:\\times|\\cdot|×|·|\*|x)[ \t]*10[ \t]*\^[ \t]*\{?[ \t]*([-+]?[0-9]+)[ \t]*\}?"
 )
-_SCI_BARE = re.compile(r"(?<![0-9.])10[ \t]*\^[ \t]*\{[ \t]*([-+]?[0-9]{1,6})[ \t]*\}|(?<![0-9.])10\^([-+]?[0-9]{1,6})")
+_SCI_BARE = re.compile(r"(?<![0-9.])10[ \t]*\^[ \t]*\{[ \t]*([-+]?[0-9]+)[ \t]*\}|(?<![0-9.])10\^([-+]?[0-9]+)")
 _SCRIPT = re.compile(r"(?<=[A-Za-z])[\^_][ \t]*(?:\{[^{}]{0,50}\}|[0-9A-Za-z])")
 _LATEX_SPACE_THOUSANDS = re.compile(r"(?<=[0-9])(?:,?\\[,;:! ]|~|\{,\})(?=[0-9]{3}(?![0-9]))")
 _LATEX_NOISE = re.compile(r"\\[,;:! ]|\\left|\\right|\\\(|\\\)|\\\[|\\\]|\\?\$")
@@ -628,6 +628,8 @@ def _decimal(num: str, exp: str | None) -> Fraction | None:
     digits = num.replace(",", "")
     if len(digits) > MAX_NUMBER_DIGITS:
         return None
+    if exp and len(exp.lstrip("+-").lstrip("0")) > 6:
+        return None  # a number all the same (the token is kept), only too big or small to build
     e = int(exp) if exp else 0
     if abs(e) > MAX_EXPONENT:
         return None
