@@ -198,10 +198,12 @@ class _ModelVerifier(Verifier):
     def _failed(self, failure: Failure, evidence: Mapping[str, Any]) -> Verdict:
         return Verdict(failure.status, 0.0, self.name, failure.reason, evidence=evidence)
 
-    def _guard(self, sample: Sample, config: Mapping[str, Any], require_answer: bool) -> Verdict | Screened:
-        """The guards' INCORRECT verdict, or what they let through."""
+    def _guard(self, sample: Sample, config: Mapping[str, Any], require_answer: bool,
+               reference: str | None = None) -> Verdict | Screened:  # fmt: skip
+        """The guards' INCORRECT verdict, or what they let through (`reference`: the gold answer, when there is one)."""
         screened = screen(sample.response, require_answer=require_answer, tail_chars=config["tail_chars"],
-                          reject=config["guards"], answer_only=config.get("answer_only", False))  # fmt: skip
+                          reject=config["guards"], answer_only=config.get("answer_only", False),
+                          reference=reference)  # fmt: skip
         if screened.rejection is not None:
             return Verdict.incorrect(self.name, f"guard: {screened.rejection}", evidence={"guard": screened.rejection})
         return screened
@@ -256,7 +258,7 @@ class JudgeVerifier(_ModelVerifier):
         reference = _reference_text(sample.reference)
         if reference is None:
             return Verdict.error(self.name, "no reference: the judge compares against a gold answer")
-        screened = self._guard(sample, config, config["require_answer"])
+        screened = self._guard(sample, config, config["require_answer"], reference)
         if isinstance(screened, Verdict):
             return screened
         template = _template(config["template"], self.allowed_modes, self.name)
