@@ -66,11 +66,14 @@ import ast
 import builtins
 import concurrent.futures
 import copy
+import functools
 import json
+import marshal
 import math
 import operator
 import os
 import secrets
+import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -86,6 +89,22 @@ from .verifier import Verifier
 __all__ = ["CHECKERS", "DRIVER_SOURCE", "REWARD_MODES", "CodeVerifier", "extract_code"]
 
 DRIVER_SOURCE = (Path(__file__).with_name("code_driver.py")).read_text(encoding="utf-8")
+
+
+@functools.cache
+def _driver_program() -> str:
+    """The program sent to the sandbox: the driver's bytecode when the sandbox's interpreter reads this one's
+    bytecode format (same cache tag: it then skips compiling the driver, a fifth of a short execution's time),
+    else the driver's source."""
+    code = compile(DRIVER_SOURCE, "code_driver.py", "exec")
+    tag = sys.implementation.cache_tag
+    return (
+        "import sys\n"
+        f"if sys.implementation.cache_tag == {tag!r}:\n"
+        f"    import marshal\n    exec(marshal.loads(bytes.fromhex({marshal.dumps(code).hex()!r})))\n"
+        f"else:\n    exec(compile({DRIVER_SOURCE!r}, 'code_driver.py', 'exec'))\n"
+    )
+
 REWARD_MODES = ("binary", "fraction", "weighted")
 CHECKERS = ("tokens", "exact", "lines", "float")
 LANGUAGE_TAGS: dict[str, tuple[str, ...]] = {
@@ -929,7 +948,7 @@ class CodeVerifier(Verifier):
         cap = int(config["max_output_bytes"] if mode == "stdio" else config["max_value_bytes"])
         output = 65536 + len(tests) * (min(cap, 1 << 18) * 2 + 512)
         try:
-            result = sandbox.run(DRIVER_SOURCE, language="python", stdin=json.dumps(payload),
+            result = sandbox.run(_driver_program(), language="python", stdin=json.dumps(payload),
                                  limits=self._limits(config, wall, output))
         except Exception as exc:
             return _Run(ok=False, error=f"sandbox raised {type(exc).__name__}: {exc}")
