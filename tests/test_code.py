@@ -389,12 +389,13 @@ def test_rewritten_asserts_agree_with_python(sandbox):
 
 
 def test_a_batch_with_dying_drivers_does_not_deadlock(sandbox):
-    killer = "import os, signal\ndef add(a, b):\n    if a == -4:\n        os.kill(os.getppid(), signal.SIGKILL)\n    return a + b\n"
+    killer = ("import os, signal\ndef add(a, b):\n    if a == -4:\n"
+              "        with open('/proc/%d/stat' % os.getppid()) as f:\n"  # the zygote's parent: the driver
+              "            os.kill(int(f.read().rsplit(')', 1)[1].split()[1]), signal.SIGKILL)\n"
+              "    return a + b\n")
     samples = [Sample(response=fenced(killer), reference=ADD) for _ in range(5)]
     verdicts = verify_batch(samples, verifier=CodeVerifier(sandbox=sandbox, workers=2))
-    assert [v.score for v in verdicts] == [0.75] * 5
-    # tests 2-4 have no record (test 1 may lose its record too: the driver can die before writing it)
-    assert all(v.evidence["reruns"] in (3, 4) for v in verdicts)
+    assert all(v.score <= 0.25 and v.status is not Status.ERROR for v in verdicts)
 
 
 def test_overlong_programs_are_not_run(sandbox):

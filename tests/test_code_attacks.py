@@ -368,3 +368,104 @@ def test_the_program_imports_from_its_usual_path_on_any_backend():
         verifier = CodeVerifier(sandbox=ProcessSandbox(), timeout=3.0)
     verdict = verify_batch([Sample(response=fenced(program), reference=ref)], verifier=verifier)[0]
     assert verdict.status is Status.CORRECT, (verdict.reason, [s.detail for s in verdict.steps])
+
+
+# -- the red team's second pass (against the harness above) -------------------------------------------------------
+
+
+WRONG_TRIPLE = "def triple(x):\n    return 0\n"
+CHECK_SHAPES = {
+    "assertion_helper": (  # EvalPlus: `check` calls a module-level helper, no bare assert in its body
+        "def assertion(out, exp):\n    assert out == exp\n"
+        "def check(candidate):\n    for x, want in [(1, 3), (4, 12)]:\n        assertion(candidate(x), want)\n"
+    ),
+    "raise_after_the_last_assert": (
+        "def check(candidate):\n    assert candidate(0) == 0\n"
+        "    for x, want in [(1, 3), (4, 12)]:\n        if candidate(x) != want:\n            raise AssertionError(x)\n"
+    ),
+    "nested_helper": (
+        "def check(candidate):\n    def helper(x, want):\n        assert candidate(x) == want\n"
+        "    helper(1, 3)\n    helper(4, 12)\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CHECK_SHAPES))
+def test_every_statement_of_a_check_function_that_tests_is_run(sandbox, name):
+    ref = {"tests": [CHECK_SHAPES[name]], "entry_point": "triple"}
+    verdict = verdict_for(sandbox, WRONG_TRIPLE, ref)
+    assert verdict.score < 1.0 and any(s.status is Status.INCORRECT for s in verdict.steps), verdict.reason
+    assert verdict_for(sandbox, "def triple(x):\n    return 3 * x\n", ref).score == 1.0
+
+
+def test_a_check_function_without_an_entry_point_to_call_is_an_unusable_reference(sandbox):
+    ref = {"tests": ["def check(candidate):\n    assert candidate(1) == 3\n"]}
+    assert verdict_for(sandbox, WRONG_TRIPLE, ref).status is Status.ERROR
+
+
+def test_test_variables_keep_their_scopes_and_their_changes(sandbox):
+    scoped = {"tests": ["x = 4\nassert not any(is_prime(x) for x in [4, 6, 8, 9])",
+                        "n = 10\nassert all(is_prime(n) for n in [2, 3, 5, 7])"], "entry_point": "is_prime"}
+    honest = "def is_prime(n):\n    return n > 1 and all(n % d for d in range(2, n))\n"
+    assert verdict_for(sandbox, honest, scoped).score == 1.0
+    assert verdict_for(sandbox, "def is_prime(n):\n    return n != 4\n", scoped).steps[0].status is Status.INCORRECT
+    mutated = {"tests": ["xs = [1, 2, 3]\nassert sum_list(xs) == 6\nassert xs == [1, 2, 3]"], "entry_point": "sum_list"}
+    assert_nothing(verdict_for(sandbox, "def sum_list(xs):\n    s = sum(xs)\n    xs.clear()\n    return s\n", mutated))
+    in_place = {"tests": ["xs = [3, 1, 2]\nassert sort_in_place(xs) is None\nassert xs == [1, 2, 3]"],
+                "entry_point": "sort_in_place"}
+    assert verdict_for(sandbox, "def sort_in_place(xs):\n    xs.sort()\n", in_place).score == 1.0
+
+
+def test_names_the_test_or_the_entry_point_define_are_not_the_builtins(sandbox):
+    as_max = {"tests": ["assert max([1, 5, 3]) == 5"], "entry_point": "max"}
+    assert_nothing(verdict_for(sandbox, "def max(xs):\n    return -1\n", as_max))
+    assert verdict_for(sandbox, "def max(xs):\n    return sorted(xs)[-1]\n", as_max).score == 1.0
+    undefined = {"tests": [{"args": [[3, 1, 2]], "expected": [1, 2, 3]}], "entry_point": "sorted"}
+    assert_nothing(verdict_for(sandbox, "x = 1\n", undefined))
+    strict = {"tests": ["def isclose(a, b):\n    return type(a) is type(b) and a == b\nassert isclose(f(1), 3)"],
+              "entry_point": "f"}
+    assert_nothing(verdict_for(sandbox, "def f(x):\n    return 3.0\n", strict))
+    stdlib_named = {"tests": ["assert bisect([1, 2, 3], 2) == 1"], "entry_point": "bisect"}
+    honest = "def bisect(xs, x):\n    return xs.index(x)\n"
+    assert verdict_for(sandbox, honest, stdlib_named).score == 1.0
+
+
+def test_main_guarded_test_blocks_run(sandbox):
+    ref = {"tests": ["if __name__ == '__main__':\n    assert f(1) == 2"], "entry_point": "f"}
+    assert_nothing(verdict_for(sandbox, "def f(x):\n    return 0\n", ref))
+
+
+def test_stop_iteration_from_a_call_is_an_error_not_the_end_of_a_loop(sandbox):
+    ref = {"tests": ["assert all(map(is_prime, [2, 3, 5, 7]))"], "entry_point": "is_prime"}
+    assert_nothing(verdict_for(sandbox, "def is_prime(n):\n    raise StopIteration\n", ref))
+
+
+def test_honest_values_of_subclassed_types_compare_as_python_does(sandbox):
+    ref = {"tests": ["assert count('aab') == {'a': 2, 'b': 1}", "assert point() == (1, 2)", "assert color() == 1",
+                     "assert keys() == {'x', 'y'}", "assert raw() == b'ab'", "assert ordered() == {'k': 1}"]}
+    honest = (
+        "import collections, enum\n"
+        "def count(s):\n    return collections.Counter(s)\n"
+        "P = collections.namedtuple('P', 'x y')\n"
+        "def point():\n    return P(1, 2)\n"
+        "class C(enum.IntEnum):\n    RED = 1\n"
+        "def color():\n    return C.RED\n"
+        "def keys():\n    return {'x': 1, 'y': 2}.keys()\n"
+        "def raw():\n    return bytearray(b'ab')\n"
+        "def ordered():\n    return collections.OrderedDict(k=1)\n"
+    )
+    verdict = verdict_for(sandbox, honest, ref)
+    assert verdict.score == 1.0, [s.detail for s in verdict.steps]
+    # a subclass's own `__eq__` never runs: its plain data is compared
+    liar = "class L(list):\n    def __eq__(self, other):\n        return True\ndef point():\n    return L([9, 9])\n"
+    assert_nothing(verdict_for(sandbox, liar, {"tests": ["assert point() == (1, 2)", "assert point() == [1, 2]"]}))
+
+
+def test_large_honest_values_and_arguments(sandbox):
+    ref = {"tests": ["assert len(upto(250000)) == 250000", "assert sum(upto(200000)) == 19999900000",
+                     "assert echo(list(range(50000))) == 50000", "assert '%.2f' % area(1) == '3.14'"]}
+    honest = ("def upto(n):\n    return list(range(n))\n"
+              "def echo(xs):\n    return len(xs)\n"
+              "def area(r):\n    return 3.14159 * r * r\n")
+    verdict = verdict_for(sandbox, honest, ref)
+    assert verdict.score == 1.0, [s.detail for s in verdict.steps]

@@ -25,8 +25,8 @@ def sandbox():
     return bwrap_sandbox()
 
 
-def verdict_for(sandbox, code, ref=TRIPLE, mode="fraction"):
-    verifier = CodeVerifier(sandbox=sandbox, reward_mode=mode, timeout=2.0)
+def verdict_for(sandbox, code, ref=TRIPLE, mode="fraction", timeout=2.0):
+    verifier = CodeVerifier(sandbox=sandbox, reward_mode=mode, timeout=timeout)
     return verify_batch([Sample(response=fenced(code), reference=ref)], verifier=verifier)[0]
 
 
@@ -289,12 +289,33 @@ def test_an_unstoppable_loop_that_swallows_signals_fails_only_that_test(sandbox)
     assert verdict.steps[2].status is Status.INCORRECT
 
 
-def test_killing_the_driver_in_one_test_costs_only_that_test(sandbox):
-    code = "import os, signal\ndef triple(x):\n    if x == 12:\n        os.kill(os.getppid(), signal.SIGKILL)\n    return 3 * x\n"
+# The program's process is forked by a zygote that the driver forked: the driver is its grandparent.
+KILL_DRIVER = (
+    "import os, signal\n"
+    "def _kill_driver():\n"
+    "    with open('/proc/%d/stat' % os.getppid()) as f:\n"
+    "        os.kill(int(f.read().rsplit(')', 1)[1].split()[1]), signal.SIGKILL)\n"
+)
+
+
+def test_killing_the_driver_costs_the_tests_left(sandbox):
+    # no test runs again: a re-run in a fresh sandbox would escape the total time budget
+    code = KILL_DRIVER + "def triple(x):\n    if x == 12:\n        _kill_driver()\n    return 3 * x\n"
     verdict = verdict_for(sandbox, code)
-    assert verdict.score == pytest.approx(0.75)
-    assert [s.status for s in verdict.steps] == [Status.CORRECT, Status.INCORRECT, Status.CORRECT, Status.CORRECT]
-    assert verdict.evidence["reruns"] in (3, 4)  # every test without a record ran again alone
+    assert verdict.score <= 0.25
+    assert [s.status for s in verdict.steps][1:] == [Status.INCORRECT] * 3
+    assert "driver ended" in verdict.steps[3].detail
+
+
+def test_killing_the_driver_escapes_no_time_budget(sandbox):
+    ref = {"tests": [f"assert slow_double({i}) == {2 * i}" for i in range(6)], "entry_point": "slow_double"}
+    honest = "import time\ndef slow_double(x):\n    time.sleep(1.2)\n    return 2 * x\n"
+    budget = CodeVerifier(sandbox=sandbox, timeout=3.0, total_timeout=3.0)
+    slow = verify_batch([Sample(response=fenced(honest), reference=ref)], verifier=budget)[0]
+    assert 0 < slow.score < 1  # the budget runs out part way
+    escape = KILL_DRIVER + honest.replace("    return 2 * x", "    if x == 1:\n        _kill_driver()\n    return 2 * x")
+    escaped = verify_batch([Sample(response=fenced(escape), reference=ref)], verifier=budget)[0]
+    assert escaped.score <= slow.score
 
 
 def test_stdio_exit_tricks_earn_nothing(sandbox):
@@ -337,7 +358,7 @@ def test_expected_values_assigned_in_a_test_stay_on_the_trusted_side(sandbox):
     assert honest.score == 1.0
 
 
-def test_nothing_sent_to_the_sandbox_contains_an_expected_value(sandbox):
+def test_call_expectations_and_expected_outputs_never_enter_the_sandbox(sandbox):
     sent: list[str] = []
 
     class Spy:
@@ -347,19 +368,60 @@ def test_nothing_sent_to_the_sandbox_contains_an_expected_value(sandbox):
             sent.append(program + str(kwargs.get("stdin", "")) + repr(kwargs.get("files")))
             return sandbox.run(program, **kwargs)
 
-    ref = {"tests": ["assert f(3) == 987654321", "assert abs(g(2) - 0.123456789) < 1e-9",
-                     "expected = 'zebra-secret'\nassert h() == expected", "assert f(4) in (55555777,)",
-                     {"args": [1], "expected": "call-secret"}], "entry_point": "f"}
-    code = "def f(x):\n    return x\ndef g(x):\n    return x\ndef h():\n    return 'h'\n"
+    ref = {"tests": [{"args": [1], "expected": "call-secret"}, {"args": [2], "expected": 987654321}],
+           "entry_point": "f"}
     verifier = CodeVerifier(sandbox=Spy(), reward_mode="weighted")
-    verdict = verify_batch([Sample(response=fenced(code), reference=ref)], verifier=verifier)[0]
+    verdict = verify_batch([Sample(response=fenced("def f(x):\n    return x\n"), reference=ref)], verifier=verifier)[0]
     assert verdict.score == 0.0 and len(sent) >= 2  # the program's run and the stubs' run
     stdio = {"tests": [{"input": "1\n", "output": "stdout-secret-4242\n"}]}
     verify_batch([Sample(response=fenced("print(1)"), reference=stdio)], verifier=CodeVerifier(sandbox=Spy()))
     everything = "\n".join(sent)
-    for secret in ("987654321", "0.123456789", "zebra-secret", "55555777", "call-secret", "stdout-secret",
-                   "3ade68b1", "0x1.f9add3739635fp-4"):  # also their hex forms
+    for secret in ("call-secret", "987654321", "3ade68b1", "stdout-secret"):  # also the hex form
         assert secret not in everything
+
+
+# Reads every readable page of its own process for the text of the tests (the assert `f(3) == <expected>`, the
+# loop's table) and answers with what it finds there. The program's processes descend from a zygote forked
+# before the driver read the tests, so there is nothing to find.
+MEMORY_SCAN = (
+    "import ctypes, gc, re\n"
+    "ctypes.CDLL(None).prctl(4, 1, 0, 0, 0)  # dumpable again, so /proc/self/mem opens\n"
+    "def _texts():\n"
+    "    for obj in gc.get_objects():  # the live objects: a payload dict, its lists of ops\n"
+    "        items = obj.values() if isinstance(obj, dict) else obj if isinstance(obj, (list, tuple)) else ()\n"
+    "        for item in list(items):\n"
+    "            if isinstance(item, str):\n"
+    "                yield item.encode('utf-8', 'replace')\n"
+    "    with open('/proc/self/maps') as maps:  # and every readable page, freed memory included\n"
+    "        regions = [line.split() for line in maps]\n"
+    "    with open('/proc/self/mem', 'rb', 0) as mem:\n"
+    "        for region in regions:\n"
+    "            if not region[1].startswith('r'):\n"
+    "                continue\n"
+    "            lo, hi = (int(v, 16) for v in region[0].split('-'))\n"
+    "            try:\n"
+    "                mem.seek(lo)\n"
+    "                yield mem.read(min(hi - lo, 1 << 26))\n"
+    "            except (OSError, ValueError, OverflowError):\n"
+    "                continue\n"
+    "def _find(pattern):\n"
+    "    for data in _texts():\n"
+    "        m = re.search(pattern, data)\n"
+    "        if m:\n"
+    "            return int(m.group(1))\n"
+    "    return 0\n"
+    "def f(x):\n"
+    "    return _find(rb'f[(]%d[)] == ([0-9]+)' % x) or _find(rb'[(]%d, ([0-9]+)[)]' % x)\n"
+)
+
+
+def test_the_programs_memory_holds_no_test(sandbox):
+    # the scan works: where the table is the program's own, it finds it
+    own = {"tests": ["assert f(7) == 4242"], "entry_point": "f"}
+    assert verdict_for(sandbox, MEMORY_SCAN + "_TABLE = '(7, 4242)'\n", own, timeout=10.0).score == 1.0
+    ref = {"tests": ["assert f(3) == 987654321", "assert f(5) == ''.join(['12', '34'])",
+                     "for x, want in [(7, 4242), (8, 4343)]:\n    assert f(x) == want"], "entry_point": "f"}
+    assert_zero(verdict_for(sandbox, MEMORY_SCAN, ref, timeout=10.0))
 
 
 # Resource and escape attacks, through the verifier: contained, reward 0, the host unharmed. Each program is

@@ -23,13 +23,15 @@ layout in `verifiers.code_driver`).
   objects; anything else stays a handle on the program's side, equal only to itself). So
   `assert abs(f(1.33) - 0.33) < 1e-06` sends `f(1.33)` to the test process and the call's arguments to the
   program; `math.pi`, `''.join(...)` or a comprehension are computed where the program cannot reach them.
-  Truth values follow Python (`assert is_even(4)` passes with `1`; `0 == False`). `name = <constant>` lines stay
-  on this side and are substituted into later asserts. Other statements of a test (setup lines, loops with
-  asserts inside, a call to a `check` function) run in the clean test process as they are; such a test passes
-  when it raises nothing, exactly as under Python, and the program cannot change that test code.
+  Truth values follow Python (`assert is_even(4)` passes with `1`; `0 == False`). A name the test or the entry
+  point gives a meaning of its own (`def isclose`, `from numpy import isclose`, an entry point `max`) is never
+  taken for the builtin. Other statements of a test (setup lines, loops with asserts inside, a call to a `check`
+  function) run in the clean test process as they are, in order; such a test passes when it raises nothing,
+  exactly as under Python, and the program cannot change that test code. The program's processes descend from a
+  zygote forked before the tests were read: no test text or expected value is in their memory.
 - Every test runs (no stop at the first failure), in its own test process and program process with its own
-  deadline; a test without a record fails. If the sandboxed driver itself dies (or the record stream ends
-  early), every test without a record is re-run alone in a fresh sandbox, and fails only if it dies again.
+  deadline; a test without a record fails. If the sandboxed driver itself dies (the program can kill it), every
+  test without a record fails: a re-run would be an escape from the time budget.
 - A forged, duplicate, out-of-order or malformed record rejects the whole execution: every test fails.
 - Infrastructure failures (no sandbox, SANDBOX_ERROR, the sandbox killed from outside) give an ERROR verdict,
   never a score of 0. The program's own crash, timeout or compile error fails tests (INCORRECT/PARTIAL,
@@ -65,7 +67,6 @@ from __future__ import annotations
 import ast
 import builtins
 import concurrent.futures
-import copy
 import functools
 import json
 import marshal
@@ -211,25 +212,28 @@ _CONSUMERS = frozenset({"list", "tuple", "set", "frozenset", "sorted", "sum", "m
 the leaf may be one of the program's iterators or objects (a handle, not plain data)."""
 
 
-def _is_leaf(node: ast.expr) -> bool:
+def _is_leaf(node: ast.expr, shadowed: frozenset[str]) -> bool:
     probe: list[str] = []
-    return isinstance(_split(node, probe), _Leaf)
+    return isinstance(_split(node, probe, shadowed), _Leaf)
 
 
-def _safe_call(node: ast.Call) -> bool:
+def _safe_call(node: ast.Call, shadowed: frozenset[str]) -> bool:
+    """A call of a builtin (or `math.` function) this process evaluates itself: not when the test or the program
+    gives the name a meaning of its own (`shadowed`)."""
     if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
         return False
     func = node.func
     if isinstance(func, ast.Name):
-        return func.id in _SAFE_FUNCS
+        return func.id in _SAFE_FUNCS and func.id not in shadowed
     return (
         isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "math"
-        and func.attr in _SAFE_MATH
+        and func.attr in _SAFE_MATH and "math" not in shadowed
     )
 
 
-def _split(node: ast.expr, leaves: list[str]) -> ast.expr:
-    """`node` with every subexpression the trusted evaluator does not handle replaced by a `_Leaf`."""
+def _split(node: ast.expr, leaves: list[str], shadowed: frozenset[str] = frozenset()) -> ast.expr:
+    """`node` with every subexpression the trusted evaluator does not handle replaced by a `_Leaf`; names in
+    `shadowed` are never taken for the builtins of the same name."""
 
     def leaf() -> ast.expr:
         leaves.append(ast.unparse(node))
@@ -240,19 +244,22 @@ def _split(node: ast.expr, leaves: list[str]) -> ast.expr:
     if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
         if any(isinstance(e, ast.Starred) for e in node.elts):
             return leaf()
-        elts = [_split(e, leaves) for e in node.elts]
+        elts = [_split(e, leaves, shadowed) for e in node.elts]
         return ast.Set(elts=elts) if isinstance(node, ast.Set) else type(node)(elts=elts, ctx=ast.Load())
     if isinstance(node, ast.Dict):
         if any(k is None for k in node.keys):
             return leaf()
-        keys: list[ast.expr | None] = [_split(k, leaves) for k in node.keys if k is not None]
-        return ast.Dict(keys=keys, values=[_split(v, leaves) for v in node.values])
+        keys: list[ast.expr | None] = [_split(k, leaves, shadowed) for k in node.keys if k is not None]
+        return ast.Dict(keys=keys, values=[_split(v, leaves, shadowed) for v in node.values])
     if isinstance(node, ast.UnaryOp):
-        return ast.UnaryOp(op=node.op, operand=_split(node.operand, leaves))
+        return ast.UnaryOp(op=node.op, operand=_split(node.operand, leaves, shadowed))
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and isinstance(node.left, (ast.Constant, ast.JoinedStr)) \
+            and not isinstance(getattr(node.left, "value", ""), (int, float, complex)):
+        return leaf()  # `'%.2f' % f(x)`: string formatting, done in the test process
     if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
-        return ast.BinOp(left=_split(node.left, leaves), op=node.op, right=_split(node.right, leaves))
+        return ast.BinOp(left=_split(node.left, leaves, shadowed), op=node.op, right=_split(node.right, leaves, shadowed))
     if isinstance(node, ast.BoolOp):
-        return ast.BoolOp(op=node.op, values=[_split(v, leaves) for v in node.values])
+        return ast.BoolOp(op=node.op, values=[_split(v, leaves, shadowed) for v in node.values])
     if isinstance(node, ast.Compare):
         operands = [node.left, *node.comparators]
         for k, op in enumerate(node.ops):
@@ -261,25 +268,25 @@ def _split(node: ast.expr, leaves: list[str]) -> ast.expr:
             ):
                 return leaf()
         return ast.Compare(
-            left=_split(node.left, leaves), ops=node.ops, comparators=[_split(c, leaves) for c in node.comparators]
+            left=_split(node.left, leaves, shadowed), ops=node.ops, comparators=[_split(c, leaves, shadowed) for c in node.comparators]
         )
     if isinstance(node, ast.IfExp):
-        return ast.IfExp(test=_split(node.test, leaves), body=_split(node.body, leaves),
-                         orelse=_split(node.orelse, leaves))
-    if isinstance(node, ast.Call) and _safe_call(node):
+        return ast.IfExp(test=_split(node.test, leaves, shadowed), body=_split(node.body, leaves, shadowed),
+                         orelse=_split(node.orelse, leaves, shadowed))
+    if isinstance(node, ast.Call) and _safe_call(node, shadowed):
         args = [*node.args, *(k.value for k in node.keywords)]
-        if isinstance(node.func, ast.Name) and node.func.id in _CONSUMERS and any(_is_leaf(a) for a in args):
+        if isinstance(node.func, ast.Name) and node.func.id in _CONSUMERS and any(_is_leaf(a, shadowed) for a in args):
             return leaf()  # `list(gen(3))`: the program's iterator is consumed in the test process
         return ast.Call(
             func=node.func,
-            args=[_split(a, leaves) for a in node.args],
-            keywords=[ast.keyword(arg=k.arg, value=_split(k.value, leaves)) for k in node.keywords],
+            args=[_split(a, leaves, shadowed) for a in node.args],
+            keywords=[ast.keyword(arg=k.arg, value=_split(k.value, leaves, shadowed)) for k in node.keywords],
         )
     if isinstance(node, ast.Subscript):
-        return ast.Subscript(value=_split(node.value, leaves), slice=_split(node.slice, leaves), ctx=ast.Load())
+        return ast.Subscript(value=_split(node.value, leaves, shadowed), slice=_split(node.slice, leaves, shadowed), ctx=ast.Load())
     if isinstance(node, ast.Slice):
         def part(v: ast.expr | None) -> ast.expr | None:
-            return None if v is None else _split(v, leaves)
+            return None if v is None else _split(v, leaves, shadowed)
 
         return ast.Slice(lower=part(node.lower), upper=part(node.upper), step=part(node.step))
     return leaf()
@@ -488,28 +495,34 @@ class _Plan:
     key: str
 
 
-class _Substitute(ast.NodeTransformer):
-    """Replaces loads of trusted constant names by (copies of) their values."""
-
-    def __init__(self, consts: Mapping[str, ast.expr]) -> None:
-        self.consts = consts
-
-    def visit_Name(self, node: ast.Name) -> ast.expr:
-        if isinstance(node.ctx, ast.Load) and node.id in self.consts:
-            return copy.deepcopy(self.consts[node.id])
-        return node
-
-
 def _calls(node: ast.AST) -> set[str]:
     return {n.func.id for n in ast.walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
 
 
-def _parse_assert_test(source: str, name: str) -> _Test:
-    """One test string -> driver ops + trusted skeletons.
+def _bound_names(module: ast.AST) -> set[str]:
+    """Names the test code gives a meaning of its own (assigned, defined, parameters, imported under another
+    name or from a module); `import math` binds `math` to itself and is not counted."""
+    names: set[str] = set()
+    for node in ast.walk(module):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+        elif isinstance(node, ast.ImportFrom):
+            names.update(alias.asname or alias.name for alias in node.names)
+        elif isinstance(node, ast.Import):
+            names.update(alias.asname for alias in node.names if alias.asname and alias.asname != alias.name)
+    return names
 
-    `name = <constant expression>` statements stay on the trusted side and are substituted into later asserts
-    (so `expected = [3, 2, 1]; assert rev(x) == expected` never sends the list into the sandbox), unless a
-    later sandboxed statement uses the name, which then gets the assignment just before it.
+
+def _parse_assert_test(source: str, name: str, entry_point: str | None = None) -> _Test:
+    """One test string -> ops for the clean test process + trusted skeletons.
+
+    Statements other than asserts run in the test process as they are, in order; each assert is split into a
+    skeleton (evaluated here) and leaves (evaluated in the test process, after the statements before it). A name
+    the test or the entry point gives a meaning of its own is never taken for the builtin of the same name.
     """
     try:
         module = ast.parse(source)
@@ -517,35 +530,17 @@ def _parse_assert_test(source: str, name: str) -> _Test:
         raise _ReferenceError(f"{name} is not valid Python: {exc.msg} (line {exc.lineno})") from None
     shown = [ast.unparse(stmt) for stmt in module.body if isinstance(stmt, ast.Assert)]
     test = _Test(name=name, source=" ; ".join(shown) if shown else source, kind="assert")
+    shadowed = frozenset(_bound_names(module) | ({entry_point} if entry_point else set()))
     called: set[str] = set()
-    consts: dict[str, ast.expr] = {}
-    pending: dict[str, ast.Assign] = {}
     for stmt in module.body:
-        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
-            target = stmt.targets[0].id
-            value = _Substitute(consts).visit(copy.deepcopy(stmt.value))
-            probe: list[str] = []
-            _split(value, probe)
-            if not probe:
-                consts[target] = value
-                pending[target] = ast.fix_missing_locations(
-                    ast.Assign(targets=[ast.Name(id=target, ctx=ast.Store())], value=value, lineno=1)
-                )
-                continue
         if isinstance(stmt, ast.Assert):
             leaves: list[str] = []
-            skeleton = _split(_Substitute(consts).visit(copy.deepcopy(stmt.test)), leaves)
+            skeleton = _split(stmt.test, leaves, shadowed)
             test.asserts.append(_Assert(skeleton, len(test.ops)))
             test.ops.extend(["eval", leaf] for leaf in leaves)
             for leaf in leaves:
                 called |= _calls(ast.parse(leaf, mode="eval"))
             continue
-        used = {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)}
-        for needed in sorted(used & set(pending)):
-            test.ops.append(["exec", ast.unparse(pending.pop(needed))])
-        for assigned in used:
-            consts.pop(assigned, None)  # the sandbox may rebind it from here on
-            pending.pop(assigned, None)
         test.ops.append(["exec", ast.unparse(stmt)])
         called |= _calls(stmt)
     if not test.ops and not test.asserts:
@@ -566,9 +561,9 @@ def _expand_check(source: str, entry_point: str | None) -> list[str] | None:
     """A HumanEval-style `def check(candidate): assert candidate(...) == ...` test as one test per assert.
 
     `candidate` becomes the function named in the top-level `check(name)` call, else `entry_point`. Each
-    top-level assert of `check` is its own test, preceded by the module's other statements and the
-    non-assert statements of `check` before it; a statement with asserts nested inside (a loop) is a test
-    as a whole. None when `source` is not of that shape.
+    statement of `check` that tests (an assert, a loop, a helper call: anything but bindings, imports and
+    definitions) is its own test, preceded by the module's other statements and the preparing statements of
+    `check` before it; a `check` with no such statement runs whole. None when `source` defines no `check`.
     """
     try:
         module = ast.parse(source)
@@ -590,7 +585,8 @@ def _expand_check(source: str, entry_point: str | None) -> list[str] | None:
             continue
         prelude.append(stmt)
     if target is None:
-        return None
+        raise _ReferenceError("the test defines check(candidate) but never calls it and the reference has no "
+                              "entry_point to call it with")
     rename = _Rename(checks[-1].args.args[0].arg, target)
     setup: list[ast.stmt] = []
     tests: list[str] = []
@@ -598,11 +594,19 @@ def _expand_check(source: str, entry_point: str | None) -> list[str] | None:
         if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
             continue  # a docstring
         stmt = ast.fix_missing_locations(rename.visit(stmt))
-        if isinstance(stmt, ast.Assert) or any(isinstance(n, ast.Assert) for n in ast.walk(stmt)):
+        if isinstance(stmt, _SETUP):
+            setup.append(stmt)  # runs before every later test, as it would in `check`
+        else:  # an assert, a loop, a call of a helper, a raise: a test
             tests.append(ast.unparse(ast.Module(body=[*prelude, *setup, stmt], type_ignores=[])))
-        else:
-            setup.append(stmt)
-    return tests or None
+    if not tests:  # nothing to split: `check` runs whole, as the official harness calls it
+        call = ast.Expr(ast.Call(func=ast.Name("check", ast.Load()), args=[ast.Name(target, ast.Load())], keywords=[]))
+        tests.append(ast.unparse(ast.fix_missing_locations(ast.Module(body=[*prelude, checks[-1], call], type_ignores=[]))))
+    return tests
+
+
+_SETUP = (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef,
+          ast.ClassDef, ast.Pass, ast.Global, ast.Nonlocal)
+"""Statements of a `check` body that only prepare (bindings, imports, helpers); every other statement tests."""
 
 
 def _plan(reference: Any, checker_option: Any) -> _Plan:
@@ -626,7 +630,7 @@ def _plan(reference: Any, checker_option: Any) -> _Plan:
     for i, raw in enumerate(expanded, 1):
         name = f"test {i}"
         if isinstance(raw, str):
-            tests.append(_parse_assert_test(raw, name))
+            tests.append(_parse_assert_test(raw, name, entry_point))
         elif isinstance(raw, Mapping) and "input" in raw and "output" in raw:
             if not isinstance(raw["input"], str) or not isinstance(raw["output"], str):
                 raise _ReferenceError(f"{name}: 'input' and 'output' must be strings")
@@ -946,7 +950,9 @@ class CodeVerifier(Verifier):
         per_test = float(config["timeout"]) + 0.25
         wall = float(config["load_timeout"]) + 2.0 + min(float(config["total_timeout"]), per_test * len(tests)) + per_test + 5.0
         cap = int(config["max_output_bytes"] if mode == "stdio" else config["max_value_bytes"])
-        output = 65536 + len(tests) * (min(cap, 1 << 18) * 2 + 512)
+        ops = max((len(t) for t in tests if isinstance(t, list)), default=1)
+        # a record holds a test's output (stdio) or values (up to one cap per op); JSON escaping at most sextuples
+        output = 65536 + len(tests) * (cap * (1 if mode == "stdio" else ops + 1) * 6 + 1024)
         try:
             result = sandbox.run(_driver_program(), language="python", stdin=json.dumps(payload),
                                  limits=self._limits(config, wall, output))
@@ -984,25 +990,8 @@ class CodeVerifier(Verifier):
             return _Outcome([False] * n, [0.0] * n, [detail] * n, evidence=evidence)
         results: dict[int, dict[str, Any]] = dict(run.results)
         missing = [i for i in range(n) if i not in results]
-        if missing:
-            # The driver died (the program may kill it, but so may something outside): every test without a
-            # record runs again alone, and one that has no record then either fails.
-            evidence["reruns"] = len(missing)
-            # a pool of its own: waiting on the shared pool from one of its threads could deadlock it
-            with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(len(missing), self._workers()))) as own:
-                singles = {i: own.submit(self._drive, sandbox, config, plan.mode, code, [specs[i]], plan.entry_point)
-                           for i in missing}
-            for i, future in singles.items():
-                single = future.result()
-                if not single.ok:
-                    return _Outcome(error=single.error)
-                if single.tampered:
-                    results[i] = {"x": "bad", "why": f"execution rejected: {single.tampered}"}
-                elif not single.loaded:
-                    results[i] = {"x": "died", "why": f"the program did not load again: {clip(single.load_error, 200)}"}
-                else:
-                    results[i] = single.results.get(0, {"x": "died", "why": f"the process ended during this test "
-                                                                               f"({single.outcome})"})
+        for i in missing:  # the driver died (the program can kill it): no re-run could be told from an escape
+            results[i] = {"x": "died", "why": f"no result: the test driver ended before it ({run.outcome})"}
         outcome = _Outcome(evidence=evidence)
         checker_runs: list[tuple[int, str]] = []
         for i, test in enumerate(plan.tests):

@@ -55,6 +55,7 @@ import json
 import os
 import select
 import signal
+import socket
 import sys
 import time
 import types
@@ -65,10 +66,12 @@ except ImportError:  # pragma: no cover - not on Linux
     resource = None  # type: ignore[assignment]
 
 _type = type
+_KEYS_VIEW = _type({}.keys())
+_ITEMS_VIEW = _type({}.items())
 _len = len
 _isinstance = isinstance
 _MAX_DEPTH = 100
-_MAX_NODES = 200000
+_MAX_NODES = 2000000
 
 
 class NotPlain(Exception):
@@ -90,24 +93,28 @@ def encode(value, depth=0, budget=None, handles=None):
         return ["N"]
     if t is bool:
         return ["b", value is True]
-    if t is int:
-        return ["i", int.__format__(value, "x")]
-    if t is float:
-        return ["f", float.hex(value)]
-    if t is complex:
+    # Subclasses (IntEnum, Counter, OrderedDict, namedtuple, ...) give their plain data, read with the base type's
+    # own methods: whatever a subclass overrides (`__eq__`, `__iter__`, `__str__`) never runs here or in R.
+    if _isinstance(value, int):
+        return ["i", int.__format__(int.__index__(value), "x")]
+    if _isinstance(value, float):
+        return ["f", float.hex(float.__float__(value))]
+    if _isinstance(value, complex):
         return ["c", float.hex(complex.real.__get__(value)), float.hex(complex.imag.__get__(value))]
-    if t is str:
+    if _isinstance(value, str):
         return ["s", str.__str__(value)]
-    if t is bytes:
-        return ["y", bytes.hex(value)]
-    if t is list or t is tuple or t is set or t is frozenset:
-        tag = {list: "l", tuple: "t", set: "S", frozenset: "F"}[t]
-        items = list(t.__iter__(value))
-        return [tag, [encode(v, depth + 1, budget, handles) for v in items]]
-    if t is dict:
+    if _isinstance(value, (bytes, bytearray)):
+        return ["y", bytes.hex(bytes(memoryview(value)))]
+    for base, tag in ((list, "l"), (tuple, "t"), (set, "S"), (frozenset, "F")):
+        if _isinstance(value, base):
+            items = list(base.__iter__(value))
+            return [tag, [encode(v, depth + 1, budget, handles) for v in items]]
+    if _isinstance(value, dict):
         pairs = list(dict.items(value))
         return ["d", [[encode(k, depth + 1, budget, handles), encode(v, depth + 1, budget, handles)]
                       for k, v in pairs]]
+    if t is _KEYS_VIEW or t is _ITEMS_VIEW:  # compare as sets, as Python compares them
+        return ["S", [encode(v, depth + 1, budget, handles) for v in list(t.__iter__(value))]]
     if handles is not None:
         n = _len(handles) + 1
         handles[n] = value
@@ -357,7 +364,10 @@ def _rpc(op, target, **fields):
         else:
             return decode(reply.get("v"), handle=_Remote.handle), reply
     except BaseException as exc:  # EOF, reset, an oversized or malformed reply: the program's side failed
-        _LINK.broken = "the program's process did not answer (%s)" % (_type(exc).__name__,)
+        _LINK.broken = "the program's process %s" % (
+            "ended or closed its side" if _isinstance(exc, (EOFError, OSError)) else
+            "answered with more than %d bytes" % (_LINK.cap,) if "over" in _message(exc) else
+            "gave no valid answer (%s)" % (_type(exc).__name__,))
         raise RemoteError(_LINK.broken) from None
     if error is None:
         raise StopIteration
@@ -512,12 +522,13 @@ def _serve(requests, replies, module, cap, per_request):
                 args = decode(request["a"], handle=resolve)
                 kwargs = decode(request["k"], handle=resolve)
                 value = obj(*args, **kwargs)
-                after = []
-                for arg in args:
+                after = []  # the list/dict/set arguments the call changed in place, as Python would share them
+                for arg, sent in zip(args, request["a"][1]):
                     try:
-                        after.append(encode(arg) if _type(arg) in (list, dict, set) else None)
+                        now = encode(arg) if _type(arg) in (list, dict, set) else None
                     except BaseException:
-                        after.append(None)
+                        now = None
+                    after.append(now if now != sent else None)
             elif op == "getattr":
                 value = getattr(obj, request["attr"])
             elif op == "iter":
@@ -535,8 +546,8 @@ def _serve(requests, replies, module, cap, per_request):
             reply = {"v": encode(value, handles=handles)}
             if after is not None:
                 reply["a"] = after
-        except StopIteration:
-            reply = {"stop": 1}
+        except StopIteration as exc:  # the end of an iteration only where R asked for the next item
+            reply = {"stop": 1} if request.get("op") == "next" else {"e": ["StopIteration", _message(exc)]}
         except BaseException as exc:  # SystemExit and KeyboardInterrupt included: an answer, not an exit
             reply = {"e": [_type(exc).__name__, _message(exc)]}
         try:
@@ -560,7 +571,6 @@ def _program(requests, replies, code_obj, payload):
         os.dup2(devnull, 1)
         os.dup2(devnull, 2)
         signal.signal(signal.SIGPIPE, signal.SIG_IGN)
-        _program_path()
         _limit_child(payload, cpu=float(payload["load_timeout"]) + float(payload["total_timeout"]) + 1)
         module = types.ModuleType("solution")
         module.__file__ = "solution.py"
@@ -590,9 +600,49 @@ def _program(requests, replies, code_obj, payload):
             else:
                 names.append([name, "o"])
         _send_frame(replies, {"ok": True, "names": names})
-        _serve(requests, replies, module, int(payload["max_value_bytes"]) * 4 + (1 << 20), float(payload["timeout"]))
+        _serve(requests, replies, module, max(int(payload["max_value_bytes"]) * 64, 1 << 22), float(payload["timeout"]))
     finally:
         os._exit(0)
+
+
+def _zygote(channel):
+    """Z: forked before the payload is read, so neither it nor the program's processes it forks hold any test.
+    Receives the program's code and limits once, then forks one S per pair of pipe ends D sends, answering each
+    with S's pid. Never returns; never runs the program's code itself."""
+    try:
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(devnull, fd)
+        signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # S processes are reaped by the kernel
+        first = _recv_frame(channel.fileno(), 1 << 26)
+        limits = first["limits"]
+        code_obj = compile(first["code"], "solution.py", "exec")
+        while True:
+            msg, fds, _, _ = socket.recv_fds(channel, 1, 2)
+            if not msg or _len(fds) != 2:
+                os._exit(0)
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    channel.close()
+                    _program(fds[0], fds[1], code_obj, limits)
+                finally:
+                    os._exit(0)
+            for fd in fds:
+                os.close(fd)
+            _send_frame(channel.fileno(), {"pid": pid})
+    finally:
+        os._exit(0)
+
+
+def _start_zygote():
+    """Fork Z (see `_zygote`); D's end of the channel to it."""
+    mine, theirs = socket.socketpair()
+    if os.fork() == 0:
+        mine.close()
+        _zygote(theirs)
+    theirs.close()
+    return mine
 
 
 # -- the test process (R) -----------------------------------------------------------------------------------
@@ -606,7 +656,7 @@ def _session(namespace, tests, first, max_value_bytes, to_program, from_program,
     os.dup2(devnull, 2)
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)  # a vanished S is a RemoteError in the test, not a death
     _LINK.to_program, _LINK.from_program = to_program, from_program
-    _LINK.cap = max_value_bytes * 2 + 4096
+    _LINK.cap = max(max_value_bytes * 64, 1 << 22)  # what R reads from S; R's own results stay within max_value_bytes
     for i in range(first, _len(tests)):
         ops = _run_ops(dict(namespace), tests[i], max_value_bytes)
         frame = {"i": i, "ops": ops}
@@ -631,8 +681,9 @@ def _run_ops(ns, ops, max_value_bytes):
             if op[0] == "eval":
                 value = eval(compile(op[1], "<test>", "eval"), ns)
             else:
-                func = ns[op[1]] if op[1] in ns else getattr(builtins, op[1])
-                value = func(*decode(op[2]), **decode(op[3]))
+                if op[1] not in ns:
+                    raise NameError("the program defines no %r" % (op[1],))
+                value = ns[op[1]](*decode(op[2]), **decode(op[3]))
             try:
                 encoded = json.dumps({"v": encode(value)}, separators=(",", ":"))
             except NotPlain as exc:
@@ -667,15 +718,15 @@ def _stdlib_module(name):
 def _test_namespace(report, entry_point):
     """R's globals: builtins, the real standard-library modules the program imported, and a `_Remote` for each
     other top-level name of the program (never one that shadows a builtin, except the entry point)."""
-    ns = {"__builtins__": builtins, "__name__": "__test__"}
+    ns = {"__builtins__": builtins, "__name__": "__main__"}  # `if __name__ == "__main__":` test blocks run
     solution = types.ModuleType("solution")
     items = report.get("names") if _type(report) is dict else None
     for item in (items if _type(items) is list else [])[:100000]:
         if _type(item) is not list or _len(item) < 2 or _type(item[0]) is not str or not item[0].isidentifier():
             continue
         name = item[0]
-        module = _stdlib_module(name)
-        if module is None and item[1] == "m" and _len(item) > 2:
+        module = None if name == entry_point else _stdlib_module(name)
+        if module is None and name != entry_point and item[1] == "m" and _len(item) > 2:
             module = _stdlib_module(item[2])
         if module is not None:
             ns[name] = module
@@ -792,21 +843,21 @@ class _Session:
     """D's view of one session: S (the program, loaded afresh) and R (a clean test process) joined by two pipes;
     R runs the tests from `first` on and sends one result frame per test on a third pipe."""
 
-    def __init__(self, payload, records_fd, code_obj):
+    def __init__(self, payload, records_fd, zygote):
         self.payload = payload
         self.records_fd = records_fd
+        self.zygote = zygote
         self.test_pid = None
+        self.program_pid = None
         requests_r, self.requests_w = os.pipe()
         self.replies_r, replies_w = os.pipe()
-        self.program_pid = os.fork()
-        if self.program_pid == 0:
-            try:
-                os.close(records_fd)
-                os.close(self.requests_w)
-                os.close(self.replies_r)
-                _program(requests_r, replies_w, code_obj, payload)
-            finally:
-                os._exit(0)
+        try:
+            socket.send_fds(zygote, [b"s"], [requests_r, replies_w])
+            answer = _recv_frame(zygote.fileno(), 4096, time.monotonic() + 10.0)
+            if _type(answer) is dict and _type(answer.get("pid")) is int and answer["pid"] > 1:
+                self.program_pid = answer["pid"]
+        except BaseException:
+            pass  # Z is gone (the program killed it): S never answers, and the load fails below
         os.close(requests_r)
         os.close(replies_w)
         deadline = time.monotonic() + float(payload["load_timeout"]) + 2.0
@@ -829,6 +880,7 @@ class _Session:
             try:
                 os.close(self.records_fd)
                 os.close(self.results_r)
+                self.zygote.close()
                 for sig in (signal.SIGALRM, signal.SIGTERM, signal.SIGINT):
                     signal.signal(sig, signal.SIG_DFL)
                 _limit_child(self.payload, cpu=float(self.payload["total_timeout"]) + 1)
@@ -877,16 +929,12 @@ class _Session:
         for fd in (self.requests_w, self.replies_r):
             if fd >= 0:
                 os.close(fd)
-        _stop(self.program_pid)
+        if self.program_pid is not None and self.program_pid != os.getpid():
+            try:
+                os.kill(self.program_pid, signal.SIGKILL)  # Z's child: Z reaps it
+            except OSError:
+                pass
         return status
-
-
-def _stop(pid):
-    try:
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-    except OSError:
-        pass
 
 
 def _run_stdio_test(payload, records_fd, code_obj, input_text):
@@ -906,6 +954,8 @@ def _run_stdio_test(payload, records_fd, code_obj, input_text):
 
 
 def main():
+    _not_dumpable()
+    zygote = _start_zygote()  # before the payload is read: the program's processes never hold a test
     payload = json.loads(sys.stdin.buffer.read().decode("utf-8", "surrogatepass"))
     devnull = os.open(os.devnull, os.O_RDWR)
     records_fd = os.dup(1)
@@ -916,9 +966,10 @@ def main():
     records = _Records(records_fd, payload.pop("nonce"))
     if hasattr(sys, "set_int_max_str_digits"):
         sys.set_int_max_str_digits(0)
-    _not_dumpable()
     _PROGRAM_PATH[:] = _read_only_path()
     mode = payload["mode"]
+    if mode != "assert":
+        zygote.close()  # stdio programs run in forks of D, on inputs only: nothing to keep from them
     try:
         code_obj = compile(payload["code"], "solution.py", "exec")
     except BaseException as exc:
@@ -927,7 +978,9 @@ def main():
     namespace = None
     session = None
     if mode == "assert":
-        session = _Session(payload, records_fd, code_obj)
+        limits = {k: payload[k] for k in ("timeout", "load_timeout", "total_timeout", "memory_mb", "max_value_bytes")}
+        _send_frame(zygote.fileno(), {"code": payload["code"], "limits": limits})
+        session = _Session(payload, records_fd, zygote)
         if not session.report["ok"]:
             records.emit({"k": "loaded", "ok": False, "error": session.report["error"]})
             return
@@ -948,7 +1001,7 @@ def main():
             i += 1
             continue
         if session is None:  # the last session broke: the program is loaded again for the tests left
-            session = _Session(payload, records_fd, code_obj)
+            session = _Session(payload, records_fd, zygote)
             if not session.report["ok"]:
                 session = None
                 records.emit({"k": "test", "i": i, "r": {"x": "died", "why": "the program did not load again"}})
@@ -976,6 +1029,7 @@ def main():
         i += 1
     if session is not None:
         session.close()
+    zygote.close()
     records.emit({"k": "end"})
 
 
