@@ -599,8 +599,8 @@ def _expand_check(source: str, entry_point: str | None) -> list[str] | None:
         else:  # an assert, a loop, a call of a helper, a raise: a test
             tests.append(ast.unparse(ast.Module(body=[*prelude, *setup, stmt], type_ignores=[])))
     if not tests:  # nothing to split: `check` runs whole, as the official harness calls it
-        call = ast.Expr(ast.Call(func=ast.Name("check", ast.Load()), args=[ast.Name(target, ast.Load())], keywords=[]))
-        tests.append(ast.unparse(ast.fix_missing_locations(ast.Module(body=[*prelude, checks[-1], call], type_ignores=[]))))
+        run = ast.Expr(ast.Call(func=ast.Name("check", ast.Load()), args=[ast.Name(target, ast.Load())], keywords=[]))
+        tests.append(ast.unparse(ast.fix_missing_locations(ast.Module(body=[*prelude, checks[-1], run], type_ignores=[]))))
     return tests
 
 

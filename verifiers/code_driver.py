@@ -66,8 +66,8 @@ except ImportError:  # pragma: no cover - not on Linux
     resource = None  # type: ignore[assignment]
 
 _type = type
-_KEYS_VIEW = _type({}.keys())
-_ITEMS_VIEW = _type({}.items())
+_KEYS_VIEW: type = _type({}.keys())
+_ITEMS_VIEW: type = _type({}.items())
 _len = len
 _isinstance = isinstance
 _MAX_DEPTH = 100
@@ -760,7 +760,7 @@ def _read_only_path():
     return original
 
 
-_PROGRAM_PATH = []
+_PROGRAM_PATH: list = []
 
 
 def _program_path():
