@@ -346,7 +346,7 @@ def test_work_over_the_in_flight_cap_is_refused_with_503_and_retry_after():
             assert server.health()["in_flight"] == 3
             status, headers, body = post_raw(server.url, {"query": ["yes", "yes"]})  # 3 + 2 > 4
             assert status == 503 and headers["Retry-After"] == "1"
-            assert "verifying 3 queries, its limit is 4" in body["error"]
+            assert "holds 3 queries in verification, its limit is 4" in body["error"]
         finally:
             gate.opened.set()
         busy.join(20)

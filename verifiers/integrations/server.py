@@ -102,6 +102,15 @@ class _Budget:
             self.used += amount
             return True
 
+    def reserve(self, amount: int, what: str) -> None:
+        """`take(amount)`, or a 503 that says how much of `what` the server holds and when to retry."""
+        if not self.take(amount):
+            raise RequestError(
+                HTTPStatus.SERVICE_UNAVAILABLE,
+                f"the server holds {self.used} {what}, its limit is {self.limit}: retry in {RETRY_AFTER_S} s",
+                retry_after=RETRY_AFTER_S,
+            )
+
     def give(self, amount: int) -> None:
         with self._lock:
             self.used -= amount
@@ -254,13 +263,7 @@ class RewardServer:
         """The verdicts of one request; TIMEOUT ones when the work runs past `request_timeout`, in which case it
         finishes in the background and its queries stay counted in flight until it does."""
         count = len(queries)
-        if not self.queries.take(count):
-            raise RequestError(
-                HTTPStatus.SERVICE_UNAVAILABLE,
-                f"the server is verifying {self.queries.used} queries, its limit is {self.queries.limit}: "
-                f"retry in {RETRY_AFTER_S} s",
-                retry_after=RETRY_AFTER_S,
-            )
+        self.queries.reserve(count, "queries in verification")
         if self.request_timeout is None:
             try:
                 return self.reward.verdicts(queries, prompts, labels)
@@ -383,13 +386,7 @@ class RewardServer:
                 chunks = []
                 for start in range(0, length, _BODY_CHUNK):
                     size = min(_BODY_CHUNK, length - start)
-                    if not server.bytes.take(size):
-                        raise RequestError(
-                            HTTPStatus.SERVICE_UNAVAILABLE,
-                            f"the server holds {server.bytes.used} bytes of request bodies, its limit is "
-                            f"{server.bytes.limit}: retry in {RETRY_AFTER_S} s",
-                            retry_after=RETRY_AFTER_S,
-                        )
+                    server.bytes.reserve(size, "bytes of request bodies")
                     self.held += size
                     chunk = self.rfile.read(size)
                     chunks.append(chunk)
