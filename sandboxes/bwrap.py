@@ -302,7 +302,8 @@ class BwrapSandbox(SubprocessBackend):
                 Outcome.SANDBOX_ERROR, exit_code=raw.returncode, wall_s=raw.wall_s, detail=f"bwrap failed: {message}"
             )
         rc = status.get("exit-code", raw.returncode)
-        if (rc is None or rc < 0) and not (raw.timed_out or raw.output_exceeded):
+        oom_killed = cgroup.oom_killed()
+        if (rc is None or rc < 0) and not (raw.timed_out or raw.output_exceeded or oom_killed):
             # bwrap itself died by a signal we did not send: killed from outside (an operator, the OOM killer of
             # the host): the program's run is unknown, never a verdict on it
             return ExecResult(Outcome.SANDBOX_ERROR, exit_code=raw.returncode, wall_s=raw.wall_s,
@@ -315,7 +316,7 @@ class BwrapSandbox(SubprocessBackend):
             exit_code, sig = None, rc - 128
         else:
             exit_code = rc
-        oom = cgroup.oom_killed() or (
+        oom = oom_killed or (
             cgroup.memory_limit_hit() and b"MemoryError" in raw.stderr[-4096:] and rc not in (0, None)
         )
         notes = []

@@ -343,15 +343,34 @@ def test_humaneval_check_functions_become_one_test_per_assert(sandbox):
     check_src = (
         'METADATA = {"author": "jt"}\n\n'
         "def check(candidate):\n"
+        "    xs = [1, 2]\n"
         "    assert candidate(2) == 4\n"
         "    assert candidate(-1) == -2\n"
-        "    for x in range(5):\n"
-        "        assert candidate(x) == 2 * x\n"
+        "    assert True, 'This prints if this assert fails'\n"  # tests nothing: no step, no free point
+        "    assert candidate(xs[0]) == 2\n"
     )
     ref = {"tests": [check_src], "entry_point": "double"}
     verdict = check(sandbox, fenced("def double(n):\n    return 2 * n if n > 0 else n\n"), ref)
     assert [s.status for s in verdict.steps] == [Status.CORRECT, Status.INCORRECT, Status.CORRECT]
-    assert "weak_tests" not in verdict.evidence
+
+
+def test_a_check_function_with_loops_or_calls_runs_whole(sandbox):
+    # statements that test and prepare at once (a loop, a call) keep their order: one test, as the official harness
+    check_src = (
+        "def check(candidate):\n"
+        "    s = candidate()\n"
+        "    s.push(1)\n"
+        "    s.push(2)\n"
+        "    assert s.pop() == 2\n"
+        "    for want in [1]:\n"
+        "        assert s.pop() == want\n"
+    )
+    ref = {"tests": [check_src], "entry_point": "Stack"}
+    honest = ("class Stack:\n    def __init__(self):\n        self.items = []\n"
+              "    def push(self, x):\n        self.items.append(x)\n    def pop(self):\n        return self.items.pop()\n")
+    verdict = check(sandbox, fenced(honest), ref)
+    assert verdict.score == 1.0 and len(verdict.steps) == 1
+    assert check(sandbox, fenced(honest.replace("self.items.pop()", "self.items.pop(0)")), ref).score == 0.0
 
 
 # The rewritten asserts must judge exactly as Python's own `assert` would, for honest plain-data programs.

@@ -26,9 +26,9 @@ def sandbox():
     return bwrap_sandbox()
 
 
-def verdict_for(sandbox, code, ref, **options):
-    verifier = CodeVerifier(sandbox=sandbox, timeout=3.0, **options)
-    return verify_batch([Sample(response=fenced(code), reference=ref)], verifier=verifier)[0]
+def verdict_for(sandbox, code, ref, tag="python", **options):
+    verifier = CodeVerifier(sandbox=sandbox, **{"timeout": 3.0, **options})
+    return verify_batch([Sample(response=fenced(code, tag), reference=ref)], verifier=verifier)[0]
 
 
 def assert_nothing(verdict):
@@ -469,3 +469,85 @@ def test_large_honest_values_and_arguments(sandbox):
               "def area(r):\n    return 3.14159 * r * r\n")
     verdict = verdict_for(sandbox, honest, ref)
     assert verdict.score == 1.0, [s.detail for s in verdict.steps]
+
+
+# -- the third pass ------------------------------------------------------------------------------------------------
+
+
+def test_boolean_operators_give_python_operand_values(sandbox):
+    ref = {"tests": ["assert (f(1) or 0) == 1", "assert (f(1) or f(2)) == True"], "entry_point": "f"}
+    assert_nothing(verdict_for(sandbox, "def f(x):\n    return 5 if x == 1 else 'yes'\n", ref))
+    honest = {"tests": ["assert sorted(f(3) or []) == [3]", "assert (g(0) or 7) == 7"]}
+    assert verdict_for(sandbox, "def f(x):\n    return [x]\ndef g(x):\n    return x\n", honest).score == 1.0
+
+
+def test_constant_asserts_and_replayed_calls_earn_nothing(sandbox):
+    check_src = ("def check(candidate):\n    import random\n    random.seed(0)\n"
+                 "    for _ in range(10):\n        x = random.randint(1, 9)\n        assert candidate(x) == 2 * x\n"
+                 "    assert True\n    assert True, 'This prints if this assert fails'\n")
+    ref = {"tests": [check_src], "entry_point": "double"}
+    assert_nothing(verdict_for(sandbox, "def double(x):\n    return 0\n", ref))
+    assert verdict_for(sandbox, "def double(x):\n    return 2 * x\n", ref).score == 1.0
+
+
+def test_an_operand_changed_in_place_by_a_later_call_is_seen(sandbox):
+    # Python compares the list `a` after add3 appended to it; so must the harness (and a program that changes its
+    # argument but returns the old copy must fail)
+    ref = {"tests": ["a = [1, 2]\nassert a == add3(a)"], "entry_point": "add3"}
+    assert verdict_for(sandbox, "def add3(xs):\n    xs.append(3)\n    return xs\n", ref).score == 1.0
+    assert_nothing(verdict_for(sandbox, "def add3(xs):\n    old = list(xs)\n    xs.append(3)\n    return old\n", ref))
+
+
+def test_program_objects_and_types_are_values_the_test_can_hold(sandbox):
+    ref = {"tests": ["assert type(f(1)) == int", "assert make() is not None", "assert match('xabbb')",
+                     "assert make() != make()"]}
+    honest = ("import re\ndef f(x):\n    return x\nclass Node:\n    pass\ndef make():\n    return Node()\n"
+              "def match(s):\n    return re.search('ab+', s)\n")
+    assert verdict_for(sandbox, honest, ref).score == 1.0, [s.detail for s in verdict_for(sandbox, honest, ref).steps]
+    wrong = {"tests": ["assert f(1) == 1", "assert type(f(2)) == str"]}
+    assert_nothing(verdict_for(sandbox, "class T:\n    pass\ndef f(x):\n    return T()\n", wrong))
+
+
+def test_threads_and_exit_functions_of_stdio_programs_finish(sandbox):
+    ref = {"tests": [{"input": "4\n", "output": "8\n"}, {"input": "5\n", "output": "10\n"}]}
+    threaded = ("import threading, time\ndef main():\n    n = int(input())\n    time.sleep(0.2)\n    print(2 * n)\n"
+                "threading.Thread(target=main).start()\n")
+    assert verdict_for(sandbox, threaded, ref).score == 1.0
+    at_exit = "import atexit\nn = int(input())\natexit.register(lambda: print(2 * n))\n"
+    assert verdict_for(sandbox, at_exit, ref).score == 1.0
+
+
+def test_invalid_text_is_the_programs_fault_not_an_error(sandbox):
+    ref = {"tests": [{"input": "1", "output": "42"}], "language": "c"}
+    verdict = verdict_for(sandbox, '#include <stdio.h>\n// \ud800\nint main(){ puts("wrong"); return 0; }\n', ref, "c")
+    assert verdict.status is Status.INCORRECT and "not valid text" in verdict.reason
+
+
+def test_native_programs_keep_the_total_time_budget(sandbox):
+    import shutil
+
+    if shutil.which("gcc") is None:
+        pytest.skip("no C compiler")
+    ref = {"tests": [{"input": str(i), "output": "0"} for i in range(12)], "language": "c"}
+    start = time.monotonic()
+    verdict = verdict_for(sandbox, "#include <unistd.h>\nint main(){ for(;;) pause(); }\n", ref, "c", total_timeout=3.0)
+    assert verdict.status is Status.INCORRECT
+    assert time.monotonic() - start < 3.0 * 12  # not every test's full timeout one after another
+    assert "budget" in verdict.steps[-1].detail
+
+
+def test_filling_dev_shm_until_the_oom_killer_acts_is_a_judgement(sandbox):
+    import shutil
+
+    if shutil.which("gcc") is None:
+        pytest.skip("no C compiler")
+    ref = {"tests": [{"input": "1", "output": "42"}, {"input": "2", "output": "43"}], "language": "c"}
+    fill = (
+        "#include <stdio.h>\n#include <string.h>\n"
+        "int main(){ static char b[1 << 16]; memset(b, 'x', sizeof b); char name[64];\n"
+        "  for (int k = 0; k < 200; k++) { sprintf(name, \"/dev/shm/f%d\", k); FILE *f = fopen(name, \"wb\");\n"
+        "    if (!f) break; for (int i = 0; i < 250; i++) fwrite(b, 1, sizeof b, f); fclose(f); }\n"
+        "  puts(\"wrong\"); return 0; }\n"
+    )
+    verdict = verdict_for(sandbox, fill, ref, "c", timeout=10.0)
+    assert verdict.status is Status.INCORRECT, verdict.reason  # never an ERROR that would dodge the 0

@@ -76,6 +76,7 @@ import os
 import secrets
 import sys
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -349,12 +350,12 @@ class _Evaluator:
             return +value if isinstance(node.op, ast.UAdd) else ~value
         if isinstance(node, ast.BinOp):
             return _binop(node.op, self.eval(node.left), self.eval(node.right))
-        if isinstance(node, ast.BoolOp):
+        if isinstance(node, ast.BoolOp):  # Python's values: `a or b` is a when a is true, else b
             is_and = isinstance(node.op, ast.And)
-            result: Any = is_and
+            result: Any = None
             for value in node.values:
-                result = self.truth(value)
-                if result is not is_and:
+                result = self.eval(value)
+                if bool(result) is not is_and:
                     return result
             return result
         if isinstance(node, ast.Compare):
@@ -408,6 +409,20 @@ class _BadValue(Exception):
     pass
 
 
+class _Opaque:
+    """An object of the program (an instance, a generator, a match): not plain data, so nothing is known of it but
+    that it is an object: true, not None, equal only to itself."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<an object of the program>"
+
+
+_BUILTIN_TYPES: dict[str, type] = {t.__name__: t for t in (int, float, complex, bool, str, bytes, list, tuple, set,
+                                                            frozenset, dict, type(None))}
+
+
 def _decode(data: Any, depth: int = 0) -> Any:
     """A value reported by the sandbox -> fresh builtin objects; `_BadValue` for anything malformed."""
     if depth > 100 or not isinstance(data, list) or not data or not isinstance(data[0], str):
@@ -416,6 +431,10 @@ def _decode(data: Any, depth: int = 0) -> Any:
     try:
         if tag == "N" and not rest:
             return None
+        if tag == "O" and not rest:
+            return _Opaque()
+        if tag == "T" and len(rest) == 1 and rest[0] in _BUILTIN_TYPES:
+            return _BUILTIN_TYPES[rest[0]]
         if tag == "b" and len(rest) == 1 and type(rest[0]) is bool:
             return rest[0]
         if tag == "i" and len(rest) == 1 and isinstance(rest[0], str) and len(rest[0]) <= 1_000_000:
@@ -538,6 +557,8 @@ def _parse_assert_test(source: str, name: str, entry_point: str | None = None) -
             skeleton = _split(stmt.test, leaves, shadowed)
             test.asserts.append(_Assert(skeleton, len(test.ops)))
             test.ops.extend(["eval", leaf] for leaf in leaves)
+            if leaves:
+                test.ops[-1].append(1)  # the assert's last leaf: its values are read once it has run
             for leaf in leaves:
                 called |= _calls(ast.parse(leaf, mode="eval"))
             continue
@@ -561,9 +582,10 @@ def _expand_check(source: str, entry_point: str | None) -> list[str] | None:
     """A HumanEval-style `def check(candidate): assert candidate(...) == ...` test as one test per assert.
 
     `candidate` becomes the function named in the top-level `check(name)` call, else `entry_point`. Each
-    statement of `check` that tests (an assert, a loop, a helper call: anything but bindings, imports and
-    definitions) is its own test, preceded by the module's other statements and the preparing statements of
-    `check` before it; a `check` with no such statement runs whole. None when `source` defines no `check`.
+    When `check` holds only asserts and preparing statements (bindings, imports, definitions), each assert that
+    tests something (not `assert True`) is its own test, preceded by the module's other statements and the
+    preparing statements before it; otherwise (a loop, a call, a raise: order matters) `check` runs whole as one
+    test. None when `source` defines no `check`, or nothing in it tests.
     """
     try:
         module = ast.parse(source)
@@ -588,20 +610,21 @@ def _expand_check(source: str, entry_point: str | None) -> list[str] | None:
         raise _ReferenceError("the test defines check(candidate) but never calls it and the reference has no "
                               "entry_point to call it with")
     rename = _Rename(checks[-1].args.args[0].arg, target)
+    body = [ast.fix_missing_locations(rename.visit(stmt)) for stmt in checks[-1].body
+            if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant))]  # docstrings
+    if not all(isinstance(stmt, (ast.Assert, *_SETUP)) for stmt in body):
+        # a loop, a call, a raise: statements that test and prepare at once, in an order that matters; `check`
+        # runs whole, as the official harness calls it
+        run = ast.Expr(ast.Call(func=ast.Name("check", ast.Load()), args=[ast.Name(target, ast.Load())], keywords=[]))
+        return [ast.unparse(ast.fix_missing_locations(ast.Module(body=[*prelude, checks[-1], run], type_ignores=[])))]
     setup: list[ast.stmt] = []
     tests: list[str] = []
-    for stmt in checks[-1].body:
-        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
-            continue  # a docstring
-        stmt = ast.fix_missing_locations(rename.visit(stmt))
-        if isinstance(stmt, _SETUP):
+    for stmt in body:
+        if not isinstance(stmt, ast.Assert):
             setup.append(stmt)  # runs before every later test, as it would in `check`
-        else:  # an assert, a loop, a call of a helper, a raise: a test
+        elif not isinstance(stmt.test, ast.Constant):  # `assert True, "..."` tests nothing: no free point
             tests.append(ast.unparse(ast.Module(body=[*prelude, *setup, stmt], type_ignores=[])))
-    if not tests:  # nothing to split: `check` runs whole, as the official harness calls it
-        run = ast.Expr(ast.Call(func=ast.Name("check", ast.Load()), args=[ast.Name(target, ast.Load())], keywords=[]))
-        tests.append(ast.unparse(ast.fix_missing_locations(ast.Module(body=[*prelude, checks[-1], run], type_ignores=[]))))
-    return tests
+    return tests or None
 
 
 _SETUP = (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef,
@@ -1029,12 +1052,23 @@ class CodeVerifier(Verifier):
         from sandboxes import run_many
 
         limits = self._limits(config, float(config["timeout"]), int(config["max_output_bytes"]))
+        n = len(plan.tests)
+        # `total_timeout` holds here too: the inputs go in chunks that each fit the budget, none after it is spent
+        chunk = max(1, int(float(config["total_timeout"]) // float(config["timeout"])))
+        start = time.monotonic()
+        compiled, results = None, []
         try:
-            compiled, results = run_many(sandbox, code, language=plan.language,
-                                         stdins=[t.input for t in plan.tests], limits=limits)
+            for first in range(0, n, chunk):
+                if first and time.monotonic() - start >= float(config["total_timeout"]):
+                    break
+                stdins = [t.input for t in plan.tests[first:first + chunk]]
+                built, ran = run_many(sandbox, code, language=plan.language, stdins=stdins, limits=limits)
+                compiled = compiled or built
+                results.extend(ran)
+                if built is not None and getattr(built.outcome, "value", "") != "ok":
+                    break
         except Exception as exc:
             return _Outcome(error=f"sandbox raised {type(exc).__name__}: {exc}")
-        n = len(plan.tests)
         if compiled is not None and getattr(compiled.outcome, "value", "") == "compile_error":
             message = clip(compiled.stderr or compiled.detail, 2000)
             return _Outcome([False] * n, [0.0] * n, ["compile error"] * n, evidence={"compile_error": message})
@@ -1056,6 +1090,10 @@ class CodeVerifier(Verifier):
                 continue
             outcome.details.append("")
             checker_runs.append((i, result.stdout))
+        for _ in range(len(results), n):
+            outcome.passed.append(False)
+            outcome.scores.append(0.0)
+            outcome.details.append("not run: the total time budget ran out")
         if checker_runs:
             error = self._apply_checker(sandbox, config, plan, checker_runs, outcome)
             if error:
@@ -1175,6 +1213,16 @@ class CodeVerifier(Verifier):
                 results[s] = Verdict.error(self.name, f"unusable reference: {exc}")
                 continue
             code, how = extract_code(sample.response, plan.language, ignore_think=config["ignore_think"])
+            try:
+                code.encode("utf-8")
+            except UnicodeEncodeError as exc:  # a lone surrogate: no compiler reads it, the program's fault
+                n = len(plan.tests)
+                steps = tuple(StepVerdict(t.name, Status.INCORRECT, 0.0, detail="not run") for t in plan.tests)
+                results[s] = Verdict.incorrect(
+                    self.name, f"the program is not valid text (unpaired surrogate at {exc.start}); not run",
+                    steps=steps, evidence={"extraction": how, "passed": 0, "total": n},
+                )
+                continue
             if len(code) > MAX_CODE_CHARS:
                 n = len(plan.tests)
                 steps = tuple(StepVerdict(t.name, Status.INCORRECT, 0.0, detail="not run") for t in plan.tests)

@@ -671,10 +671,20 @@ def _session(namespace, tests, first, max_value_bytes, to_program, from_program,
 
 
 def _run_ops(ns, ops, max_value_bytes):
+    """Run one test's ops; the values of an assert's leaves are read when its last leaf has run (an operand is a
+    reference in Python: a later call of the same assert that changes it in place is seen)."""
     results = []
+    pending = []
+
+    def flush():
+        for slot, value in pending:
+            results[slot] = _leaf_result(value, max_value_bytes)
+        del pending[:]
+
     for op in ops:
         try:
             if op[0] == "exec":
+                flush()
                 exec(compile(op[1], "<test>", "exec"), ns)
                 results.append({"v": ["N"]})
                 continue
@@ -684,20 +694,56 @@ def _run_ops(ns, ops, max_value_bytes):
                 if op[1] not in ns:
                     raise NameError("the program defines no %r" % (op[1],))
                 value = ns[op[1]](*decode(op[2]), **decode(op[3]))
-            try:
-                encoded = json.dumps({"v": encode(value)}, separators=(",", ":"))
-            except NotPlain as exc:
-                results.append({"e": "NotPlainData: %s" % (exc,)})
-                continue
-            if _len(encoded) > max_value_bytes:
-                results.append({"e": "NotPlainData: value over %d bytes" % (max_value_bytes,)})
-                continue
-            results.append(json.loads(encoded))
+            pending.append((_len(results), value))
+            results.append(None)
+            if _len(op) > 2 and op[-1] == 1:  # the last leaf of an assert
+                flush()
         except BaseException as exc:  # SystemExit and KeyboardInterrupt included
             results.append({"e": _describe(exc)})
             if op[0] == "exec":
                 break
+    flush()
     return results
+
+
+_BUILTIN_TYPES = {t.__name__: t for t in (int, float, complex, bool, str, bytes, list, tuple, set, frozenset, dict,
+                                          type(None))}
+
+
+class _LeafTable(dict):
+    """`encode`'s handle table for a leaf's value in R: a program object becomes the marker ["O"] (a thing that is
+    not plain data, equal only to itself, true), a builtin type ["T", name]; anything else is not plain data."""
+
+    def __setitem__(self, key, value):
+        if _type(value) is _Remote:
+            dict.__setitem__(self, key, ["O"])
+        elif _type(value) is type and _BUILTIN_TYPES.get(value.__name__) is value:
+            dict.__setitem__(self, key, ["T", value.__name__])
+        else:
+            raise NotPlain("not plain data: %s" % (_type(value).__name__,))
+
+
+def _leaf_result(value, max_value_bytes):
+    table = _LeafTable()
+    try:
+        encoded = json.dumps({"v": _marked(encode(value, handles=table), table)}, separators=(",", ":"))
+    except NotPlain as exc:
+        return {"e": "NotPlainData: %s" % (exc,)}
+    except BaseException as exc:
+        return {"e": _describe(exc)}
+    if _len(encoded) > max_value_bytes:
+        return {"e": "NotPlainData: value over %d bytes" % (max_value_bytes,)}
+    return json.loads(encoded)
+
+
+def _marked(data, table):
+    if _type(data) is list and data and data[0] == "H":
+        return table[data[1]]
+    if _type(data) is list and data and data[0] in ("l", "t", "S", "F"):
+        return [data[0], [_marked(v, table) for v in data[1]]]
+    if _type(data) is list and data and data[0] == "d":
+        return ["d", [[_marked(k, table), _marked(v, table)] for k, v in data[1]]]
+    return data
 
 
 _NEVER_IMPORTED = frozenset({"antigravity", "this", "turtle", "turtledemo", "tkinter", "idlelib", "webbrowser",
@@ -829,6 +875,7 @@ def _stdio_child(code_obj, input_text, max_output_bytes, err_fd):
                 traceback.print_exception(_type(exc), exc, exc.__traceback__)
             except BaseException:
                 pass
+        status = _shutdown(status)
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()
@@ -837,6 +884,26 @@ def _stdio_child(code_obj, input_text, max_output_bytes, err_fd):
         os._exit(status)
 
     return body
+
+
+def _shutdown(status):
+    """What the interpreter does at exit for a program run as `__main__`: wait for its non-daemon threads (the
+    `threading.Thread(target=main).start()` idiom), then run its `atexit` functions. D's deadline still holds."""
+    try:
+        threading = sys.modules.get("threading")
+        if threading is not None:
+            for thread in threading.enumerate():
+                if thread is not threading.main_thread() and not thread.daemon:
+                    thread.join()
+        atexit = sys.modules.get("atexit")
+        if atexit is not None:
+            atexit._run_exitfuncs()
+    except SystemExit as exc:
+        code = exc.code
+        status = code & 0xFF if _type(code) is int else (0 if code is None else 1)
+    except BaseException:
+        status = status or 1
+    return status
 
 
 class _Session:
