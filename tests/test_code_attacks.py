@@ -250,12 +250,18 @@ def test_pidfd_getfd_is_refused_in_the_sandbox(sandbox):
     probe = (
         "import ctypes, os\n"
         "libc = ctypes.CDLL(None, use_errno=True)\n"
-        "pidfd = os.pidfd_open(os.getppid())\n"
-        "r = libc.syscall(438, pidfd, 0, 0)\n"  # pidfd_getfd(pidfd, targetfd=0, flags=0)
-        "print(r, ctypes.get_errno())\n"
+        "try:\n"
+        "    pidfd = os.pidfd_open(os.getppid())\n"
+        "except (AttributeError, OSError):\n"
+        "    print('no-pidfd', 0)\n"
+        "else:\n"
+        "    r = libc.syscall(438, pidfd, 0, 0)\n"  # pidfd_getfd(pidfd, targetfd=0, flags=0)
+        "    print(r, ctypes.get_errno())\n"
     )
     result = sandbox.run(probe, limits=Limits(cpu_s=5, wall_s=10))
     ret, errno = result.stdout.split()
+    if ret == "no-pidfd":
+        pytest.skip("this kernel has no pidfd_open: pidfd_getfd cannot be reached either")
     assert ret == "-1" and int(errno) == 1  # EPERM from the seccomp filter
 
 
