@@ -559,3 +559,19 @@ def test_filling_dev_shm_until_the_oom_killer_acts_is_a_judgement(sandbox):
     )
     verdict = verdict_for(sandbox, fill, ref, "c", timeout=10.0)
     assert verdict.status is Status.INCORRECT, verdict.reason  # never an ERROR that would dodge the 0
+
+
+def test_a_driver_that_cannot_protect_itself_judges_nothing(sandbox):
+    # An interpreter without ctypes (simulated: the import is blocked before the driver runs) cannot make the
+    # driver non-dumpable; the program could then write its memory, so the verdict is an ERROR, never a score.
+    class WithoutCtypes:
+        name = "bwrap-without-ctypes"
+
+        def run(self, program, **kwargs):
+            return sandbox.run("import sys\nsys.modules['ctypes'] = None\n" + program, **kwargs)
+
+    ref = {"tests": ["assert triple(2) == 6"], "entry_point": "triple"}
+    verifier = CodeVerifier(sandbox=WithoutCtypes(), timeout=3.0)
+    verdict = verify_batch([Sample(response=fenced("def triple(x):\n    return 3 * x\n"), reference=ref)],
+                           verifier=verifier)[0]
+    assert verdict.status is Status.ERROR and "non-dumpable" in verdict.reason

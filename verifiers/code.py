@@ -790,6 +790,7 @@ class _Run:
     tampered: str = ""
     outcome: str = ""
     stderr: str = ""
+    infra: str = ""  # the driver refused to run (a sandbox it cannot secure itself in): an ERROR, never a score
 
 
 _RESULT_KINDS = {"ok", "timeout", "died", "skipped", "bad"}
@@ -822,6 +823,7 @@ def _parse_records(stdout: str, nonce: str, n_tests: int) -> _Run:
         kind = record.get("k")
         if kind == "loaded" and run.loaded is None:
             run.loaded = record.get("ok") is True
+            run.infra = str(record.get("infra", ""))[:500]
             run.load_error = str(record.get("error", ""))[:2000]
             run.compile_error = record.get("compile") is True
         elif kind == "test" and run.loaded:
@@ -985,6 +987,8 @@ class CodeVerifier(Verifier):
         if outcome == "sandbox_error":
             return _Run(ok=False, error=f"sandbox error: {clip(result.detail or result.stderr, 500)}")
         run = _parse_records(result.stdout or "", nonce, len(tests))
+        if run.infra and not run.tampered:
+            return _Run(ok=False, error=f"sandbox error: {run.infra}")
         run.outcome = outcome
         run.stderr = clip(result.stderr or "", 1000)
         if run.loaded is None and not run.tampered:

@@ -1021,7 +1021,7 @@ def _run_stdio_test(payload, records_fd, code_obj, input_text):
 
 
 def main():
-    _not_dumpable()
+    secured = _not_dumpable()
     zygote = _start_zygote()  # before the payload is read: the program's processes never hold a test
     payload = json.loads(sys.stdin.buffer.read().decode("utf-8", "surrogatepass"))
     devnull = os.open(os.devnull, os.O_RDWR)
@@ -1033,6 +1033,10 @@ def main():
     records = _Records(records_fd, payload.pop("nonce"))
     if hasattr(sys, "set_int_max_str_digits"):
         sys.set_int_max_str_digits(0)
+    if not secured:  # the program could read and write this process's memory: refuse to judge anything
+        records.emit({"k": "loaded", "ok": False, "infra": "the driver could not make itself non-dumpable "
+                      "(prctl through ctypes failed): no test is run without that protection"})
+        return
     _PROGRAM_PATH[:] = _read_only_path()
     mode = payload["mode"]
     if mode != "assert":
