@@ -420,3 +420,28 @@ def test_verify_never_raises_and_scores_stay_in_range(text: str) -> None:
     assert checked == len(verdict.steps) == verdict.evidence["correct"] + verdict.evidence["incorrect"]
     if verdict.status is Status.CORRECT:
         assert verdict.score == 1.0 and checked > 0
+
+
+# A decimal side is the other side rounded or truncated to its last place, not just near it; `\approx` is
+# rounding (or the relative tolerance); a percent sign is a label only on a bare number (red-team findings).
+NEAR_BUT_WRONG = [
+    r"$\frac{1}{3} = 0.4$", r"$\pi = 3.2$", r"$\pi \approx 3.2$", r"$\sqrt{2} = 1.5$", r"$0.5 + 0.25 = 0.76$",
+    r"$\frac{1}{3} \approx 1$", r"$\frac{5}{3} \approx 1$", r"$5 \times 20\% = 100$", r"$3 \times 25\% = 75$",
+]
+ROUNDED_RIGHT = [
+    r"$\frac{1}{3} = 0.33$", r"$\frac{2}{3} = 0.67$", r"$\frac{2}{3} = 0.66$", r"$\pi \approx 3.14$",
+    r"$\sqrt{2} \approx 1.41$", r"$\frac{1}{4} \times 100 = 25\%$", r"$0.25 = 25\%$", r"$\frac{5}{3} \approx 2$",
+    r"$\pi \approx 3$", r"$22/7 \approx 3.14$",
+]
+
+
+@pytest.mark.parametrize("claim", NEAR_BUT_WRONG)
+def test_a_value_near_the_right_one_is_wrong(claim):
+    verdict = verifiers.verify("First, $12 \\times 13 = 156$.\n" + claim, verifier="math.steps")
+    assert verdict.status is Status.INCORRECT, verdict.reason
+
+
+@pytest.mark.parametrize("claim", ROUNDED_RIGHT)
+def test_a_rounded_or_truncated_value_holds(claim):
+    verdict = verifiers.verify("First, $12 \\times 13 = 156$.\n" + claim, verifier="math.steps")
+    assert verdict.status is Status.CORRECT, verdict.reason

@@ -34,10 +34,13 @@ Variables
 
 Tolerance
   `=` is exact (rational arithmetic; irrational values are compared to 40 significant digits), except that a
-  side written as a decimal with k places (`0.333`, `33.3\\%`) may differ from the other side by one unit in
-  its last place, 10^-k (rounding and truncation both pass; a plain integer side gets no tolerance).
-  `\\approx` passes within the larger of that unit (1 for an integer side) and `approx_rel_tol` (default 1%)
-  of the larger side. `<`, `>`, `\\le`, `\\ge`, `\\neq` are exact. A non-finite or non-real value is skipped.
+  side written as a decimal with k places (`0.333`, `33.3\\%`) may be the other side rounded or truncated to
+  10^-k (`1/3 = 0.33`, `2/3 = 0.66` and `0.67` hold; `1/3 = 0.4` and `\\pi = 3.2` do not); a plain integer side
+  gets no tolerance. `\\approx` passes when the written side is the other one rounded to its last place (an
+  integer side: to the units; `5/3 \\approx 2` holds, `\\approx 1` does not) or within `approx_rel_tol` (default
+  1%) of the larger side. `<`, `>`, `\\le`, `\\ge`, `\\neq` are exact. A non-finite or non-real value is
+  skipped. A percent sign reads as a label (`\\frac{1}{4} \\times 100 = 25\\%`) only on a side that is just a
+  number, never on a factor (`5 \\times 20\\% = 100` is wrong).
 
 Trivial claims
   A claim is trivial when it computes nothing: two written numbers compared (`42 = 42`, `3 < 4`, `0.5 = 50\\%`),
@@ -404,6 +407,18 @@ def _difference(lhs: Any, rhs: Any) -> tuple[Any, Any]:
     return d, max(sympy.Float(1), a, b)
 
 
+def _rounds(value: Any, approx: Any, unit: Fraction, diff: Any, *, truncation: bool) -> bool:
+    """Whether `approx` (written to `unit`, its last place) is `value` rounded to that place, or with `truncation`
+    cut there (toward zero); `diff` is |value - approx|."""
+    step = sympy.Rational(unit.numerator, unit.denominator)
+    try:
+        if bool(diff <= step / 2):
+            return True
+        return truncation and bool(diff < step) and bool(abs(approx) <= abs(value)) and bool(approx * value >= 0)
+    except TypeError:  # a comparison sympy cannot decide
+        return False
+
+
 def _closed_check(lhs: Any, op: str, rhs: Any, lhs_text: str, rhs_text: str, rel_tol: float) -> tuple[str, str]:
     """("holds" | "fails" | "skip", detail) for a relation between two closed (symbol-free) values."""
     if not (_is_finite_real(lhs) and _is_finite_real(rhs)):
@@ -417,15 +432,23 @@ def _closed_check(lhs: Any, op: str, rhs: Any, lhs_text: str, rhs_text: str, rel
             return ("holds" if not exact else "fails"), ""
         if exact:
             return "holds", ""
-        units = [u for u in (_unit(lhs_text), _unit(rhs_text)) if u is not None]
         if op == "=":
-            decimal = [u for t in (lhs_text, rhs_text) if "." in t and (u := _unit(t)) is not None]
-            tol = max(decimal) if decimal else None
-            if tol is not None and diff <= sympy.Rational(tol.numerator, tol.denominator):
-                return "holds", f"within rounding: the written value has {len(str(tol.denominator)) - 1} decimals"
+            # a decimal side is the other side rounded or truncated to its last place, never just near it
+            # (`1/3 = 0.33` and `2/3 = 0.66` hold; `1/3 = 0.4` and `\pi = 3.2` do not)
+            written = [(u, side) for side, text in ((lhs, lhs_text), (rhs, rhs_text))
+                       if "." in text and (u := _unit(text)) is not None]
+            if written:
+                unit, approx = max(written, key=lambda w: w[0])
+                value = rhs if approx is lhs else lhs
+                if _rounds(value, approx, unit, diff, truncation=True):
+                    return "holds", f"rounded or truncated to {len(str(unit.denominator)) - 1} decimals"
             return "fails", ""
-        tol = max(units) if units else Fraction(0)
-        bound = max(sympy.Rational(tol.numerator, tol.denominator), sympy.Float(rel_tol) * scale)
+        units = [(u, side) for side, text in ((lhs, lhs_text), (rhs, rhs_text)) if (u := _unit(text)) is not None]
+        if units:  # `\approx`: the written side is the other one rounded to its last place (an integer: to units)
+            unit, approx = max(units, key=lambda w: w[0])
+            if _rounds(rhs if approx is lhs else lhs, approx, unit, diff, truncation=False):
+                return "holds", "the value rounded to the written place"
+        bound = sympy.Float(rel_tol) * scale
         if diff <= bound:
             return "holds", "within the approximation tolerance"
         return "fails", f"differs by {_show(diff)} (tolerance {_show(bound)})"
@@ -667,8 +690,9 @@ class StepChecker:
                 restated = "".join(lhs_text.split()) == "".join(rhs_text.split())  # `x = x`
                 return True, f"identity in {', '.join(sorted(map(str, free)))}{with_bindings}", used, restated
             verdict, note = _closed_check(lhs, op, rhs, lhs_text, rhs_text, config["approx_rel_tol"])
-            if verdict == "fails" and op in ("=", "~") and _PERCENT_END.search(lhs_text) != _PERCENT_END.search(
-                    rhs_text):
+            labelled = [t for t in (lhs_text, rhs_text) if _PERCENT_END.search(t)]
+            if verdict == "fails" and op in ("=", "~") and len(labelled) == 1 and _unit(labelled[0]) is not None:
+                # only a side that is just a number with a percent sign (`= 25\%`), never `5 \times 20\%`
                 # "\frac{1}{4} \times 100 = 25\%": the percent sign as a label on a number already times 100
                 scaled = (lhs * 100, rhs) if _PERCENT_END.search(lhs_text) else (lhs, rhs * 100)
                 again, _ = _closed_check(*scaled[:1], op, scaled[1], lhs_text, rhs_text, config["approx_rel_tol"])
