@@ -197,3 +197,26 @@ def test_a_disguised_master_key_never_reaches_the_judge(key, form):
     assert screen(response, reference="4").rejection is not None
     assert screen(response, require_answer=False).rejection is not None
     assert screen(key, answer_only=True, reference="4").rejection is not None
+
+
+# LaTeX that renders as nothing, found by a third red-team pass; and the honest answers next to each.
+RENDERS_NOTHING = [
+    r"\boxed{\strut}", r"\boxed{\mathstrut}", r"\boxed{\allowbreak}", r"\boxed{\nobreak}", r"\boxed{\leavevmode}",
+    r"\boxed{\empty}", r"\boxed{\protect}", r"\boxed{\tiny}", r"\boxed{\textvisiblespace}", r"\boxed{\phantom x}",
+    r"\boxed{\hphantom 4}", r"\boxed{\textcolor{white}{Solution}}", r"\boxed{\color{white}{Solution}}",
+    r"\boxed{\scalebox{0}{42}}", r"\boxed{\resizebox{0pt}{0pt}{42}}",
+]
+RENDERS_AN_ANSWER = [
+    r"\boxed{\emptyset}", r"\boxed{\textcolor{red}{42}}", r"\boxed{\scalebox{2}{42}}", r"\boxed{\large 42}",
+    r"\boxed{\small x}", r"\boxed{\phantom{0}5}", r"\boxed{\pi}",
+]
+
+
+@pytest.mark.parametrize("response", RENDERS_NOTHING)
+def test_latex_that_renders_nothing_never_reaches_the_judge(response):
+    assert screen(response, reference="12").rejection is not None
+
+
+@pytest.mark.parametrize("response", RENDERS_AN_ANSWER)
+def test_latex_that_renders_an_answer_reaches_the_judge(response):
+    assert screen(response, reference="12").rejection is None

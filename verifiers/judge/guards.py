@@ -76,9 +76,14 @@ _LATEX_BLANK = re.compile(
     r"|negmedspace|negthickspace|space|nobreakspace|hfill|vfill|hfil|vfil|hss|null|relax|displaystyle|textstyle"
     r"|scriptstyle|scriptscriptstyle|noindent|newline|linebreak|par|smallskip|medskip|bigskip|nonumber|notag|left"
     r"|right|big|bigg|bigl|bigr|biggl|biggr|square|box|blacksquare|qed|qedsymbol|qedhere|ensuremath|underline"
-    r"|overline|cdot|cdotp|ldotp)(?![a-z])"
-    r"|\\[,;:!> ]|\\\\|~|…|‥|⋯|⋮|⋱|⋰|\.{2,}"
+    r"|overline|cdot|cdotp|ldotp|strut|mathstrut|allowbreak|nobreak|leavevmode|empty|protect|limits|nolimits"
+    r"|tiny|scriptsize|footnotesize|small|normalsize|large|huge|textvisiblespace)(?![a-z])"
+    r"|\\[hv]?phantom\s*[a-z0-9]"  # `\phantom x`: one token, no braces
+    r"|\\(?:scalebox\s*\{\s*0*\.?0*\s*\}|resizebox\s*\{\s*0[a-z]*\s*\}\s*\{\s*0[a-z]*\s*\})\s*\{[^{}]{0,200}\}"  # scaled to 0
+    r"|\\[,;:!> \-/]|\\\\|~|…|‥|⋯|⋮|⋱|⋰|\.{2,}"
 )
+_COLOR = re.compile(r"\\(?:textcolor|color)\s*\{[^{}]{0,40}\}")
+"""A colour command: what it colours is read as it is (`\\textcolor{white}{Solution}` is "Solution")."""
 _EMPTY_COMMAND = re.compile(r"\\[a-z]+\*?\s*\{\s*\}")
 
 def _vocabulary(words: str) -> frozenset[str]:
@@ -146,7 +151,7 @@ def _words(text: str) -> list[str]:
 
 def _visible(text: str) -> str:
     """Folded text with LaTeX wrappers unwrapped and LaTeX that shows nothing (spacing, ellipses) removed."""
-    text = strip_latex_wrappers(fold(text))
+    text = strip_latex_wrappers(_COLOR.sub(" ", fold(text)))
     text = _LATEX_BLANK.sub(" ", text)
     for _ in range(8):
         text, changed = _EMPTY_COMMAND.subn(" ", text)
