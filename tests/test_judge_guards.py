@@ -205,10 +205,13 @@ RENDERS_NOTHING = [
     r"\boxed{\empty}", r"\boxed{\protect}", r"\boxed{\tiny}", r"\boxed{\textvisiblespace}", r"\boxed{\phantom x}",
     r"\boxed{\hphantom 4}", r"\boxed{\textcolor{white}{Solution}}", r"\boxed{\color{white}{Solution}}",
     r"\boxed{\scalebox{0}{42}}", r"\boxed{\resizebox{0pt}{0pt}{42}}",
+    # an opener whose letters LaTeX joins without showing anything
+    r"\boxed{Sol{}ution}", r"\boxed{Sol\-ution}", r"\boxed{Sol\/ution}", r"\boxed{S\!o\!l\!u\!t\!i\!o\!n}",
 ]
 RENDERS_AN_ANSWER = [
     r"\boxed{\emptyset}", r"\boxed{\textcolor{red}{42}}", r"\boxed{\scalebox{2}{42}}", r"\boxed{\large 42}",
     r"\boxed{\small x}", r"\boxed{\phantom{0}5}", r"\boxed{\pi}",
+    r"\boxed{x{}^{2}}", r"\boxed{a\!b}", r"\boxed{3\!-\!4}", r"\boxed{\text{well-defined}}",
 ]
 
 

@@ -80,8 +80,11 @@ _LATEX_BLANK = re.compile(
     r"|tiny|scriptsize|footnotesize|small|normalsize|large|huge|textvisiblespace)(?![a-z])"
     r"|\\[hv]?phantom\s*[a-z0-9]"  # `\phantom x`: one token, no braces
     r"|\\(?:scalebox\s*\{\s*0*\.?0*\s*\}|resizebox\s*\{\s*0[a-z]*\s*\}\s*\{\s*0[a-z]*\s*\})\s*\{[^{}]{0,200}\}"  # scaled to 0
-    r"|\\[,;:!> \-/]|\\\\|~|…|‥|⋯|⋮|⋱|⋰|\.{2,}"
+    r"|\\[,;:> ]|\\\\|~|…|‥|⋯|⋮|⋱|⋰|\.{2,}"
 )
+_IN_WORD = re.compile(r"\\[-/!]|\{\s*\}")
+"""LaTeX that joins the letters around it and shows nothing: a discretionary hyphen, an italic correction, a
+negative thin space, an empty group (`Sol{}ution`, `S\\!o\\!l\\!u\\!t\\!i\\!o\\!n` read "Solution")."""
 _COLOR = re.compile(r"\\(?:textcolor|color)\s*\{[^{}]{0,40}\}")
 """A colour command: what it colours is read as it is (`\\textcolor{white}{Solution}` is "Solution")."""
 _EMPTY_COMMAND = re.compile(r"\\[a-z]+\*?\s*\{\s*\}")
@@ -152,7 +155,7 @@ def _words(text: str) -> list[str]:
 def _visible(text: str) -> str:
     """Folded text with LaTeX wrappers unwrapped and LaTeX that shows nothing (spacing, ellipses) removed."""
     text = strip_latex_wrappers(_COLOR.sub(" ", fold(text)))
-    text = _LATEX_BLANK.sub(" ", text)
+    text = _LATEX_BLANK.sub(" ", _IN_WORD.sub("", text))
     for _ in range(8):
         text, changed = _EMPTY_COMMAND.subn(" ", text)
         if not changed:
