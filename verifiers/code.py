@@ -1217,23 +1217,11 @@ class CodeVerifier(Verifier):
                 results[s] = Verdict.error(self.name, f"unusable reference: {exc}")
                 continue
             code, how = extract_code(sample.response, plan.language, ignore_think=config["ignore_think"])
-            try:
-                code.encode("utf-8")
-            except UnicodeEncodeError as exc:  # a lone surrogate: no compiler reads it, the program's fault
-                n = len(plan.tests)
+            refusal = _not_runnable(code)
+            if refusal:
                 steps = tuple(StepVerdict(t.name, Status.INCORRECT, 0.0, detail="not run") for t in plan.tests)
-                results[s] = Verdict.incorrect(
-                    self.name, f"the program is not valid text (unpaired surrogate at {exc.start}); not run",
-                    steps=steps, evidence={"extraction": how, "passed": 0, "total": n},
-                )
-                continue
-            if len(code) > MAX_CODE_CHARS:
-                n = len(plan.tests)
-                steps = tuple(StepVerdict(t.name, Status.INCORRECT, 0.0, detail="not run") for t in plan.tests)
-                results[s] = Verdict.incorrect(
-                    self.name, f"the program is {len(code)} characters, over {MAX_CODE_CHARS}; not run",
-                    steps=steps, evidence={"extraction": how, "passed": 0, "total": n},
-                )
+                results[s] = Verdict.incorrect(self.name, f"{refusal}; not run", steps=steps,
+                                               evidence={"extraction": how, "passed": 0, "total": len(plan.tests)})
                 continue
             jobs[s] = (config, plan, code, how)
         if not jobs:
@@ -1332,6 +1320,17 @@ class CodeVerifier(Verifier):
         elif "tampered" in evidence:
             reason = f"execution rejected: {evidence['tampered']}"
         return Verdict(status, score, self.name, reason, steps=tuple(steps), evidence=evidence)
+
+
+def _not_runnable(code: str) -> str:
+    """Why the program is not run at all (its fault: INCORRECT), or ""."""
+    if len(code) > MAX_CODE_CHARS:
+        return f"the program is {len(code)} characters, over {MAX_CODE_CHARS}"
+    try:
+        code.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate: no compiler reads it
+        return f"the program is not valid text (unpaired surrogate at {exc.start})"
+    return ""
 
 
 def _check_one(checker: Any, input_text: str, expected: str, actual: str, config: Mapping[str, Any]
