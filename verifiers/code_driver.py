@@ -445,31 +445,20 @@ class _Remote:
 
 
 class _RemoteTargets(dict):
-    """`encode`'s handle table for R: a `_Remote` is sent as its target; anything else is not plain data."""
+    """`encode`'s handle table for data R sends to S: a `_Remote` goes back as its target (["H", n] for a handle,
+    ["G", name] for one of the program's names); anything else is not plain data."""
 
     def __setitem__(self, key, value):
         if _type(value) is not _Remote:
             raise NotPlain("not plain data: %s" % (_type(value).__name__,))
-        dict.__setitem__(self, key, value)
+        kind, target = value._target
+        dict.__setitem__(self, key, ["H", target] if kind == "h" else ["G", target])
 
 
 def _wire(value):
-    """Test-side data -> tagged form for S; a `_Remote` goes back as its target ("H" handle or "G" name)."""
+    """Test-side data -> tagged form for S (see `_RemoteTargets`)."""
     table = _RemoteTargets()
-    data = encode(value, handles=table)
-    return _retarget(data, table)
-
-
-def _retarget(data, table):
-    if _type(data) is list and data and data[0] == "H":
-        target = table[data[1]]._target
-        return ["H", target[1]] if target[0] == "h" else ["G", target[1]]
-    if _type(data) is list and data and data[0] in ("l", "t", "S", "F"):
-        return [data[0], [_retarget(v, table) for v in data[1]]]
-    if _type(data) is list and data and data[0] == "d":
-        return ["d", [[_retarget(k, table), _retarget(v, table)] for k, v in data[1]]]
-    return data
-
+    return _marked(encode(value, handles=table), table)
 
 
 # -- the program's server (S) -------------------------------------------------------------------------------
@@ -737,6 +726,7 @@ def _leaf_result(value, max_value_bytes):
 
 
 def _marked(data, table):
+    """Tagged data with each handle ["H", n] that `encode` stored in `table` replaced by the marker stored there."""
     if _type(data) is list and data and data[0] == "H":
         return table[data[1]]
     if _type(data) is list and data and data[0] in ("l", "t", "S", "F"):
