@@ -591,13 +591,17 @@ class DatasetItem:
     error: str | None = None
 
 
+def default_id(name: str, index: int) -> str:
+    """The id of a row that gives none: `<dataset name>:<row index>` (`verifiers.jobs` keeps given ids apart)."""
+    return f"{name}:{index}"
+
+
 def to_item(raw: RawRecord, columns: ColumnMap, stem: str, known_domains: Sequence[str] = ()) -> DatasetItem:
     """Turn a raw row into a `DatasetItem` with the column map; problems become the item's `error`."""
-    default_id = f"{stem}:{raw.index}"
+    item_id = default_id(stem, raw.index)
     if raw.error is not None or raw.data is None:
-        return DatasetItem(default_id, raw.location, error=raw.error or f"{raw.location}: empty row")
+        return DatasetItem(item_id, raw.location, error=raw.error or f"{raw.location}: empty row")
     row = raw.data
-    item_id = default_id
     if columns.id:
         value = get_path(row, columns.id, None)
         if value is not None and str(value) != "":

@@ -42,7 +42,7 @@ from typing import Any
 
 from .cache import Cache
 from .cascade import Policy
-from .datasets import Dataset, DatasetItem
+from .datasets import Dataset, DatasetItem, default_id
 from .errors import VerifiersError
 from .executor import Executor, Plan, make_executor
 from .runner import verifier_name
@@ -353,11 +353,11 @@ def _name(items: object) -> str:
 
 
 def _as_items(items: Iterable[DatasetItem | Sample | Mapping[str, Any]]) -> Iterator[tuple[DatasetItem, str]]:
-    """Each input row as a `DatasetItem`, with its default id (`datasets.to_item` names a row without an id the
-    same way: `<name>:<row index>`)."""
+    """Each input row as a `DatasetItem`, with its default id (`datasets.default_id`, as `datasets.to_item` names a
+    row without an id)."""
     name = _name(items)
     for index, item in enumerate(items):
-        default = f"{name}:{index}"
+        default = default_id(name, index)
         if isinstance(item, DatasetItem):
             yield item, default
             continue
