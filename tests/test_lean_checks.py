@@ -17,7 +17,7 @@ from support.bench import BENCH_DIR
 import verifiers
 from verifiers import Sample, Status
 from verifiers.formal import LeanChecker, Outcome, Snippet
-from verifiers.formal.checker import _Prepared
+from verifiers.formal.checker import Mode, _Prepared
 
 pytestmark = pytest.mark.slow
 
@@ -145,10 +145,12 @@ def test_snippets_cannot_see_each_others_names(batch):
     assert second.outcome is Outcome.FAILED and "helper" in second.reason
 
 
-# -- the audit itself, as if the source policy had a hole --------------------------------------------------------
+# -- Lean's side alone, as if the Python pre-filter had a hole ------------------------------------------------------
 
 BYPASS = {
     "sorry": ("theorem thm : 1 = 2 := by sorry", False),
+    "sorryAx by name": ("theorem thm : 1 = 2 := sorryAx _ false", False),
+    "ofReduceBool by name": ("theorem thm : 1 = 2 := Lean.ofReduceBool _ _ (Eq.refl _) |> fun _ => sorryAx _ false", False),
     "sorry with warn.sorry off": ("set_option warn.sorry false in\ntheorem thm : 1 = 2 := by sorry", False),
     "sorry hidden in a macro": ('macro "done!" : tactic => `(tactic| sorry)\ntheorem thm : 1 = 2 := by done!', False),
     "an injected axiom": ("axiom cheat : 1 = 2\ntheorem thm : 1 = 2 := cheat", False),
@@ -168,7 +170,7 @@ BYPASS = {
 @pytest.fixture(scope="module")
 def bypass(toolchain):
     checker = LeanChecker(toolchain, processes=1)
-    prepared = [_Prepared(i, source, ["thm"]) for i, (source, _) in enumerate(BYPASS.values())]
+    prepared = [_Prepared(i, source, Mode.CODE) for i, (source, _) in enumerate(BYPASS.values())]
     results = checker._check_chunk(prepared)
     return {name: results[i] for i, name in enumerate(BYPASS)}, checker
 
@@ -180,35 +182,45 @@ def test_the_audit_refuses_what_the_policy_would_miss(bypass, case):
     assert (result.outcome is Outcome.PROVED) == BYPASS[case][1], (result.outcome, result.reason)
 
 
-def test_the_audit_names_the_offending_axiom(bypass):
+def test_lean_names_what_it_refuses(bypass):
     results, _ = bypass
-    assert "sorryAx" in results["sorry with warn.sorry off"].reason
-    assert "cheat" in results["an axiom behind a helper lemma"].reason
-    assert "ofReduceBool" in results["native_decide"].reason or results["native_decide"].first_error
+    assert "sorryAx" in results["sorryAx by name"].reason
+    assert results["sorry"].outcome is Outcome.REJECTED and "tacticSorry" in results["sorry"].reason
+    assert "Command.axiom" in results["an injected axiom"].reason
+    assert "nativeDecide" in results["native_decide"].reason
+    assert "attributes" in results["implemented_by and native_decide"].reason
 
 
-def test_a_snippet_that_ends_the_file_is_unchecked_and_its_neighbours_are_rerun(bypass):
+def test_a_snippet_cannot_end_the_file_so_one_run_decides_all(bypass):
     results, checker = bypass
-    assert results["#exit stops the file"].outcome is Outcome.ERROR
-    assert "audit record" in results["#exit stops the file"].reason
-    assert checker.runs >= 3  # the batch, the suspect alone, the rest
+    assert results["#exit stops the file"].outcome is Outcome.REJECTED
+    assert results["after the #exit"].outcome is Outcome.PROVED
+    assert checker.runs == 1
 
 
 # -- wall clock, memory, infrastructure ---------------------------------------------------------------------------
 
+STALL = (
+    "theorem thm (" + " ".join(f"x{i}" for i in range(21)) + " : Int) "
+    + " ".join(f"(h{i} : x{i} ≠ 0) (l{i} : -1 ≤ x{i}) (u{i} : x{i} ≤ 1)" for i in range(21))
+    + " (hs : " + " + ".join(f"x{i}" for i in range(21)) + " = 0) : False := by omega"
+)
+"""Allowed syntax that runs for hours without a heartbeat limit: 21 odd ±1 terms cannot sum to 0, but omega only
+finds out after splitting every `≠` (2^21 cases)."""
+
 
 def test_a_stalled_snippet_times_out_alone_and_the_others_keep_their_results(toolchain):
-    checker = LeanChecker(toolchain, timeout=15, processes=1)  # generous for the good snippets on a loaded machine
-    stall = 'elab "#stall" : command => IO.sleep 600000\ntheorem thm : 1 = 1 := rfl\n#stall'
+    # generous for the good snippets on a loaded machine; no heartbeat limit, so only the watchdog ends the stall
+    checker = LeanChecker(toolchain, timeout=15, processes=1, heartbeats=0)
     prepared = [
-        _Prepared(0, "theorem thm : 1 = 1 := rfl", ["thm"]),
-        _Prepared(1, stall, ["thm"]),
-        _Prepared(2, "theorem thm : 2 = 2 := rfl", ["thm"]),
+        _Prepared(0, "theorem thm : 1 = 1 := rfl", Mode.CODE),
+        _Prepared(1, STALL, Mode.CODE),
+        _Prepared(2, "theorem thm : 2 = 2 := rfl", Mode.CODE),
     ]
     start = time.monotonic()
     results = checker._check_chunk(prepared)
     assert [results[i].outcome for i in range(3)] == [Outcome.PROVED, Outcome.TIMEOUT, Outcome.PROVED]
-    assert time.monotonic() - start < 300  # the stall sleeps 600 s: it was cut short, not waited out
+    assert time.monotonic() - start < 300  # the stall runs for hours: it was cut short, not waited out
 
 
 def test_the_memory_cap_kills_lean_and_gives_an_error(toolchain):
@@ -249,8 +261,9 @@ def verdicts(toolchain):
         Sample("by omega", "theorem t (a b : Nat) : a + b = b + a"),
         Sample("```lean\nby decide\n```", "theorem f : 2 + 2 = 5"),
         Sample("theorem foo : 1 + 1 = 2 := rfl\nexample : True := trivial", None, domain="lean"),
-        Sample("anything", STEPS),
+        Sample(json.dumps(STEPS), STEPS),
         Sample("by omega", {"statement": "theorem t (n : Nat) : n + 0 = n"}),
+        Sample("", STEPS),  # the response is what is checked: no steps, no proof
     ]
     return verifiers.verify_batch(samples)
 
@@ -261,6 +274,7 @@ def test_theorem_verdicts(verdicts):
     ]  # fmt: skip
     assert verdicts[0].verifier == "lean" and verdicts[0].evidence["outcome"] == "proved"
     assert verdicts[4].status is Status.CORRECT
+    assert verdicts[5].status is Status.INCORRECT and "not a JSON step proof" in verdicts[5].reason
 
 
 def test_step_proof_verdict(verdicts):
@@ -289,8 +303,8 @@ def test_interrupting_a_check_leaves_no_lean_process(toolchain, tmp_path):
     import sys
 
     script = (  # a stall: Lean writes nothing more, so a broken pipe would not end it
-        "from verifiers.formal import LeanChecker\nfrom verifiers.formal.checker import _Prepared\n"
-        "LeanChecker()._check_chunk([_Prepared(0, 'elab \"#stall\" : command => IO.sleep 600000\\n#stall', [])])\n"
+        "from verifiers.formal import LeanChecker\nfrom verifiers.formal.checker import Mode, _Prepared\n"
+        f"LeanChecker(heartbeats=0)._check_chunk([_Prepared(0, {STALL!r}, Mode.CODE)])\n"
     )
     child = subprocess.Popen([sys.executable, "-c", script], env={**os.environ, "TMPDIR": str(tmp_path)})
 

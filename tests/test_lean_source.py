@@ -13,14 +13,20 @@ import verifiers
 from verifiers import Sample, Status
 from verifiers.default_routing import guess_domain
 from verifiers.formal import FormalProof, PolicyViolation
+from verifiers.formal.proof import StepOutcome, StepResult
+from verifiers.formal.verifier import _BadResponse, _step_job
 from verifiers.formal.checker import (
+    Mode,
     Outcome,
     Snippet,
+    SnippetResult,
     _evaluate,
     _judge_axioms,
     _prepare,
     _Prepared,
+    _raw_string,
     _Span,
+    allowed_syntax,
 )
 from verifiers.formal.source import (
     LeanSyntaxError,
@@ -100,7 +106,7 @@ CHEATS = {
 def test_cheating_proofs_are_rejected_before_lean(proof):
     with pytest.raises(PolicyViolation):
         proof_body(proof)
-    prepared = _prepare(0, Snippet("theorem t : 1 = 1", proof), 1000)
+    prepared = _prepare(0, Snippet("theorem t : 1 = 1", proof))
     assert not isinstance(prepared, _Prepared) and prepared.outcome is Outcome.REJECTED
 
 
@@ -142,19 +148,28 @@ def test_parse_statement(statement, name, binders, prop):
 
 
 def test_statement_as_a_hypothesis_is_universally_closed():
-    assert parse_statement("theorem h (x : Nat) : x = x").as_proposition() == "∀ (x : Nat), x = x"
+    assert parse_statement("theorem h (x : Nat) : x = x").as_proposition() == "∀ (x : Nat)\n, x = x"
     assert parse_statement("theorem h : 1 = 1").as_proposition() == "1 = 1"
 
 
 def test_a_restated_header_is_replaced_by_the_verifiers_own():
-    prepared = _prepare(3, Snippet("theorem t : 1 + 1 = 2", "```lean\ntheorem t : True := by decide\n```"), 500)
+    prepared = _prepare(3, Snippet("theorem t : 1 + 1 = 2", "```lean\ntheorem t : True := by decide\n```"))
+    assert isinstance(prepared, _Prepared) and prepared.mode is Mode.THEOREM
+    assert prepared.source.startswith("theorem thm : 1 + 1 = 2\n:=") and "True" not in prepared.source
+    assert prepared.source.encode()[prepared.assign :].startswith(b":=")
+
+
+def test_every_part_of_a_verifier_written_header_ends_its_line():
+    """A trailing `--` comment in the statement or a hypothesis ends with its line, before the verifier's `:=`."""
+    snippet = Snippet("theorem t (a : Nat) -- a number\n : a = a -- obvious", "rfl", hypotheses=(("h", "True -- yes"),))
+    prepared = _prepare(0, snippet)
     assert isinstance(prepared, _Prepared)
-    assert "theorem thm : 1 + 1 = 2 :=" in prepared.source and "True" not in prepared.source
-    assert prepared.source.startswith("set_option maxHeartbeats 500 in\n")
+    assert prepared.source == "theorem thm (h : True -- yes\n) (a : Nat) -- a number\n: a = a -- obvious\n:=\n  rfl"
+    assert prepared.source.encode()[prepared.assign :].startswith(b":=\n")
 
 
 def test_a_proof_at_column_zero_is_indented_under_its_theorem():
-    prepared = _prepare(0, Snippet("theorem t : True", "by\nexact trivial"), 1)
+    prepared = _prepare(0, Snippet("theorem t : True", "by\nexact trivial"))
     assert isinstance(prepared, _Prepared)
     assert prepared.source.endswith(":=\n  by\n  exact trivial")
 
@@ -169,7 +184,10 @@ def test_complete_snippets_split_into_declarations():
 
 @pytest.mark.parametrize(
     "code",
-    ["instance : Inhabited Nat := ⟨0⟩", "theorem a : True := trivial\nstructure S where x : Nat", "rfl", "open Nat in theorem a : True := trivial"],
+    [
+        "instance : Inhabited Nat := ⟨0⟩", "theorem a : True := trivial\nstructure S where x : Nat", "rfl",
+        "open Nat in theorem a : True := trivial", "variable [inst : Inhabited False]\ntheorem t : 1 = 2 := default",
+    ],
 )
 def test_complete_snippets_allow_only_declarations(code):
     with pytest.raises(PolicyViolation):
@@ -178,7 +196,7 @@ def test_complete_snippets_allow_only_declarations(code):
 
 def test_lone_surrogates_and_nul_are_rejected_not_raised():
     for bad in ("by \ud800", "by\x00rfl"):
-        result = _prepare(0, Snippet("theorem t : True", bad), 1)
+        result = _prepare(0, Snippet("theorem t : True", bad))
         assert not isinstance(result, _Prepared) and result.outcome is Outcome.REJECTED
 
 
@@ -207,33 +225,40 @@ def test_formal_proof_errors_say_what_is_wrong(data, message):
         FormalProof.parse(data)
 
 
-# -- the audit record: only the verifier's own, tagged output counts ---------------------------------------------
+# -- the record: only the verifier's own, tagged output counts ---------------------------------------------------
 
 
-def _span() -> _Span:
-    prepared = _Prepared(7, "set_option maxHeartbeats 1 in\ntheorem thm : True :=\n  trivial", ["thm"])
-    return _Span(prepared, first_line=10, last_line=14, audit_lines={14: "thm"})
+def _span(mode: Mode = Mode.THEOREM) -> _Span:
+    return _Span(_Prepared(7, "theorem thm : True :=\n  trivial", mode), first_line=10, last_line=11)
 
 
 def _info(line: int, data: str) -> dict:
     return {"severity": "information", "pos": {"line": line, "column": 0}, "data": data}
 
 
-def test_a_genuine_audit_record_proves():
-    result = _evaluate(_span(), [_info(14, "AUDIT n0nce 7 S.thm OK propext:axiom:imported\n")], "n0nce")
-    assert result is not None and result.outcome is Outcome.PROVED
+def _record(status: str = "ok", *, theorems=(("thm", ["propext:axiom:imported"]),), messages=(), reason="") -> str:
+    entries = [[t[0], t[1], t[2] if len(t) > 2 else True] for t in theorems]  # (name, axioms[, declared])
+    body = {"status": status, "reason": reason, "messages": list(messages), "theorems": entries}
+    return "SNIPPET n0nce 7 " + json.dumps(body)
+
+
+def test_a_genuine_record_proves():
+    result = _evaluate(_span(), [_info(10, _record())], "n0nce")
+    assert result is not None and result.outcome is Outcome.PROVED and result.axioms == {"thm": ("propext",)}
 
 
 @pytest.mark.parametrize(
     "message",
     [
-        _info(12, "AUDIT n0nce 7 S.thm OK"),  # printed from inside the snippet (a trace), not the audit line
-        _info(14, "AUDIT guess 7 S.thm OK"),  # wrong nonce
-        _info(14, "AUDIT n0nce 8 S.thm OK"),  # another snippet's index
-        {"severity": "warning", "pos": {"line": 14, "column": 0}, "data": "AUDIT n0nce 7 S.thm OK"},
+        _info(11, _record()),  # not at the command's own line
+        _info(10, _record().replace("n0nce", "guess")),  # wrong nonce
+        _info(10, _record().replace(" 7 ", " 8 ")),  # another snippet's index
+        {"severity": "warning", "pos": {"line": 10, "column": 0}, "data": _record()},
+        _info(10, _record()[:-1]),  # not JSON
+        _info(10, _record("proved")),  # not a status the prelude prints
     ],
 )
-def test_forged_or_misplaced_audit_records_leave_the_theorem_unchecked(message):
+def test_forged_or_misplaced_records_leave_the_snippet_unchecked(message):
     assert _evaluate(_span(), [message], "n0nce") is None  # unchecked, never proved
 
 
@@ -241,14 +266,65 @@ def test_no_messages_at_all_is_unchecked_not_proved():
     assert _evaluate(_span(), [], "n0nce") is None
 
 
-def test_an_error_inside_the_snippet_fails_it_even_with_an_audit_record():
-    messages = [
-        {"severity": "error", "pos": {"line": 12, "column": 2}, "data": "unsolved goals"},
-        _info(14, "AUDIT n0nce 7 S.thm OK"),
-    ]
-    result = _evaluate(_span(), messages, "n0nce")
+def test_an_error_fails_the_snippet_even_in_a_record_that_says_ok():
+    record = _record(messages=[["error", 2, 2, "unsolved goals"]])
+    result = _evaluate(_span(), [_info(10, record)], "n0nce")
     assert result is not None and result.outcome is Outcome.FAILED and result.reason == "unsolved goals"
-    assert result.messages[0].line == 3  # relative to the snippet as written
+    assert result.messages[0].line == 2  # in the snippet as checked
+
+
+@pytest.mark.parametrize(
+    ("record", "outcome", "reason"),
+    [
+        (_record("rejected", theorems=(), reason="the syntax `Lean.Parser.Tactic.runTac` is not allowed"), Outcome.REJECTED, "runTac"),
+        (_record("failed", theorems=(), reason="`Foo.False` shadows `False`"), Outcome.FAILED, "shadows"),
+        (_record(theorems=()), Outcome.FAILED, "no theorem"),
+        (_record(theorems=(("other", []),)), Outcome.FAILED, "no theorem"),  # the verifier's `thm` is missing
+        (_record(theorems=(("thm", ["sorryAx:axiom:imported"]),)), Outcome.FAILED, "sorry"),
+        (_record(theorems=(("thm", []), ("helper", ["cheat:axiom:local"]))), Outcome.FAILED, "cheat"),
+        (_record(theorems=(("thm", []), ("ok.bad", ["sorryAx:axiom:imported"], False))), Outcome.FAILED, "sorry"),
+        (_record(theorems=(("thm", [], False),)), Outcome.FAILED, "no theorem"),  # an auxiliary `thm` is not it
+    ],
+)
+def test_records_that_do_not_prove(record, outcome, reason):
+    result = _evaluate(_span(), [_info(10, record)], "n0nce")
+    assert result is not None and result.outcome is outcome and reason in result.reason
+
+
+def test_a_placeholder_may_depend_on_the_verifiers_own_sorry():
+    record = _record(theorems=(("thm", ["sorryAx:axiom:imported"]),))
+    result = _evaluate(_span(Mode.PLACEHOLDER), [_info(10, record)], "n0nce")
+    assert result is not None and result.outcome is Outcome.PROVED
+
+
+def test_a_snippet_travels_as_a_raw_string_it_cannot_end():
+    for text in ['"#', 'x "## y', "plain", 'a "# "### b']:
+        literal = _raw_string(text)
+        hashes = literal[1 : literal.index('"')]
+        assert literal == f'r{hashes}"{text}"{hashes}' and f'"{hashes}' not in text
+
+
+@pytest.mark.parametrize("depth", [201, 3000])
+def test_deep_nesting_is_refused_before_lean(depth):
+    result = _prepare(0, Snippet("theorem t : True", "by exact " + "(" * depth + "trivial" + ")" * depth))
+    assert isinstance(result, SnippetResult) and result.outcome is Outcome.REJECTED and "nested" in result.reason
+
+
+def test_nesting_within_the_limit_is_left_to_lean():
+    assert isinstance(_prepare(0, Snippet("theorem t : True", "by exact " + "(" * 200 + "trivial" + ")" * 200)), _Prepared)
+
+
+def test_the_allowlist_refuses_what_can_run_code_or_change_checking():
+    kinds = set(allowed_syntax())
+    assert {"Lean.Parser.Term.app", "Lean.Parser.Tactic.omega", "Lean.Parser.Command.theorem"} <= kinds
+    refused = {
+        "Lean.Parser.Tactic.runTac", "Lean.Parser.Tactic.nativeDecide", "Lean.Parser.Tactic.set_option",
+        "Lean.Parser.Term.set_option", "Lean.Parser.Term.sorry", "Lean.Parser.Tactic.tacticSorry", "Lean.byElab",
+        "Lean.Parser.Command.instance", "Lean.Parser.Command.variable", "Lean.Parser.Command.in",
+        "Lean.Parser.Term.attributes", "Lean.Parser.Command.unsafe", "Lean.Parser.Command.partial",
+        "Lean.Parser.Term.quot", "Lean.includeStr", "Lean.Parser.Command.axiom", "Lean.Parser.Command.opaque",
+    }  # fmt: skip
+    assert not kinds & refused
 
 
 @pytest.mark.parametrize(
@@ -289,7 +365,7 @@ def test_a_missing_toolchain_is_an_error_verdict_not_a_zero(monkeypatch):
 def test_without_lean_nothing_is_scored(monkeypatch):
     monkeypatch.setenv("VERIFIERS_LEAN", "/nonexistent/lean")
     verdicts = verifiers.get_verifier("lean", timeout=6.0).verify_batch(
-        [Sample("by sorry", "theorem t : False"), Sample("", {"steps": [{"statement": "theorem a : True", "proof": "trivial"}]})]
+        [Sample("by sorry", "theorem t : False"), Sample('["trivial"]', {"steps": [{"statement": "theorem a : True"}]})]
     )
     assert [v.status for v in verdicts] == [Status.ERROR, Status.ERROR]
 
@@ -340,7 +416,7 @@ def test_commands_that_register_meta_code_or_global_state_are_rejected(command):
     "hypotheses", [(("h x", "True"),), (("h", "by sorry"),), (("h", "True) (x : False"),), (("h", "#exit"),)]
 )
 def test_hypotheses_of_a_snippet_are_policy_checked(hypotheses):
-    result = _prepare(0, Snippet("theorem t : True", "trivial", hypotheses=hypotheses), 1)
+    result = _prepare(0, Snippet("theorem t : True", "trivial", hypotheses=hypotheses))
     assert not isinstance(result, _Prepared) and result.outcome is Outcome.REJECTED
 
 
@@ -369,3 +445,59 @@ def test_install_prune_removes_only_other_installations(monkeypatch, tmp_path, c
     assert [p.name for p in toolchain.stale_installs()] == ["wasm-01der", "wasm-0ld"]
     assert [p.name for p in toolchain.prune_stale_installs()] == ["wasm-01der", "wasm-0ld"]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([current.name, "unrelated"])
+
+
+# -- step proofs: the response is what is checked, an unchecked step never makes the whole correct ---------------
+
+STEP_REFERENCE = {
+    "steps": [
+        {"statement": "theorem h1 : 2 + 2 = 4", "proof": "by decide"},  # the reference's proof is never used
+        {"statement": "theorem h2 : 2 + 2 + 1 = 5"},
+    ]
+}
+
+
+def test_a_step_reference_takes_its_proofs_from_the_response():
+    proof = _step_job(STEP_REFERENCE, json.dumps({"steps": [{"proof": "rfl"}, {"statement": "theorem h2 : 2 + 2 + 1 = 5", "proof": "by omega"}]}))
+    assert [(s.statement, s.proof) for s in proof.steps] == [
+        ("theorem h1 : 2 + 2 = 4", "rfl"), ("theorem h2 : 2 + 2 + 1 = 5", "by omega"),
+    ]  # fmt: skip
+    assert [s.proof for s in _step_job(STEP_REFERENCE, '["rfl", "by omega"]').steps] == ["rfl", "by omega"]
+
+
+@pytest.mark.parametrize(
+    ("response", "message"),
+    [
+        ("", "not a JSON step proof"),
+        ("by decide", "not a JSON step proof"),
+        ('{"answer": 1}', "not a JSON step proof"),
+        ('["rfl"]', "has 1 steps, the reference 2"),
+        ('["rfl", ""]', "step 2 has no proof"),
+        ('[{"proof": "rfl"}, {"statement": "theorem h2 : True", "proof": "trivial"}]', "different statement"),
+    ],
+)
+def test_a_step_response_that_does_not_answer_the_reference_is_the_models_fault(response, message):
+    with pytest.raises(_BadResponse, match=message):
+        _step_job(STEP_REFERENCE, response)
+    (verdict,) = verifiers.get_verifier("lean").verify_batch([Sample(response, STEP_REFERENCE)])
+    assert verdict.status is Status.INCORRECT and verdict.score == 0.0
+
+
+def _proof_verdict(steps: list[dict], outcomes: list[StepOutcome]) -> verifiers.Verdict:
+    proof = FormalProof.parse(steps)
+    results = [StepResult(f"s{i}", o) for i, o in enumerate(outcomes)]
+    return verifiers.get_verifier("lean")._proof_verdict(proof, results, "test")
+
+
+def test_an_unverified_statement_that_later_steps_assume_keeps_the_whole_from_being_correct():
+    steps = [{"statement": "theorem h : False", "verify": False}, {"statement": "theorem t : 1 = 2", "proof": "h.elim"}]
+    verdict = _proof_verdict(steps, [StepOutcome.SKIPPED, StepOutcome.PROVED])
+    assert verdict.status is Status.PARTIAL and verdict.score == 0.5
+    assert verdict.evidence["unverified_assumptions"] == ["s0"]
+
+
+def test_unverified_prose_steps_do_not_count():
+    steps = [{"text": "by the above", "verify": False}, {"statement": "theorem t : 1 = 1", "proof": "rfl"},
+             {"statement": "theorem u : True", "verify": False}]  # fmt: skip
+    verdict = _proof_verdict(steps, [StepOutcome.SKIPPED, StepOutcome.PROVED, StepOutcome.SKIPPED])
+    assert verdict.status is Status.CORRECT and verdict.score == 1.0

@@ -1,8 +1,9 @@
 """Built-in plugin: formal verification with Lean 4 (theorem proofs, complete snippets, Safe-style step proofs).
 
 Modules: `toolchain` (native Lean or the pinned WebAssembly Lean, installation), `glue` (the install-time patch
-of the WebAssembly glue), `source` (lexer and cheating policy), `checker` (batch files, the trusted axiom audit,
-timeouts, memory cap, retries, process pool), `proof` (step proofs), `worker` (a persistent Lean
+of the WebAssembly glue), `source` (lexer and the Python pre-filter), `checker` (batch files behind the trusted
+prelude — Lean-side syntax allowlist, isolation, kernel replay, axiom audit — timeouts, memory cap, retries,
+process pool), `proof` (step proofs), `worker` (a persistent Lean
 language-server worker for low latency), `verifier` (the `lean` verifier). Docs: `lean/README.md`.
 """
 

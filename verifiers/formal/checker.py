@@ -1,10 +1,12 @@
 """Check many Lean snippets with few Lean processes.
 
-Snippets go into one file per batch, behind the verifier's trusted prelude (`lean/AuditPrelude.lean`), each in its
-own namespace followed by one audit command per theorem. Lean runs once per batch; every message is mapped back
-to its snippet by line. A theorem counts as proved only when its snippet has no error and the audit printed a
-record for it (tagged with a per-run nonce, at the audit command's own line) whose axioms are all allowed; no
-record means unchecked, never proved.
+Snippets go into one file per batch, behind the verifier's trusted prelude (`lean/AuditPrelude.lean`), each as a
+string handed to the prelude's `#snippet` command: Lean parses it, refuses syntax outside the allowlist
+(`lean/AllowedSyntax.txt`), elaborates it from the header's environment, re-checks the declarations its theorems
+depend on with the kernel, lists their axioms and restores the environment, so no snippet sees another. Lean runs
+once per batch and prints one record per snippet (tagged with a per-run nonce, at the command's own line). A
+theorem counts as proved only when its snippet's record says so and every axiom is allowed; no record means
+unchecked, never proved.
 
 Lean elaborates a file in order and prints each command's messages as it finishes, so a watchdog sees progress
 snippet by snippet: when a batch stops making progress (wall-clock timeout), runs out of memory or crashes, the
@@ -66,7 +68,15 @@ class Outcome(str, Enum):
     FAILED = "failed"  # Lean reported an error, or the proof depends on a forbidden axiom
     REJECTED = "rejected"  # refused by the source policy before Lean ran
     TIMEOUT = "timeout"
-    ERROR = "error"  # infrastructure: Lean crashed, ran out of memory, or no audit record
+    ERROR = "error"  # infrastructure: Lean crashed, ran out of memory, or printed no record for the snippet
+
+
+class Mode(int, Enum):
+    """How the prelude's `#snippet` command treats a snippet (the numbers are the prelude's)."""
+
+    THEOREM = 0  # exactly one `theorem thm`, written by the verifier from a statement and a proof
+    PLACEHOLDER = 1  # the same with the verifier's own `sorry`: does the statement elaborate?
+    CODE = 2  # a complete snippet: theorems, definitions and plain `open`s
 
 
 @dataclass(frozen=True)
@@ -97,7 +107,7 @@ class Snippet:
 @dataclass(frozen=True)
 class Message:
     severity: str
-    line: int  # 1-based, relative to the snippet as written into the batch (see SnippetResult.source)
+    line: int  # 1-based, in the snippet as checked (see SnippetResult.source)
     column: int
     text: str
 
@@ -112,7 +122,7 @@ class SnippetResult:
     messages: tuple[Message, ...] = ()
     axioms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     source: str = ""
-    """The snippet as written into the batch file (with the verifier's header)."""
+    """The snippet as checked (for a statement and a proof: with the verifier's header)."""
 
     @property
     def first_error(self) -> str | None:
@@ -131,17 +141,20 @@ class SnippetResult:
 @dataclass
 class _Prepared:
     index: int
-    source: str  # the snippet's lines, as written
-    theorems: list[str]  # names to audit, relative to the snippet namespace
-    placeholder: bool = False
+    source: str  # the snippet, as Lean checks it
+    mode: Mode
+    assign: int = 0  # THEOREM/PLACEHOLDER: the UTF-8 byte offset of the verifier's own `:=` in `source`
+
+    @property
+    def placeholder(self) -> bool:
+        return self.mode is Mode.PLACEHOLDER
 
 
 @dataclass
 class _Span:
     prepared: _Prepared
-    first_line: int  # first line of the snippet text in the file (1-based)
-    last_line: int  # last line of its audit commands
-    audit_lines: dict[int, str]  # file line -> theorem name
+    first_line: int  # the line of its `#snippet` command in the file (1-based): where the record is printed
+    last_line: int  # the last line of that command
 
 
 @dataclass
@@ -152,14 +165,21 @@ class _Run:
     stderr: str
 
 
-def _prepare(index: int, snippet: Snippet, heartbeats: int) -> _Prepared | SnippetResult:
-    limit = f"set_option maxHeartbeats {heartbeats} in\n"
+MAX_NESTING = 200
+"""Brackets nested deeper than this are refused before Lean runs (deep nesting overflows the WebAssembly stack)."""
+
+
+def _prepare(index: int, snippet: Snippet) -> _Prepared | SnippetResult:
+    """The snippet as Lean will check it, or the reason the Python pre-filter refuses it. The pre-filter is a first
+    gate only (cheap, clear messages); what runs is decided by the prelude on Lean's own parse."""
     texts = [snippet.statement, snippet.proof, snippet.code, *(t for pair in snippet.hypotheses for t in pair)]
     for text in texts:
         if text is not None and not _is_encodable(text):
             return SnippetResult(Outcome.REJECTED, "the text is not valid Unicode (it contains lone surrogates)")
         if text is not None and "\x00" in text:
             return SnippetResult(Outcome.REJECTED, "the text contains a NUL character")
+        if text is not None and _nesting(text) > MAX_NESTING:
+            return SnippetResult(Outcome.REJECTED, f"brackets are nested deeper than {MAX_NESTING} levels")
     try:
         if snippet.code is None:
             assert snippet.statement is not None
@@ -168,18 +188,33 @@ def _prepare(index: int, snippet: Snippet, heartbeats: int) -> _Prepared | Snipp
                 check_name(name, "hypothesis name")
                 check_policy(tokenize(prop), what="hypothesis")
                 check_balanced(tokenize(prop), "hypothesis")
-            hyps = "".join(f"({name} : {prop}) " for name, prop in snippet.hypotheses)
-            header = f"theorem thm {hyps}{statement.signature}"
+            # Every part ends its line, so a trailing `--` comment in a statement cannot swallow what follows; the
+            # prelude also checks that the theorem's `:=` is this one (at byte `assign`).
+            hyps = "".join(f"({name} : {prop}\n) " for name, prop in snippet.hypotheses)
+            binders = f"{statement.binders}\n" if statement.binders else ""
+            header = f"theorem thm {hyps}{binders}: {statement.proposition}\n"
             body = "sorry" if snippet.placeholder else proof_body(snippet.proof or "")
-            return _Prepared(index, f"{limit}{header} :=\n{indent(body)}", ["thm"], snippet.placeholder)
+            mode = Mode.PLACEHOLDER if snippet.placeholder else Mode.THEOREM
+            return _Prepared(index, f"{header}:=\n{indent(body)}", mode, len(header.encode("utf-8")))
         decls = split_declarations(snippet.code)
     except (PolicyViolation, LeanSyntaxError) as exc:
         return SnippetResult(Outcome.REJECTED, str(exc))
-    theorems = [d.name for d in decls if d.keyword == "theorem" and d.name]
-    if not theorems:
+    if not any(d.keyword == "theorem" and d.name for d in decls):
         return SnippetResult(Outcome.REJECTED, "the snippet declares no theorem to check")
-    parts = [d.text if d.name is None else limit + d.text for d in decls]
-    return _Prepared(index, "\n".join(parts), theorems)
+    return _Prepared(index, "\n".join(d.text for d in decls), Mode.CODE)
+
+
+def _nesting(text: str) -> int:
+    """The deepest bracket nesting of `text`, counted on raw characters (comments and strings included: the
+    count only has to be an upper bound)."""
+    depth = deepest = 0
+    for ch in text:
+        if ch in "([{⟨⦃":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in ")]}⟩⦄":
+            depth = max(0, depth - 1)
+    return deepest
 
 
 def _is_encodable(text: str) -> bool:
@@ -191,15 +226,35 @@ def _is_encodable(text: str) -> bool:
 
 
 @functools.cache
+def allowed_syntax() -> tuple[str, ...]:
+    """The syntax node kinds a snippet may use (`lean/AllowedSyntax.txt`, one per line, `#` comments)."""
+    text = (manifest_dir() / "AllowedSyntax.txt").read_text(encoding="utf-8")
+    return tuple(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+def _lean_string_body(text: str) -> str:
+    """`text` escaped for the inside of a Lean string literal."""
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+@functools.cache
 def _prelude_template(kind: str) -> str:
     text = (manifest_dir() / "AuditPrelude.lean").read_text(encoding="utf-8")
     # The WebAssembly build elaborates every file as a `module`, where definitions run at elaboration time need
     # `meta`; a native Lean elaborates a plain file classically, where they need nothing.
-    return text.replace("__META__", "meta " if kind == "wasm" else "")
+    text = text.replace("__META__", "meta " if kind == "wasm" else "")
+    text = text.replace("__KINDS__", _lean_string_body("\n".join(allowed_syntax())))
+    return text.replace("__AXIOMS__", _lean_string_body("\n".join(sorted(ALLOWED_AXIOMS | FORBIDDEN_AXIOMS))))
 
 
 def _prelude(nonce: str, toolchain: Toolchain) -> str:
     return _prelude_template(toolchain.kind).replace("__NONCE__", nonce)
+
+
+def _raw_string(text: str) -> str:
+    """`text` as a Lean raw string literal, with more `#`s than any run of them after a `"` in the text."""
+    hashes = "#" * (max((len(m.group(1)) for m in re.finditer(r'"(#*)', text)), default=0) + 1)
+    return f'r{hashes}"{text}"{hashes}'
 
 
 def lean_options(toolchain: Toolchain) -> list[str]:
@@ -215,39 +270,37 @@ def lean_options(toolchain: Toolchain) -> list[str]:
     return options
 
 
-def _render(prepared: Sequence[_Prepared], nonce: str, toolchain: Toolchain) -> tuple[str, list[_Span]]:
+def _render(prepared: Sequence[_Prepared], nonce: str, toolchain: Toolchain, heartbeats: int) -> tuple[str, list[_Span]]:
     lines = _prelude(nonce, toolchain).rstrip("\n").split("\n")
     spans: list[_Span] = []
     for p in prepared:
-        ns = f"S_{nonce}_{p.index}"
-        lines.append(f"namespace {ns}")
+        command = f"#snippet_{nonce} {p.index} {p.mode.value} {heartbeats} {p.assign} {_raw_string(p.source)}"
         first = len(lines) + 1
-        lines.extend(p.source.split("\n"))
-        lines.append(f"end {ns}")
-        audits: dict[int, str] = {}
-        for name in p.theorems:
-            lines.append(f"#audit_{nonce} {p.index} {ns}.{name}")
-            audits[len(lines)] = name
-        spans.append(_Span(p, first, len(lines), audits))
+        lines.extend(command.split("\n"))
+        spans.append(_Span(p, first, len(lines)))
     return "\n".join(lines) + "\n", spans
 
 
-_AUDIT = re.compile(r"^AUDIT (\w+) (\d+) (\S+) (OK|MISSING)((?: \S+)*)\s*$")
+_RECORD = re.compile(r"^SNIPPET (\w+) (\d+) (\{.*\})\s*$", re.DOTALL)
 
 
-def _audit_record(msg: dict[str, Any], nonce: str, span: _Span) -> tuple[str, tuple[str, ...] | None] | None:
-    """(theorem, axiom entries or None when missing) if `msg` is a genuine audit record for this span."""
+def _record(msg: dict[str, Any], nonce: str, span: _Span) -> dict[str, Any] | None:
+    """The prelude's record for this span's snippet, if `msg` is one: an information message at the command's own
+    line, tagged with the run's nonce and the snippet's index."""
     line = (msg.get("pos") or {}).get("line")
-    if msg.get("severity") != "information" or line not in span.audit_lines:
+    if msg.get("severity") != "information" or line != span.first_line:
         return None
-    m = _AUDIT.match(str(msg.get("data", "")))
+    m = _RECORD.match(str(msg.get("data", "")))
     if m is None or m.group(1) != nonce or int(m.group(2)) != span.prepared.index:
         return None
-    entries = tuple(m.group(5).split()) if m.group(4) == "OK" else None
-    return span.audit_lines[line], entries
+    try:
+        record = json.loads(m.group(3))
+    except json.JSONDecodeError:
+        return None
+    return record if isinstance(record, dict) and record.get("status") in ("ok", "failed", "rejected") else None
 
 
-def _judge_axioms(entries: tuple[str, ...]) -> str | None:
+def _judge_axioms(entries: Sequence[str]) -> str | None:
     """The reason the axiom list is unacceptable, or None. An entry is `name:kind:origin`."""
     for entry in entries:
         name, _, rest = entry.rpartition(":")
@@ -265,37 +318,43 @@ def _judge_axioms(entries: tuple[str, ...]) -> str | None:
 
 
 def _evaluate(span: _Span, messages: list[dict[str, Any]], nonce: str) -> SnippetResult | None:
-    """The snippet's result, or None when it has no audit record for some theorem (unchecked)."""
-    mine: list[Message] = []
-    records: dict[str, tuple[str, ...] | None] = {}
+    """The snippet's result, or None when Lean printed no record for it (unchecked)."""
+    record = None
     for msg in messages:
         line = (msg.get("pos") or {}).get("line")
-        if not isinstance(line, int) or not span.first_line - 1 <= line <= span.last_line:
-            continue
-        record = _audit_record(msg, nonce, span)
-        if record is not None:
-            records[record[0]] = record[1]
-            continue
-        if line in span.audit_lines and msg.get("severity") != "error":
-            continue
-        rel = max(1, min(line, span.first_line + span.prepared.source.count("\n")) - span.first_line + 1)
-        col = (msg.get("pos") or {}).get("column") or 0
-        mine.append(Message(str(msg.get("severity", "error")), rel, int(col), str(msg.get("data", ""))))
-    source = span.prepared.source
-    axioms = {name: tuple(e.split(":")[0] for e in entries) for name, entries in records.items() if entries}
-    errors = [m for m in mine if m.severity == "error"]
-    if errors:
-        return SnippetResult(Outcome.FAILED, errors[0].text, tuple(mine), axioms, source)
-    if any(name not in records for name in span.prepared.theorems):
+        if isinstance(line, int) and span.first_line <= line <= span.last_line:
+            record = record or _record(msg, nonce, span)
+    if record is None:
         return None
-    for name in span.prepared.theorems:
-        entries = records[name]
-        if entries is None:
-            return SnippetResult(Outcome.FAILED, f"`{name}` was not added to the environment", tuple(mine), axioms, source)
-        reason = None if span.prepared.placeholder else _judge_axioms(entries)
-        if reason is not None:
-            return SnippetResult(Outcome.FAILED, f"`{name}` {reason}", tuple(mine), axioms, source)
-    return SnippetResult(Outcome.PROVED, "", tuple(mine), axioms, source)
+    prepared = span.prepared
+    mine = tuple(
+        Message(str(m[0]), int(m[1]), int(m[2]), str(m[3]))
+        for m in record.get("messages") or []
+        if isinstance(m, list) and len(m) == 4
+    )
+    # name -> (axiom entries, declared as a theorem by the snippet); the others are listed for their axioms
+    audited = {
+        str(t[0]): (tuple(str(e) for e in t[1]), t[2] is True)
+        for t in record.get("theorems") or []
+        if isinstance(t, list) and len(t) == 3 and isinstance(t[1], list)
+    }
+    theorems = {name for name, (_, declared) in audited.items() if declared}
+    axioms = {name: tuple(e.split(":")[0] for e in entries) for name, (entries, _) in audited.items() if entries}
+    reason = str(record.get("reason") or "")
+    if record["status"] == "rejected":
+        return SnippetResult(Outcome.REJECTED, reason, mine, axioms, prepared.source)
+    errors = [m for m in mine if m.severity == "error"]
+    if record["status"] == "failed":
+        return SnippetResult(Outcome.FAILED, reason or (errors[0].text if errors else "not proved"), mine, axioms, prepared.source)
+    if errors:  # an "ok" record never carries errors; refuse rather than trust a record that contradicts itself
+        return SnippetResult(Outcome.FAILED, errors[0].text, mine, axioms, prepared.source)
+    if not theorems or (prepared.mode is not Mode.CODE and "thm" not in theorems):
+        return SnippetResult(Outcome.FAILED, "no theorem was added to the environment", mine, axioms, prepared.source)
+    for name, (entries, _) in audited.items():
+        judged = None if prepared.placeholder else _judge_axioms(entries)
+        if judged is not None:
+            return SnippetResult(Outcome.FAILED, f"`{name}` {judged}", mine, axioms, prepared.source)
+    return SnippetResult(Outcome.PROVED, "", mine, axioms, prepared.source)
 
 
 def process_memory_mb(pid: int | None, field: str = "VmRSS") -> float:
@@ -366,11 +425,11 @@ class LeanChecker:
         pending: list[_Prepared] = []
         keys: dict[int, str] = {}
         for i, snippet in enumerate(snippets):
-            prepared = _prepare(i, snippet, self.heartbeats)
+            prepared = _prepare(i, snippet)
             if isinstance(prepared, SnippetResult):
                 results[i] = prepared
                 continue
-            keys[i] = f"{prepared.placeholder}\0{prepared.source}"
+            keys[i] = f"{prepared.mode.value}\0{prepared.source}"
             with self._memo_lock:
                 if keys[i] in self._memo:
                     self._memo.move_to_end(keys[i])
@@ -411,7 +470,7 @@ class LeanChecker:
             # The worker re-elaborates only what changed since its last document, so its prelude (and nonce)
             # stays the same for the worker's lifetime; a batch process gets a fresh nonce every time.
             nonce = self._worker_nonce if use_worker else secrets.token_hex(8)
-            text, spans = _render(batch, nonce, self.toolchain)
+            text, spans = _render(batch, nonce, self.toolchain, self.heartbeats)
             run = self._run_in_worker(text, len(batch)) if use_worker else None
             if run is None or run.returncode is None:  # no worker, or it failed: a batch process decides
                 run = self._run(text, len(batch))
@@ -430,7 +489,10 @@ class LeanChecker:
                 continue
             if failure is None and len(unresolved) == len(spans) and len(batch) == 1:
                 results[batch[0].index] = SnippetResult(
-                    Outcome.ERROR, "Lean finished without an audit record for this snippet", source=batch[0].source
+                    Outcome.ERROR,
+                    "Lean stopped without a verdict for this snippet (checked alone; e.g. its syntax overflowed "
+                    "Lean's stack)",
+                    source=batch[0].source,
                 )
                 continue
             # The first unresolved snippet is the suspect: alone, it shows whether it is the culprit.
@@ -509,7 +571,7 @@ class LeanChecker:
                     continue
                 if isinstance(msg, dict) and "severity" in msg:
                     messages.append(msg)
-                    if str(msg.get("data", "")).startswith(("AUDIT ", "READY ")):
+                    if str(msg.get("data", "")).startswith(("SNIPPET ", "READY ")):
                         last_progress[:] = [time.monotonic(), self.timeout]
 
         def read_stderr() -> None:

@@ -48,9 +48,10 @@ class FormalProof:
     steps: tuple[FormalStep, ...]
 
     @classmethod
-    def parse(cls, data: Any) -> FormalProof:
+    def parse(cls, data: Any, *, proofs: bool = True) -> FormalProof:
         """From `{"steps": [...]}`, a list of step mappings, or JSON text of either. A step mapping has
-        `statement`, `proof`, optional `name`, `verify` (default true) and `text`."""
+        `statement`, `proof`, optional `name`, `verify` (default true) and `text`. With `proofs=False` (a
+        reference, whose proofs come from the response) proofs are neither required nor kept."""
         if isinstance(data, str):
             try:
                 data = json.loads(data)
@@ -73,9 +74,10 @@ class FormalProof:
             for key in ("statement", "proof", "name", "text"):
                 if raw.get(key) is not None and not isinstance(raw[key], str):
                     raise ValueError(f"step {i}: `{key}` must be a string")
-            if verify and not (raw.get("statement") and raw.get("proof")):
+            if verify and not (raw.get("statement") and (raw.get("proof") or not proofs)):
                 raise ValueError(f"step {i} needs a `statement` and a `proof` (or `verify: false`)")
-            steps.append(FormalStep(raw.get("statement"), raw.get("proof"), raw.get("name"), verify, raw.get("text") or ""))
+            proof = raw.get("proof") if proofs else None
+            steps.append(FormalStep(raw.get("statement"), proof, raw.get("name"), verify, raw.get("text") or ""))
         return cls(tuple(steps))
 
 

@@ -5,8 +5,10 @@ is harmless, while `«sorry»` and `Foo.sorry` are caught. It rejects everything
 into a neighbouring snippet of the same batch file: `sorry`/`admit`, axioms and their kin, compiler trust
 (`native_decide`, `implemented_by`, `extern`), `unsafe`/`partial`/`opaque`, options, new syntax, meta-code,
 `#` commands, imports, attributes and instances (global effects), `open … in`, and any top-level command inside a
-proof. What passes is then checked by Lean and by the trusted axiom audit; the policy is a first line, not the
-only one.
+proof. What passes is then decided by Lean: the prelude parses the snippet with Lean's own parser, refuses syntax outside
+its allowlist, re-checks declarations with the kernel and audits axioms (`checker.py`, `lean/AuditPrelude.lean`).
+This lexer is not Lean's (strings, char literals, interpolation and Unicode identifiers differ in corner cases), so
+the policy here is a fast first gate with clear messages, never the decision.
 """
 
 from __future__ import annotations
@@ -199,7 +201,7 @@ class Declaration:
     """One top-level declaration of a complete snippet, as written by the verifier into the batch file."""
 
     keyword: str  # theorem, def or abbrev ("lemma" and "example" are written as theorems)
-    name: str | None  # None for `open`/`variable` lines
+    name: str | None  # None for `open` lines
     text: str
 
 
@@ -211,13 +213,10 @@ class Statement:
     binders: str
     proposition: str
 
-    @property
-    def signature(self) -> str:
-        return f"{self.binders} : {self.proposition}" if self.binders else f": {self.proposition}"
-
     def as_proposition(self) -> str:
-        """The statement as one closed proposition (`∀ binders, P`), for use as a hypothesis."""
-        return f"∀ {self.binders}, {self.proposition}" if self.binders else self.proposition
+        """The statement as one closed proposition (`∀ binders, P`), for use as a hypothesis. Each part ends its
+        line, so a trailing `--` comment in the binders cannot swallow the proposition."""
+        return f"∀ {self.binders}\n, {self.proposition}" if self.binders else self.proposition
 
 
 _OPENERS = {"(": ")", "{": "}", "[": "]", "⦃": "⦄", "⟨": "⟩"}
@@ -317,7 +316,7 @@ def indent(text: str, spaces: int = 2) -> str:
 
 def split_declarations(code: str) -> list[Declaration]:
     """Split a complete snippet into declarations; only `theorem`/`lemma`/`example`/`def`/`abbrev` (with
-    `private`/`protected`/`noncomputable`/`nonrec`), plain `open X` and `variable` lines are allowed."""
+    `private`/`protected`/`noncomputable`/`nonrec`) and plain `open X` lines are allowed."""
     code = _strip_fences(code)
     tokens = tokenize(code)
     check_policy(tokens, allow_commands=COMMAND_WORDS, what="Lean snippet")
@@ -339,8 +338,10 @@ def split_declarations(code: str) -> list[Declaration]:
         text = code[part[0].start : part[-1].end]
         keyword = next((t for t in part if t.kind == "ident" and t.text not in _MODIFIERS), part[0])
         k = part.index(keyword)  # part[:k] are the modifiers
-        if keyword.text in ("open", "variable"):
-            if keyword.text == "open" and any(t.text == "in" for t in part):
+        if keyword.text == "variable":
+            raise PolicyViolation("`variable` is not allowed: it would add hidden premises to the theorems after it")
+        if keyword.text == "open":
+            if any(t.text == "in" for t in part):
                 raise PolicyViolation("`open … in` is not allowed")
             decls.append(Declaration(keyword.text, None, text))
             continue

@@ -6,15 +6,21 @@ What a sample holds (see ARCHITECTURE.md):
     verifier always writes the header itself from the reference, so a model cannot restate or weaken it);
   - `reference` = None: the response is a complete snippet of `theorem`/`lemma`/`example`/`def` declarations,
     or a JSON step proof `{"steps": [...]}`;
-  - `reference` = `{"steps": [...]}`: a step proof (Safe): one StepVerdict per step, score = fraction of the
-    steps that require verification that are proved, evidence names the first failing step.
+  - `reference` = `{"steps": [...]}`: a step proof (Safe) whose statements come from the reference and whose
+    proofs come from the response (JSON `{"steps": [...]}` or a list, one entry per reference step: a mapping with
+    `proof` — and, if it restates it, the same `statement` — or the proof text itself); proofs written in the
+    reference are never used. One StepVerdict per step, score = fraction of the steps that require verification
+    that are proved, evidence names the first failing step. A step that is not verified (`verify: false`) but
+    states something later steps assume counts as unproved: the whole is never CORRECT on an unchecked claim.
 A wall-clock timeout or a Lean crash is TIMEOUT/ERROR, never a score; a missing toolchain is ERROR.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from verifiers.formal.checker import LeanChecker, Outcome, Snippet, SnippetResult
@@ -122,6 +128,9 @@ class LeanVerifier(Verifier):
         for i, sample in enumerate(samples):
             try:
                 job = _job(sample)
+            except _BadResponse as exc:
+                verdicts[i] = Verdict(Status.INCORRECT, 0.0, self.name, f"rejected: {exc}")
+                continue
             except (ValueError, TypeError) as exc:
                 verdicts[i] = Verdict.error(self.name, f"unusable lean sample: {exc}")
                 continue
@@ -178,9 +187,15 @@ class LeanVerifier(Verifier):
         if not required:
             return Verdict(Status.UNDECIDED, 0.0, self.name, "no step requires verification",
                            steps=tuple(step_verdicts), evidence=evidence)  # fmt: skip
-        score = proved / len(required)
-        status = Status.CORRECT if proved == len(required) else Status.INCORRECT if proved == 0 else Status.PARTIAL
-        reason = f"{proved}/{len(required)} steps proved"
+        # A statement that was never checked but that later steps take as a hypothesis: the proof rests on it.
+        assumed = [r.name for s, r in zip(proof.steps, steps) if not s.verify and s.statement and s is not proof.steps[-1]]
+        total = len(required) + len(assumed)
+        score = proved / total
+        status = Status.CORRECT if proved == total else Status.INCORRECT if proved == 0 else Status.PARTIAL
+        reason = f"{proved}/{total} steps proved"
+        if assumed:
+            evidence["unverified_assumptions"] = assumed
+            reason += f"; assumed without verification: {', '.join(assumed)}"
         if failing is not None:
             reason += f"; first failure: {failing.name} ({failing.outcome.value})"
         return Verdict(status, score, self.name, reason, steps=tuple(step_verdicts), evidence=evidence)
@@ -199,11 +214,15 @@ def _theorem(statement: str, proof: str) -> Snippet:
     return Snippet(statement=statement, proof=proof)
 
 
+class _BadResponse(ValueError):
+    """The response cannot be what the reference asks for: the model's fault (INCORRECT), not the sample's."""
+
+
 def _job(sample: Sample) -> Snippet | FormalProof:
     reference = sample.reference
     if isinstance(reference, Mapping):
         if "steps" in reference:
-            return FormalProof.parse(reference)
+            return _step_job(reference, sample.response)
         statement = reference.get("statement")
         if not isinstance(statement, str):
             raise ValueError("a lean reference mapping needs `statement` (a string) or `steps`")
@@ -216,3 +235,32 @@ def _job(sample: Sample) -> Snippet | FormalProof:
             return FormalProof.parse(text)
         return Snippet(code=sample.response)
     raise TypeError(f"a lean reference must be a statement, a mapping or None, got {type(reference).__name__}")
+
+
+def _step_job(reference: Mapping[str, Any], response: str) -> FormalProof:
+    """The reference's statements with the response's proofs (never the reference's own proofs)."""
+    wanted = FormalProof.parse(reference, proofs=False)
+    try:
+        given = json.loads(response)
+    except json.JSONDecodeError:
+        raise _BadResponse("the response is not a JSON step proof (`{\"steps\": [...]}` or a list)") from None
+    if isinstance(given, Mapping):
+        given = given.get("steps")
+    if not isinstance(given, list):
+        raise _BadResponse("the response is not a JSON step proof (`{\"steps\": [...]}` or a list)")
+    if len(given) != len(wanted.steps):
+        raise _BadResponse(f"the response has {len(given)} steps, the reference {len(wanted.steps)}")
+    steps = []
+    for i, (step, answer) in enumerate(zip(wanted.steps, given), 1):
+        if isinstance(answer, Mapping):
+            restated = answer.get("statement")
+            if restated is not None and " ".join(str(restated).split()) != " ".join((step.statement or "").split()):
+                raise _BadResponse(f"step {i} restates a different statement than the reference's")
+            answer = answer.get("proof")
+        if answer is None and not step.verify:
+            steps.append(step)
+            continue
+        if not isinstance(answer, str) or not answer.strip():
+            raise _BadResponse(f"step {i} has no proof")
+        steps.append(replace(step, proof=answer))
+    return FormalProof(tuple(steps))
