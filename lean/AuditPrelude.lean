@@ -9,8 +9,9 @@ information message at the command's own position:
   SNIPPET <nonce> <k> <json>
 The snippet is never pasted into the file: it is a string that this command
   1. parses with Lean's own parser, in the header's environment (so a snippet cannot change how it is parsed);
-  2. refuses (status "rejected") unless every command is allowed for the mode and every syntax node of every
-     command has a kind in the allowlist: what is not known to be safe is refused before anything is elaborated;
+  2. refuses (status "rejected") unless every command is allowed for the mode, every syntax node of every command
+     has a kind in the allowlist and no identifier names evaluation by compiled code (`compiled`): what is not
+     known to be safe is refused before anything is elaborated, and no code of the snippet ever runs;
      in modes 0 and 1 the theorem's `:=` must be the verifier's own, at byte `assign` of the snippet (so nothing in
      the statement, such as a trailing `--` comment, can hand the rest of the statement to the proof);
   3. elaborates the commands with the verifier's options only (`maxHeartbeats`, no async elaboration);
@@ -34,7 +35,7 @@ theorem (false: an auxiliary declaration or a definition listed for its axioms);
 Only explicit recursion and non-inlined library functions are used: this WebAssembly build has no IR for private
 library helpers, so code that specializes `foldl`/`map`/`HashMap.insert`/`List.length` does not compile.
 -/
-namespace Snippet__NONCE__
+namespace VerifierPrelude
 open Lean Elab Command
 -- one declaration at a time: the language server (the persistent worker) would otherwise elaborate these in
 -- parallel tasks and run out of its 2 GB WebAssembly heap
@@ -69,8 +70,13 @@ __META__def len {α : Type} : List α → Nat
   | [] => 0
   | _ :: xs => len xs + 1
 
+/-- Names that make Lean run compiled code while it checks (`decide +native`, `Lean.ofReduceBool …`): refused as
+identifiers anywhere, config options included, so no snippet code ever runs inside the verifier. -/
+__META__def compiled : List String := ["native", "reduceBool", "reduceNat", "ofReduceBool", "ofReduceNat", "trustCompiler"]
+
 mutual
-/-- The first node of `stx` whose kind is neither allowed nor `extra`, or a nesting too deep to walk. -/
+/-- The first node of `stx` whose kind is neither allowed nor `extra`, an identifier naming compiled evaluation,
+or a nesting too deep to walk. -/
 __META__partial def refused (extra : String) (depth : Nat) (stx : Syntax) : Option String :=
   match stx with
   | .node _ kind args =>
@@ -78,6 +84,9 @@ __META__partial def refused (extra : String) (depth : Nat) (stx : Syntax) : Opti
     if depth > 512 then some "nesting deeper than 512 syntax levels"
     else if allowed.contains (Name.mkSimple k) || k == extra then refusedIn extra (depth + 1) args 0
     else some ("the syntax `" ++ k ++ "` is not allowed")
+  | .ident _ _ n _ => match n with
+    | .str _ last => if mem last compiled then some ("`" ++ last ++ "` (evaluation by compiled code) is not allowed") else none
+    | _ => none
   | _ => none
 
 __META__partial def refusedIn (extra : String) (depth : Nat) (args : Array Syntax) (i : Nat) : Option String :=
@@ -213,6 +222,12 @@ __META__def memName (n : Name) : List Name → Bool
 __META__def known (n : Name) : List (Name × ConstantInfo) → Bool
   | [] => false
   | (m, _) :: rest => m == n || known n rest
+
+/-- A declared theorem that is not among the declarations to re-check (none should be). -/
+__META__def unchecked (thms : List Name) (mine : List (Name × ConstantInfo)) : Option Name :=
+  match thms with
+  | [] => none
+  | n :: rest => if known n mine then unchecked rest mine else some n
 
 __META__def names (l : Array Name) (i : Nat) (acc : List Name) : List Name :=
   if h : i < l.size then names l (i + 1) (l[i] :: acc) else acc
@@ -374,11 +389,14 @@ __META__def check (k mode heartbeats assign : Nat) (text : String) : CommandElab
   let after ← get
   set saved
   let (msgs, failed) ← messagesJson after.messages.toArray 0 #[]
-  if failed then return record k "failed" "" msgs #[]
+  if failed || after.messages.hasErrors then return record k "failed" "" msgs #[]
   let thms ← match theorems after.env cmds 0 [] with
     | Except.ok thms => pure thms
     | Except.error r => return record k "failed" r msgs #[]
   let mine := withoutUnsafe (added base after.env.constants.map₂.root [])
+  match unchecked thms mine with
+  | some n => return record k "failed" ("the theorem `" ++ (userName n).toString ++ "` is missing from the re-check") msgs #[]
+  | none => pure ()
   match shadowing base mine with
   | some r => return record k "failed" r msgs #[]
   | none => pure ()
@@ -392,5 +410,5 @@ elab "#snippet___NONCE__ " k:num mode:num heartbeats:num assign:num src:str : co
 /- Marks the end of the prelude: from here on the watchdog gives each snippet its own wall-clock budget. -/
 elab "#ready___NONCE__" : command => IO.println "READY __NONCE__"
 
-end Snippet__NONCE__
+end VerifierPrelude
 #ready___NONCE__

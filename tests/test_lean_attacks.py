@@ -37,6 +37,8 @@ PROOFS = {
     "set_option inside a proof": "by\n  set_option debug.skipKernelTC true in exact (sorry : False).elim",
     "by_elab": "by_elab pure (Lean.mkApp (Lean.mkConst ``sorryAx [Lean.levelZero]) (Lean.mkConst ``False))",
     "sorryAx by name": "(sorryAx False false).elim",
+    "decide +native runs compiled code": "by decide +native",
+    "ofReduceBool runs compiled code": "(Lean.ofReduceBool (fun _ => true) true rfl).elim",
 }
 # Refused by the pre-filter: Lean's own parser overflows the WebAssembly stack on it (then the batch is split and
 # the snippet alone gets ERROR), so it is not part of the Lean-only run.
@@ -185,6 +187,8 @@ def test_lean_refuses_the_payloads_by_their_syntax(lean_only):
     assert "shadows `False`" in snippets["a shadowing False in a namespace"].reason
     assert "shadows `Nat.add`" in snippets["a shadowing Nat.add"].reason
     assert "sorryAx" in proofs["sorryAx by name"].reason
+    for attack in ("decide +native runs compiled code", "ofReduceBool runs compiled code"):  # nothing of it ever runs
+        assert proofs[attack].outcome is Outcome.REJECTED and "compiled code" in proofs[attack].reason
     assert "example" in snippets["an example behind a char-literal desync"].reason
     assert "sorryAx" in snippets["a _root_ theorem behind a char-literal desync"].reason
     assert "sorryAx" in snippets["an unused where lemma closed by apply?"].reason

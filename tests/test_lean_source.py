@@ -262,6 +262,16 @@ def test_forged_or_misplaced_records_leave_the_snippet_unchecked(message):
     assert _evaluate(_span(), [message], "n0nce") is None  # unchecked, never proved
 
 
+def test_two_records_for_one_snippet_leave_it_unchecked():
+    assert _evaluate(_span(), [_info(10, _record()), _info(10, _record())], "n0nce") is None
+
+
+def test_crlf_is_read_as_lf_so_the_verifiers_assignment_stays_where_it_is():
+    prepared = _prepare(0, Snippet("theorem t (a : Nat)\r\n : a = a", "by\r\n  rfl"))
+    assert isinstance(prepared, _Prepared) and "\r" not in prepared.source
+    assert prepared.source.encode()[prepared.assign :].startswith(b":=\n")
+
+
 def test_no_messages_at_all_is_unchecked_not_proved():
     assert _evaluate(_span(), [], "n0nce") is None
 

@@ -30,7 +30,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -172,6 +172,7 @@ MAX_NESTING = 200
 def _prepare(index: int, snippet: Snippet) -> _Prepared | SnippetResult:
     """The snippet as Lean will check it, or the reason the Python pre-filter refuses it. The pre-filter is a first
     gate only (cheap, clear messages); what runs is decided by the prelude on Lean's own parse."""
+    snippet = _with_lf(snippet)  # Lean reads CRLF as LF: the byte offset of the verifier's `:=` must agree
     texts = [snippet.statement, snippet.proof, snippet.code, *(t for pair in snippet.hypotheses for t in pair)]
     for text in texts:
         if text is not None and not _is_encodable(text):
@@ -202,6 +203,19 @@ def _prepare(index: int, snippet: Snippet) -> _Prepared | SnippetResult:
     if not any(d.keyword == "theorem" and d.name for d in decls):
         return SnippetResult(Outcome.REJECTED, "the snippet declares no theorem to check")
     return _Prepared(index, "\n".join(d.text for d in decls), Mode.CODE)
+
+
+def _with_lf(snippet: Snippet) -> Snippet:
+    def lf(text: str | None) -> str | None:
+        return None if text is None else text.replace("\r\n", "\n").replace("\r", "\n")
+
+    return replace(
+        snippet,
+        statement=lf(snippet.statement),
+        proof=lf(snippet.proof),
+        code=lf(snippet.code),
+        hypotheses=tuple((name, lf(prop) or "") for name, prop in snippet.hypotheses),
+    )
 
 
 def _nesting(text: str) -> int:
@@ -319,27 +333,33 @@ def _judge_axioms(entries: Sequence[str]) -> str | None:
 
 def _evaluate(span: _Span, messages: list[dict[str, Any]], nonce: str) -> SnippetResult | None:
     """The snippet's result, or None when Lean printed no record for it (unchecked)."""
-    record = None
-    for msg in messages:
-        line = (msg.get("pos") or {}).get("line")
-        if isinstance(line, int) and span.first_line <= line <= span.last_line:
-            record = record or _record(msg, nonce, span)
-    if record is None:
+    records = [
+        record
+        for msg in messages
+        if isinstance(line := (msg.get("pos") or {}).get("line"), int) and span.first_line <= line <= span.last_line
+        if (record := _record(msg, nonce, span)) is not None
+    ]
+    if len(records) != 1:  # none: unchecked; several: something printed a second one, trust neither
         return None
+    record = records[0]
     prepared = span.prepared
     mine = tuple(
         Message(str(m[0]), int(m[1]), int(m[2]), str(m[3]))
         for m in record.get("messages") or []
         if isinstance(m, list) and len(m) == 4
     )
-    # name -> (axiom entries, declared as a theorem by the snippet); the others are listed for their axioms
-    audited = {
-        str(t[0]): (tuple(str(e) for e in t[1]), t[2] is True)
+    # (name, axiom entries, declared as a theorem by the snippet); the others are listed for their axioms. A list,
+    # not a mapping: two declarations may show the same name (a private one and a public one).
+    audited = [
+        (str(t[0]), tuple(str(e) for e in t[1]), t[2] is True)
         for t in record.get("theorems") or []
         if isinstance(t, list) and len(t) == 3 and isinstance(t[1], list)
-    }
-    theorems = {name for name, (_, declared) in audited.items() if declared}
-    axioms = {name: tuple(e.split(":")[0] for e in entries) for name, (entries, _) in audited.items() if entries}
+    ]
+    theorems = {name for name, _, declared in audited if declared}
+    axioms: dict[str, tuple[str, ...]] = {}
+    for name, entries, _ in audited:
+        axioms[name] = axioms.get(name, ()) + tuple(e.split(":")[0] for e in entries)
+    axioms = {name: names for name, names in axioms.items() if names}
     reason = str(record.get("reason") or "")
     if record["status"] == "rejected":
         return SnippetResult(Outcome.REJECTED, reason, mine, axioms, prepared.source)
@@ -350,7 +370,7 @@ def _evaluate(span: _Span, messages: list[dict[str, Any]], nonce: str) -> Snippe
         return SnippetResult(Outcome.FAILED, errors[0].text, mine, axioms, prepared.source)
     if not theorems or (prepared.mode is not Mode.CODE and "thm" not in theorems):
         return SnippetResult(Outcome.FAILED, "no theorem was added to the environment", mine, axioms, prepared.source)
-    for name, (entries, _) in audited.items():
+    for name, entries, _ in audited:
         judged = None if prepared.placeholder else _judge_axioms(entries)
         if judged is not None:
             return SnippetResult(Outcome.FAILED, f"`{name}` {judged}", mine, axioms, prepared.source)
@@ -429,7 +449,7 @@ class LeanChecker:
             if isinstance(prepared, SnippetResult):
                 results[i] = prepared
                 continue
-            keys[i] = f"{prepared.mode.value}\0{prepared.source}"
+            keys[i] = f"{prepared.mode.value}\0{prepared.assign}\0{prepared.source}"
             with self._memo_lock:
                 if keys[i] in self._memo:
                     self._memo.move_to_end(keys[i])
