@@ -98,6 +98,8 @@ def main() -> int:
     parser.add_argument("--worker-snippets", type=int, default=20)
     parser.add_argument("--peer-snippets", type=int, default=3)
     args = parser.parse_args()
+    if args.peer_snippets < 1:
+        parser.error("--peer-snippets must be at least 1: the summary compares the batch files with the peer")
     sizes = sorted(int(s) for s in args.sizes.split(","))
     toolchain = find_toolchain()
     rows = load_bench("lean_cases.jsonl")
