@@ -229,7 +229,7 @@ def test_formal_proof_errors_say_what_is_wrong(data, message):
 
 
 def _span(mode: Mode = Mode.THEOREM) -> _Span:
-    return _Span(_Prepared(7, "theorem thm : True :=\n  trivial", mode), first_line=10, last_line=11)
+    return _Span(_Prepared(7, "theorem thm : True :=\n  trivial", mode), first_line=10)
 
 
 def _info(line: int, data: str) -> dict:

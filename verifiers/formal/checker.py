@@ -2,8 +2,8 @@
 
 Snippets go into one file per batch, behind the verifier's trusted prelude (`lean/AuditPrelude.lean`), each as a
 string handed to the prelude's `#snippet` command: Lean parses it, refuses syntax outside the allowlist
-(`lean/AllowedSyntax.txt`), elaborates it from the header's environment, re-checks the declarations its theorems
-depend on with the kernel, lists their axioms and restores the environment, so no snippet sees another. Lean runs
+(`lean/AllowedSyntax.txt`), elaborates it from the header's environment, re-checks every declaration it added
+with the kernel, lists their axioms and restores the environment, so no snippet sees another. Lean runs
 once per batch and prints one record per snippet (tagged with a per-run nonce, at the command's own line). A
 theorem counts as proved only when its snippet's record says so and every axiom is allowed; no record means
 unchecked, never proved.
@@ -154,7 +154,6 @@ class _Prepared:
 class _Span:
     prepared: _Prepared
     first_line: int  # the line of its `#snippet` command in the file (1-based): where the record is printed
-    last_line: int  # the last line of that command
 
 
 @dataclass
@@ -289,9 +288,8 @@ def _render(prepared: Sequence[_Prepared], nonce: str, toolchain: Toolchain, hea
     spans: list[_Span] = []
     for p in prepared:
         command = f"#snippet_{nonce} {p.index} {p.mode.value} {heartbeats} {p.assign} {_raw_string(p.source)}"
-        first = len(lines) + 1
+        spans.append(_Span(p, len(lines) + 1))
         lines.extend(command.split("\n"))
-        spans.append(_Span(p, first, len(lines)))
     return "\n".join(lines) + "\n", spans
 
 
@@ -333,12 +331,7 @@ def _judge_axioms(entries: Sequence[str]) -> str | None:
 
 def _evaluate(span: _Span, messages: list[dict[str, Any]], nonce: str) -> SnippetResult | None:
     """The snippet's result, or None when Lean printed no record for it (unchecked)."""
-    records = [
-        record
-        for msg in messages
-        if isinstance(line := (msg.get("pos") or {}).get("line"), int) and span.first_line <= line <= span.last_line
-        if (record := _record(msg, nonce, span)) is not None
-    ]
+    records = [record for msg in messages if (record := _record(msg, nonce, span)) is not None]
     if len(records) != 1:  # none: unchecked; several: something printed a second one, trust neither
         return None
     record = records[0]

@@ -43,6 +43,20 @@ class FormalStep:
     text: str = ""  # the natural-language step this formalizes (carried into evidence)
 
 
+def step_list(data: Any) -> Sequence[Any]:
+    """The raw steps of `{"steps": [...]}`, a list, or JSON text of either; ValueError when there are none."""
+    if isinstance(data, str):
+        try:
+            data = json.loads(data)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"a formal proof given as text must be JSON: {exc}") from None
+    if isinstance(data, Mapping):
+        data = data.get("steps")
+    if not isinstance(data, Sequence) or isinstance(data, str) or not data:
+        raise ValueError("a formal proof needs a non-empty list of steps")
+    return data
+
+
 @dataclass(frozen=True)
 class FormalProof:
     steps: tuple[FormalStep, ...]
@@ -52,17 +66,8 @@ class FormalProof:
         """From `{"steps": [...]}`, a list of step mappings, or JSON text of either. A step mapping has
         `statement`, `proof`, optional `name`, `verify` (default true) and `text`. With `proofs=False` (a
         reference, whose proofs come from the response) proofs are neither required nor kept."""
-        if isinstance(data, str):
-            try:
-                data = json.loads(data)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"a formal proof given as text must be JSON: {exc}") from None
-        if isinstance(data, Mapping):
-            data = data.get("steps")
-        if not isinstance(data, Sequence) or isinstance(data, str) or not data:
-            raise ValueError("a formal proof needs a non-empty list of steps")
         steps = []
-        for i, raw in enumerate(data, 1):
+        for i, raw in enumerate(step_list(data), 1):
             if not isinstance(raw, Mapping):
                 raise ValueError(f"step {i} must be a mapping with `statement` and `proof`, got {type(raw).__name__}")
             unknown = set(raw) - {"statement", "proof", "name", "verify", "text"}

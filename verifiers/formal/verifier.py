@@ -17,14 +17,13 @@ A wall-clock timeout or a Lean crash is TIMEOUT/ERROR, never a score; a missing 
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
 from verifiers.formal.checker import LeanChecker, Outcome, Snippet, SnippetResult
-from verifiers.formal.proof import FormalProof, StepOutcome, StepResult, check_proofs
+from verifiers.formal.proof import FormalProof, StepOutcome, StepResult, check_proofs, step_list
 from verifiers.formal.source import LeanSyntaxError, PolicyViolation, parse_statement
 from verifiers.formal.toolchain import LeanUnavailable, Toolchain, find_toolchain
 from verifiers.options import check_bools, check_int, check_number
@@ -188,7 +187,7 @@ class LeanVerifier(Verifier):
             return Verdict(Status.UNDECIDED, 0.0, self.name, "no step requires verification",
                            steps=tuple(step_verdicts), evidence=evidence)  # fmt: skip
         # A statement that was never checked but that later steps take as a hypothesis: the proof rests on it.
-        assumed = [r.name for s, r in zip(proof.steps, steps) if not s.verify and s.statement and s is not proof.steps[-1]]
+        assumed = [r.name for s, r in zip(proof.steps[:-1], steps) if not s.verify and s.statement]
         total = len(required) + len(assumed)
         score = proved / total
         status = Status.CORRECT if proved == total else Status.INCORRECT if proved == 0 else Status.PARTIAL
@@ -241,13 +240,9 @@ def _step_job(reference: Mapping[str, Any], response: str) -> FormalProof:
     """The reference's statements with the response's proofs (never the reference's own proofs)."""
     wanted = FormalProof.parse(reference, proofs=False)
     try:
-        given = json.loads(response)
-    except json.JSONDecodeError:
+        given = step_list(response)
+    except ValueError:
         raise _BadResponse("the response is not a JSON step proof (`{\"steps\": [...]}` or a list)") from None
-    if isinstance(given, Mapping):
-        given = given.get("steps")
-    if not isinstance(given, list):
-        raise _BadResponse("the response is not a JSON step proof (`{\"steps\": [...]}` or a list)")
     if len(given) != len(wanted.steps):
         raise _BadResponse(f"the response has {len(given)} steps, the reference {len(wanted.steps)}")
     steps = []
