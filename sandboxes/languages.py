@@ -1,4 +1,5 @@
-"""How each language is compiled and run inside a sandbox's working directory.
+"""The one table of languages: their names and aliases (also the fence tags `verifiers.code` reads), and how each
+is compiled and run inside a sandbox's working directory.
 
 Commands use absolute interpreter and compiler paths under /usr (the one host tree a `bwrap` sandbox sees,
 read-only) and paths relative to the working directory for the program itself. Python is Debian's
@@ -13,14 +14,17 @@ from dataclasses import dataclass
 
 from . import UnknownLanguageError
 
-__all__ = ["BINARY", "LANGUAGES", "Language", "get_language"]
+__all__ = ["BINARY", "LANGUAGES", "Language", "fence_tags", "get_language", "language_names", "lookup_language"]
 
 BINARY = "prog"  # the name compiled languages write their executable to
 
 
 @dataclass(frozen=True)
 class Language:
-    """A language: the file the program is written to, an optional compile step and the run command."""
+    """A language: the file the program is written to, an optional compile step and the run command.
+
+    `aliases` are the other names it goes by, in a reference's `language` and as a Markdown fence tag (```py).
+    """
 
     name: str
     source: str
@@ -32,6 +36,11 @@ class Language:
     def compiled(self) -> bool:
         return self.compile is not None
 
+    @property
+    def tags(self) -> tuple[str, ...]:
+        """Every name of the language (its own first), each one a fence tag that marks a block as this language."""
+        return (self.name, *self.aliases)
+
 
 LANGUAGES: dict[str, Language] = {}
 
@@ -41,7 +50,7 @@ def _add(language: Language) -> None:
         LANGUAGES[key] = language
 
 
-_add(Language("python", "main.py", ("/usr/bin/python3", "-E", "-s", "main.py"), aliases=("py", "python3")))
+_add(Language("python", "main.py", ("/usr/bin/python3", "-E", "-s", "main.py"), aliases=("py", "python3", "py3")))
 _add(
     Language(
         "c",
@@ -56,16 +65,31 @@ _add(
         "main.cpp",
         (f"./{BINARY}",),
         compile=("/usr/bin/g++", "-O2", "-std=gnu++17", "-pipe", "-o", BINARY, "main.cpp"),
-        aliases=("c++", "cxx"),
+        aliases=("c++", "cxx", "cc"),
     )
 )
-_add(Language("javascript", "main.js", ("/usr/bin/node", "main.js"), aliases=("js", "node")))
+_add(Language("javascript", "main.js", ("/usr/bin/node", "main.js"), aliases=("js", "node", "nodejs")))
+
+
+def language_names() -> list[str]:
+    """The canonical language names, sorted (no aliases)."""
+    return sorted({lang.name for lang in LANGUAGES.values()})
+
+
+def lookup_language(name: str) -> Language | None:
+    """The language called `name` (case-insensitive, aliases allowed), or None when no language has that name."""
+    return LANGUAGES.get(name.strip().lower())
 
 
 def get_language(name: str) -> Language:
     """The language called `name` (case-insensitive, aliases allowed); `UnknownLanguageError` lists the known ones."""
-    try:
-        return LANGUAGES[name.lower()]
-    except KeyError:
-        known = ", ".join(sorted({lang.name for lang in LANGUAGES.values()}))
-        raise UnknownLanguageError(f"unknown language {name!r}; known: {known}") from None
+    language = lookup_language(name)
+    if language is None:
+        raise UnknownLanguageError(f"unknown language {name!r}; known: {', '.join(language_names())}")
+    return language
+
+
+def fence_tags(name: str) -> tuple[str, ...]:
+    """The fence tags that mark a code block as language `name` (all its names; just `name` when it is unknown)."""
+    language = lookup_language(name)
+    return language.tags if language is not None else (name.lower(),)

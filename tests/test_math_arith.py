@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 import sympy
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from support.properties import given, settings, st
 
 from verifiers.math.arith import (
     MAX_LENGTH,

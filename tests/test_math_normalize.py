@@ -4,8 +4,7 @@ from __future__ import annotations
 
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from support.properties import given, settings, st
 
 from verifiers.text import Number, parse_number
 from verifiers.math.normalize import (

@@ -12,6 +12,7 @@ from verifiers.default_routing import guess_domain
         ({"tests": ["assert f() == 1"]}, "code"),
         ({"steps": []}, "lean"),
         (3, "numeric"), (2.5, "numeric"), ("42", "numeric"), ("1,234", "numeric"), ("-3.5%", "numeric"),
+        ("1 000", "numeric"), ("\u22125", "numeric"), ("5.", "numeric"), ("1 0000", "text"), ("3\u20135", "text"),
         ("B", "multiple_choice"), ("(C)", "multiple_choice"),
         ("\\frac{1}{2}", "math"), ("[1, 2)", "math"), ("x = 5", "math"), ("2x+1", "math"), ("3/4", "math"),
         ("2^{10}", "math"), ("sin(x)+1", "math"),

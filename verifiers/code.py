@@ -82,8 +82,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import OptionError
+from sandboxes.languages import fence_tags, language_names, lookup_language
+
 from .hookspecs import hookimpl
+from .options import Option
 from .text import clip, strip_think
 from .verdict import Sample, Status, StepVerdict, Verdict
 from .verifier import Verifier
@@ -107,15 +109,20 @@ def _driver_program() -> str:
         f"else:\n    exec(compile({DRIVER_SOURCE!r}, 'code_driver.py', 'exec'))\n"
     )
 
+
 REWARD_MODES = ("binary", "fraction", "weighted")
 CHECKERS = ("tokens", "exact", "lines", "float")
-LANGUAGE_TAGS: dict[str, tuple[str, ...]] = {
-    "python": ("python", "py", "python3", "py3"),
-    "c": ("c",),
-    "cpp": ("cpp", "c++", "cxx", "cc"),
-    "javascript": ("javascript", "js", "node", "nodejs"),
-}
-_LANGUAGE_OF = {tag: name for name, tags in LANGUAGE_TAGS.items() for tag in tags}
+
+
+def _language_name(name: str, default: str | None = None) -> str:
+    """The canonical name of language `name` (`py` -> `python`; the table is `sandboxes.languages`); an unknown name
+    gives `default`, or itself lower-cased when there is no default (the caller reports it)."""
+    language = lookup_language(name)
+    if language is not None:
+        return language.name
+    return default if default is not None else name.strip().lower()
+
+
 MAX_CODE_CHARS = 1_000_000
 """Programs longer than this are not run (INCORRECT): no model answer needs a megabyte of code."""
 _STUB_RETURNS = ("None", "0", "True", "False", "''", "[]")
@@ -131,7 +138,7 @@ def extract_code(text: str, language: str = "python", *, ignore_think: bool = Tr
     `how` is "fenced:<tag>", "fenced:untagged" or "whole_text". An unclosed final fence runs to the end.
     """
     body = strip_think(text) if ignore_think else text
-    wanted = set(LANGUAGE_TAGS.get(language, (language,)))
+    wanted = set(fence_tags(language))
     tagged: tuple[str, str] | None = None
     untagged: str | None = None
     lines = body.split("\n")
@@ -143,9 +150,7 @@ def extract_code(text: str, language: str = "python", *, ignore_think: bool = Tr
             tag = info[0].lower() if info else ""
             fence = stripped[: len(stripped) - len(stripped.lstrip("`"))]
             j = i + 1
-            while j < len(lines) and not (
-                lines[j].lstrip().startswith(fence) and lines[j].strip().strip("`") == ""
-            ):
+            while j < len(lines) and not (lines[j].lstrip().startswith(fence) and lines[j].strip().strip("`") == ""):
                 j += 1
             block = "\n".join(lines[i + 1 : j]).rstrip("\n")
             if block.strip():
@@ -181,24 +186,61 @@ class _Fail(Exception):
 
 
 _SAFE_FUNCS: dict[str, Callable[..., Any]] = {
-    "abs": abs, "round": round, "len": len, "sorted": sorted, "set": set, "frozenset": frozenset,
-    "list": list, "tuple": tuple, "dict": dict, "min": min, "max": max, "sum": sum, "int": int,
-    "float": float, "str": str, "bool": bool, "all": all, "any": any, "repr": repr, "isclose": math.isclose,
+    "abs": abs,
+    "round": round,
+    "len": len,
+    "sorted": sorted,
+    "set": set,
+    "frozenset": frozenset,
+    "list": list,
+    "tuple": tuple,
+    "dict": dict,
+    "min": min,
+    "max": max,
+    "sum": sum,
+    "int": int,
+    "float": float,
+    "str": str,
+    "bool": bool,
+    "all": all,
+    "any": any,
+    "repr": repr,
+    "isclose": math.isclose,
 }
 _SAFE_MATH: dict[str, Callable[..., Any]] = {
-    "isclose": math.isclose, "fabs": math.fabs, "floor": math.floor, "ceil": math.ceil,
-    "isnan": math.isnan, "isinf": math.isinf, "sqrt": math.sqrt,
+    "isclose": math.isclose,
+    "fabs": math.fabs,
+    "floor": math.floor,
+    "ceil": math.ceil,
+    "isnan": math.isnan,
+    "isinf": math.isinf,
+    "sqrt": math.sqrt,
 }
 _BINOPS: dict[type, Callable[[Any, Any], Any]] = {
-    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
-    ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow,
-    ast.LShift: operator.lshift, ast.RShift: operator.rshift, ast.BitOr: operator.or_,
-    ast.BitXor: operator.xor, ast.BitAnd: operator.and_,
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+    ast.LShift: operator.lshift,
+    ast.RShift: operator.rshift,
+    ast.BitOr: operator.or_,
+    ast.BitXor: operator.xor,
+    ast.BitAnd: operator.and_,
 }
 _CMPOPS: dict[type, Callable[[Any, Any], Any]] = {
-    ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
-    ast.Gt: operator.gt, ast.GtE: operator.ge, ast.In: lambda a, b: a in b, ast.NotIn: lambda a, b: a not in b,
-    ast.Is: operator.is_, ast.IsNot: operator.is_not,
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.In: lambda a, b: a in b,
+    ast.NotIn: lambda a, b: a not in b,
+    ast.Is: operator.is_,
+    ast.IsNot: operator.is_not,
 }
 _SINGLETONS = (None, True, False, Ellipsis)
 
@@ -207,8 +249,9 @@ def _is_singleton(node: ast.AST) -> bool:
     return isinstance(node, ast.Constant) and any(node.value is s for s in _SINGLETONS)
 
 
-_CONSUMERS = frozenset({"list", "tuple", "set", "frozenset", "sorted", "sum", "min", "max", "all", "any", "dict",
-                        "len"})
+_CONSUMERS = frozenset(
+    {"list", "tuple", "set", "frozenset", "sorted", "sum", "min", "max", "all", "any", "dict", "len"}
+)
 """Builtins that consume an iterable: applied directly to a leaf, they run in the test process with it, because
 the leaf may be one of the program's iterators or objects (a handle, not plain data)."""
 
@@ -227,8 +270,11 @@ def _safe_call(node: ast.Call, shadowed: frozenset[str]) -> bool:
     if isinstance(func, ast.Name):
         return func.id in _SAFE_FUNCS and func.id not in shadowed
     return (
-        isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "math"
-        and func.attr in _SAFE_MATH and "math" not in shadowed
+        isinstance(func, ast.Attribute)
+        and isinstance(func.value, ast.Name)
+        and func.value.id == "math"
+        and func.attr in _SAFE_MATH
+        and "math" not in shadowed
     )
 
 
@@ -254,11 +300,17 @@ def _split(node: ast.expr, leaves: list[str], shadowed: frozenset[str] = frozens
         return ast.Dict(keys=keys, values=[_split(v, leaves, shadowed) for v in node.values])
     if isinstance(node, ast.UnaryOp):
         return ast.UnaryOp(op=node.op, operand=_split(node.operand, leaves, shadowed))
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and isinstance(node.left, (ast.Constant, ast.JoinedStr)) \
-            and not isinstance(getattr(node.left, "value", ""), (int, float, complex)):
+    if (
+        isinstance(node, ast.BinOp)
+        and isinstance(node.op, ast.Mod)
+        and isinstance(node.left, (ast.Constant, ast.JoinedStr))
+        and not isinstance(getattr(node.left, "value", ""), (int, float, complex))
+    ):
         return leaf()  # `'%.2f' % f(x)`: string formatting, done in the test process
     if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
-        return ast.BinOp(left=_split(node.left, leaves, shadowed), op=node.op, right=_split(node.right, leaves, shadowed))
+        return ast.BinOp(
+            left=_split(node.left, leaves, shadowed), op=node.op, right=_split(node.right, leaves, shadowed)
+        )
     if isinstance(node, ast.BoolOp):
         return ast.BoolOp(op=node.op, values=[_split(v, leaves, shadowed) for v in node.values])
     if isinstance(node, ast.Compare):
@@ -269,11 +321,16 @@ def _split(node: ast.expr, leaves: list[str], shadowed: frozenset[str] = frozens
             ):
                 return leaf()
         return ast.Compare(
-            left=_split(node.left, leaves, shadowed), ops=node.ops, comparators=[_split(c, leaves, shadowed) for c in node.comparators]
+            left=_split(node.left, leaves, shadowed),
+            ops=node.ops,
+            comparators=[_split(c, leaves, shadowed) for c in node.comparators],
         )
     if isinstance(node, ast.IfExp):
-        return ast.IfExp(test=_split(node.test, leaves, shadowed), body=_split(node.body, leaves, shadowed),
-                         orelse=_split(node.orelse, leaves, shadowed))
+        return ast.IfExp(
+            test=_split(node.test, leaves, shadowed),
+            body=_split(node.body, leaves, shadowed),
+            orelse=_split(node.orelse, leaves, shadowed),
+        )
     if isinstance(node, ast.Call) and _safe_call(node, shadowed):
         args = [*node.args, *(k.value for k in node.keywords)]
         if isinstance(node.func, ast.Name) and node.func.id in _CONSUMERS and any(_is_leaf(a, shadowed) for a in args):
@@ -284,8 +341,11 @@ def _split(node: ast.expr, leaves: list[str], shadowed: frozenset[str] = frozens
             keywords=[ast.keyword(arg=k.arg, value=_split(k.value, leaves, shadowed)) for k in node.keywords],
         )
     if isinstance(node, ast.Subscript):
-        return ast.Subscript(value=_split(node.value, leaves, shadowed), slice=_split(node.slice, leaves, shadowed), ctx=ast.Load())
+        return ast.Subscript(
+            value=_split(node.value, leaves, shadowed), slice=_split(node.slice, leaves, shadowed), ctx=ast.Load()
+        )
     if isinstance(node, ast.Slice):
+
         def part(v: ast.expr | None) -> ast.expr | None:
             return None if v is None else _split(v, leaves, shadowed)
 
@@ -419,8 +479,9 @@ class _Opaque:
         return "<an object of the program>"
 
 
-_BUILTIN_TYPES: dict[str, type] = {t.__name__: t for t in (int, float, complex, bool, str, bytes, list, tuple, set,
-                                                            frozenset, dict, type(None))}
+_BUILTIN_TYPES: dict[str, type] = {
+    t.__name__: t for t in (int, float, complex, bool, str, bytes, list, tuple, set, frozenset, dict, type(None))
+}
 
 
 def _decode(data: Any, depth: int = 0) -> Any:
@@ -466,8 +527,10 @@ def _jsonish(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_jsonish(v) for v in value]
     if isinstance(value, dict):
-        return {(_jsonish(k) if not isinstance(k, (list, tuple)) else tuple(_jsonish(k))): _jsonish(v)
-                for k, v in value.items()}
+        return {
+            (_jsonish(k) if not isinstance(k, (list, tuple)) else tuple(_jsonish(k))): _jsonish(v)
+            for k, v in value.items()
+        }
     return value
 
 
@@ -591,8 +654,7 @@ def _expand_check(source: str, entry_point: str | None) -> list[str] | None:
         module = ast.parse(source)
     except SyntaxError:
         return None
-    checks = [n for n in module.body if isinstance(n, ast.FunctionDef) and n.name == "check"
-              and len(n.args.args) == 1]
+    checks = [n for n in module.body if isinstance(n, ast.FunctionDef) and n.name == "check" and len(n.args.args) == 1]
     if not checks:
         return None
     target = entry_point
@@ -607,11 +669,15 @@ def _expand_check(source: str, entry_point: str | None) -> list[str] | None:
             continue
         prelude.append(stmt)
     if target is None:
-        raise _ReferenceError("the test defines check(candidate) but never calls it and the reference has no "
-                              "entry_point to call it with")
+        raise _ReferenceError(
+            "the test defines check(candidate) but never calls it and the reference has no entry_point to call it with"
+        )
     rename = _Rename(checks[-1].args.args[0].arg, target)
-    body = [ast.fix_missing_locations(rename.visit(stmt)) for stmt in checks[-1].body
-            if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant))]  # docstrings
+    body = [
+        ast.fix_missing_locations(rename.visit(stmt))
+        for stmt in checks[-1].body
+        if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant))
+    ]  # docstrings
     if not all(isinstance(stmt, (ast.Assert, *_SETUP)) for stmt in body):
         # a loop, a call, a raise: statements that test and prepare at once, in an order that matters; `check`
         # runs whole, as the official harness calls it
@@ -627,24 +693,32 @@ def _expand_check(source: str, entry_point: str | None) -> list[str] | None:
     return tests or None
 
 
-_SETUP = (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef,
-          ast.ClassDef, ast.Pass, ast.Global, ast.Nonlocal)
+_SETUP = (
+    ast.Assign,
+    ast.AnnAssign,
+    ast.AugAssign,
+    ast.Import,
+    ast.ImportFrom,
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.ClassDef,
+    ast.Pass,
+    ast.Global,
+    ast.Nonlocal,
+)
 """Statements of a `check` body that only prepare (bindings, imports, helpers); every other statement tests."""
 
 
 def _plan(reference: Any, checker_option: Any) -> _Plan:
     if not isinstance(reference, Mapping):
-        raise _ReferenceError(
-            f"the code reference must be a mapping with 'tests', got {type(reference).__name__}"
-        )
+        raise _ReferenceError(f"the code reference must be a mapping with 'tests', got {type(reference).__name__}")
     tests_in = reference.get("tests")
     if isinstance(tests_in, (str, Mapping)) or not isinstance(tests_in, Sequence) or not tests_in:
         raise _ReferenceError("the code reference needs a non-empty list 'tests'")
     entry_point = reference.get("entry_point")
     if entry_point is not None and (not isinstance(entry_point, str) or not entry_point.isidentifier()):
         raise _ReferenceError(f"entry_point must be a function name, got {entry_point!r}")
-    language = str(reference.get("language") or "python").lower()
-    language = _LANGUAGE_OF.get(language, language)
+    language = _language_name(str(reference.get("language") or "python"))
     expanded: list[Any] = []
     for raw in tests_in:
         checks = _expand_check(raw, entry_point) if isinstance(raw, str) and "check" in raw else None
@@ -657,8 +731,9 @@ def _plan(reference: Any, checker_option: Any) -> _Plan:
         elif isinstance(raw, Mapping) and "input" in raw and "output" in raw:
             if not isinstance(raw["input"], str) or not isinstance(raw["output"], str):
                 raise _ReferenceError(f"{name}: 'input' and 'output' must be strings")
-            tests.append(_Test(name=name, source=clip(raw["input"], 200), kind="stdio", input=raw["input"],
-                               output=raw["output"]))
+            tests.append(
+                _Test(name=name, source=clip(raw["input"], 200), kind="stdio", input=raw["input"], output=raw["output"])
+            )
         elif isinstance(raw, Mapping) and "expected" in raw and ("args" in raw or "kwargs" in raw):
             if entry_point is None:
                 raise _ReferenceError(f"{name} is a function-call test but the reference has no entry_point")
@@ -670,11 +745,20 @@ def _plan(reference: Any, checker_option: Any) -> _Plan:
             except ValueError as exc:
                 raise _ReferenceError(f"{name}: {exc}") from None
             source = f"{entry_point}(*{clip(json.dumps(args, default=repr), 150)})"
-            tests.append(_Test(name=name, source=source, kind="call", ops=[op], expected=raw["expected"],
-                               called=frozenset({entry_point})))
+            tests.append(
+                _Test(
+                    name=name,
+                    source=source,
+                    kind="call",
+                    ops=[op],
+                    expected=raw["expected"],
+                    called=frozenset({entry_point}),
+                )
+            )
         else:
             raise _ReferenceError(
-                f"{name} must be an assert string, {{'input', 'output'}} or {{'args', 'expected'}}; got {clip(repr(raw), 100)}"
+                f"{name} must be an assert string, {{'input', 'output'}} or {{'args', 'expected'}}; "
+                f"got {clip(repr(raw), 100)}"
             )
     kinds = {t.kind == "stdio" for t in tests}
     if len(kinds) > 1:
@@ -682,13 +766,21 @@ def _plan(reference: Any, checker_option: Any) -> _Plan:
     mode = "stdio" if tests[0].kind == "stdio" else "assert"
     if mode == "assert" and language != "python":
         raise _ReferenceError(f"assert and call tests need language 'python', got {language!r}")
-    if mode == "stdio" and language not in LANGUAGE_TAGS:
-        raise _ReferenceError(f"unknown language {language!r}; known: {', '.join(LANGUAGE_TAGS)}")
+    if mode == "stdio" and lookup_language(language) is None:
+        raise _ReferenceError(f"unknown language {language!r}; known: {', '.join(language_names())}")
     checker = checker_option if checker_option is not None else reference.get("checker")
     checker = _check_checker(checker if checker is not None else "tokens")
     try:
-        key = json.dumps({"tests": list(tests_in), "entry_point": entry_point, "language": language,
-                          "checker": reference.get("checker")}, sort_keys=True, default=repr)
+        key = json.dumps(
+            {
+                "tests": list(tests_in),
+                "entry_point": entry_point,
+                "language": language,
+                "checker": reference.get("checker"),
+            },
+            sort_keys=True,
+            default=repr,
+        )
     except (TypeError, ValueError):
         key = repr(sorted(reference.items(), key=str))
     return _Plan(mode, language, tests, checker, entry_point, key)
@@ -709,8 +801,10 @@ def _check_checker(checker: Any) -> Any:
             return dict(checker)
         if kind in CHECKERS:
             return dict(checker)
-    raise _ReferenceError(f"bad checker {clip(repr(checker), 100)}: give a name ({', '.join(CHECKERS)}), "
-                          "{'type': 'program', 'source': ...} or a callable")
+    raise _ReferenceError(
+        f"bad checker {clip(repr(checker), 100)}: give a name ({', '.join(CHECKERS)}), "
+        "{'type': 'program', 'source': ...} or a callable"
+    )
 
 
 # -- checkers ---------------------------------------------------------------------------------------------
@@ -723,19 +817,22 @@ def _number(token: str) -> float | None:
         return None
 
 
-def builtin_check(checker: Mapping[str, Any], actual: str, expected: str, rel_tol: float, abs_tol: float
-                  ) -> tuple[bool, str]:
+def builtin_check(
+    checker: Mapping[str, Any], actual: str, expected: str, rel_tol: float, abs_tol: float
+) -> tuple[bool, str]:
     """(passed, detail) for the built-in stdout checkers."""
     kind = checker["type"]
     if kind == "exact":
         ok = actual == expected
         return ok, "" if ok else "output differs (exact)"
     if kind == "lines":
+
         def lines(text: str) -> list[str]:
             out = [line.rstrip() for line in text.replace("\r\n", "\n").split("\n")]
             while out and not out[-1]:
                 out.pop()
             return out
+
         a, e = lines(actual), lines(expected)
         if len(a) != len(e):
             return False, f"{len(a)} lines, want {len(e)}"
@@ -812,7 +909,7 @@ def _parse_records(stdout: str, nonce: str, n_tests: int) -> _Run:
                 return run
             continue
         try:
-            record = json.loads(line[len(prefix):])
+            record = json.loads(line[len(prefix) :])
         except (ValueError, RecursionError):
             run.tampered = "a malformed record"
             return run
@@ -828,8 +925,13 @@ def _parse_records(stdout: str, nonce: str, n_tests: int) -> _Run:
             run.compile_error = record.get("compile") is True
         elif kind == "test" and run.loaded:
             result = record.get("r")
-            if record.get("i") != expected_i or expected_i >= n_tests or not isinstance(result, dict) \
-                    or not isinstance(result.get("x"), str) or result["x"] not in _RESULT_KINDS:
+            if (
+                record.get("i") != expected_i
+                or expected_i >= n_tests
+                or not isinstance(result, dict)
+                or not isinstance(result.get("x"), str)
+                or result["x"] not in _RESULT_KINDS
+            ):
                 run.tampered = "a test record out of sequence or malformed"
                 return run
             run.results[expected_i] = result
@@ -857,16 +959,7 @@ class _Outcome:
 
 
 class CodeVerifier(Verifier):
-    """Runs the response's program against the reference's tests in a sandbox; one step per test.
-
-    Options: `reward_mode` ("binary" | "fraction" | "weighted"), `alpha` (weight of the all-passed term in
-    "weighted"), `group_weights` / `stub_weights` (the two weight estimates of "weighted"), `timeout` (seconds per
-    test), `load_timeout` (seconds for the program's module-level code), `total_timeout` (seconds for all the
-    tests of one program; tests not reached fail), `memory_mb`, `sandbox` (a backend name or object; default
-    bubblewrap), `workers` (parallel sandbox executions), `checker` (stdin/stdout checker, wins over the
-    reference's), `rel_tol` / `abs_tol` (the float checker), `ignore_think`, `max_value_bytes` /
-    `max_output_bytes` (caps on what a test may send back).
-    """
+    """Runs the response's program against the reference's tests in a sandbox; one step per test."""
 
     name = "code"
     domains = ("code",)
@@ -874,22 +967,37 @@ class CodeVerifier(Verifier):
     batched = True
     version = "1"
     options = {
-        "reward_mode": "fraction",
-        "alpha": 0.5,
-        "group_weights": True,
-        "stub_weights": True,
-        "timeout": 4.0,
-        "load_timeout": 10.0,
-        "total_timeout": 60.0,
-        "memory_mb": 512,
-        "sandbox": None,
-        "workers": None,
-        "checker": None,
-        "rel_tol": 1e-6,
-        "abs_tol": 1e-6,
-        "ignore_think": True,
-        "max_value_bytes": 1 << 16,
-        "max_output_bytes": 1 << 20,
+        "reward_mode": Option.choice(
+            "fraction",
+            "the score: 'binary' (1 when every test passes), 'fraction' (the "
+            "share that pass) or 'weighted' (VeRPO-style, see the module doc)",
+            REWARD_MODES,
+        ),
+        "alpha": Option.number(0.5, "weight of the all-passed term in 'weighted'", minimum=0, maximum=1),
+        "group_weights": Option.flag(True, "'weighted': tests that fewer samples of a GRPO group pass weigh more"),
+        "stub_weights": Option.flag(True, "'weighted': tests that a trivial stub program passes weigh 0"),
+        "timeout": Option.number(4.0, "seconds one test may take", above=0),
+        "load_timeout": Option.number(10.0, "seconds the program's module-level code may take", above=0),
+        "total_timeout": Option.number(
+            60.0, "seconds all the tests of one program may take; tests not reached fail", minimum=0
+        ),
+        "memory_mb": Option.integer(512, "memory cap of the program, in MB"),
+        "sandbox": Option(None, "a sandbox backend name or object (None: bubblewrap)", per_sample=False),
+        "workers": Option.integer(
+            None, "parallel sandbox executions (None: the CPU count, at least 2)", optional=True, per_sample=False
+        ),
+        "checker": Option(
+            None,
+            "the stdin/stdout checker (wins over the reference's)",
+            optional=True,
+            must="a checker name, {'type': 'program', 'source': ...} or a callable",
+            accepts=_check_checker,
+        ),
+        "rel_tol": Option.number(1e-6, "relative tolerance of the float checker", minimum=0),
+        "abs_tol": Option.number(1e-6, "absolute tolerance of the float checker", minimum=0),
+        "ignore_think": Option.flag(True, "drop <think> reasoning before looking for the program"),
+        "max_value_bytes": Option.integer(1 << 16, "bytes a test may send back as values (assert and call tests)"),
+        "max_output_bytes": Option.integer(1 << 20, "bytes of output a stdin/stdout test may send back"),
     }
 
     def __init__(self, **options: Any) -> None:
@@ -898,36 +1006,6 @@ class CodeVerifier(Verifier):
         self._sandbox_obj: Any = None
         self._sandbox_error = ""
         self._stub_cache: dict[str, list[bool]] = {}
-
-    @classmethod
-    def check_options(cls, config: Mapping[str, Any]) -> None:
-        if config["reward_mode"] not in REWARD_MODES:
-            raise OptionError(f"code: reward_mode must be one of {', '.join(REWARD_MODES)}, got {config['reward_mode']!r}")
-        alpha = config["alpha"]
-        if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 <= alpha <= 1:
-            raise OptionError(f"code: alpha must be a number in [0, 1], got {alpha!r}")
-        for key in ("timeout", "load_timeout", "total_timeout", "rel_tol", "abs_tol"):
-            value = config[key]
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0 or not math.isfinite(value):
-                raise OptionError(f"code: {key} must be a finite number >= 0, got {value!r}")
-        for key in ("timeout", "load_timeout"):
-            if not config[key] > 0:
-                raise OptionError(f"code: {key} must be > 0 seconds")
-        for key in ("memory_mb", "max_value_bytes", "max_output_bytes"):
-            value = config[key]
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise OptionError(f"code: {key} must be a positive integer, got {value!r}")
-        workers = config["workers"]
-        if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
-            raise OptionError(f"code: workers must be a positive integer or None, got {workers!r}")
-        for key in ("group_weights", "stub_weights", "ignore_think"):
-            if not isinstance(config[key], bool):
-                raise OptionError(f"code: {key} must be true or false, got {config[key]!r}")
-        if config["checker"] is not None:
-            try:
-                _check_checker(config["checker"])
-            except _ReferenceError as exc:
-                raise OptionError(f"code: {exc}") from None
 
     # -- sandbox -----------------------------------------------------------------------------------------
 
@@ -959,28 +1037,53 @@ class CodeVerifier(Verifier):
     def _limits(self, config: Mapping[str, Any], wall: float, output: int) -> Any:
         from sandboxes import Limits
 
-        return Limits(cpu_s=wall, wall_s=wall, memory_mb=int(config["memory_mb"]) + 256,
-                      output_bytes=min(output, 64 << 20))
+        return Limits(
+            cpu_s=wall, wall_s=wall, memory_mb=int(config["memory_mb"]) + 256, output_bytes=min(output, 64 << 20)
+        )
 
-    def _drive(self, sandbox: Any, config: Mapping[str, Any], mode: str, code: str, tests: list[Any],
-               entry_point: str | None = None) -> _Run:
+    def _drive(
+        self,
+        sandbox: Any,
+        config: Mapping[str, Any],
+        mode: str,
+        code: str,
+        tests: list[Any],
+        entry_point: str | None = None,
+    ) -> _Run:
         """One driver execution in the sandbox, its records validated."""
         nonce = secrets.token_hex(16)
         payload = {
-            "nonce": nonce, "mode": mode, "code": code, "tests": tests, "entry_point": entry_point,
-            "timeout": float(config["timeout"]), "total_timeout": float(config["total_timeout"]), "load_timeout": float(config["load_timeout"]),
-            "memory_mb": int(config["memory_mb"]), "max_value_bytes": int(config["max_value_bytes"]),
+            "nonce": nonce,
+            "mode": mode,
+            "code": code,
+            "tests": tests,
+            "entry_point": entry_point,
+            "timeout": float(config["timeout"]),
+            "total_timeout": float(config["total_timeout"]),
+            "load_timeout": float(config["load_timeout"]),
+            "memory_mb": int(config["memory_mb"]),
+            "max_value_bytes": int(config["max_value_bytes"]),
             "max_output_bytes": int(config["max_output_bytes"]),
         }
         per_test = float(config["timeout"]) + 0.25
-        wall = float(config["load_timeout"]) + 2.0 + min(float(config["total_timeout"]), per_test * len(tests)) + per_test + 5.0
+        wall = (
+            float(config["load_timeout"])
+            + 2.0
+            + min(float(config["total_timeout"]), per_test * len(tests))
+            + per_test
+            + 5.0
+        )
         cap = int(config["max_output_bytes"] if mode == "stdio" else config["max_value_bytes"])
         ops = max((len(t) for t in tests if isinstance(t, list)), default=1)
         # a record holds a test's output (stdio) or values (up to one cap per op); JSON escaping at most sextuples
         output = 65536 + len(tests) * (cap * (1 if mode == "stdio" else ops + 1) * 6 + 1024)
         try:
-            result = sandbox.run(_driver_program(), language="python", stdin=json.dumps(payload),
-                                 limits=self._limits(config, wall, output))
+            result = sandbox.run(
+                _driver_program(),
+                language="python",
+                stdin=json.dumps(payload),
+                limits=self._limits(config, wall, output),
+            )
         except Exception as exc:
             return _Run(ok=False, error=f"sandbox raised {type(exc).__name__}: {exc}")
         outcome = getattr(result.outcome, "value", str(result.outcome))
@@ -1013,7 +1116,9 @@ class CodeVerifier(Verifier):
         if not run.loaded:
             key = "compile_error" if run.compile_error else "load_error"
             evidence[key] = run.load_error
-            detail = ("compile error: " if run.compile_error else "program failed to load: ") + clip(run.load_error, 300)
+            detail = ("compile error: " if run.compile_error else "program failed to load: ") + clip(
+                run.load_error, 300
+            )
             return _Outcome([False] * n, [0.0] * n, [detail] * n, evidence=evidence)
         results: dict[int, dict[str, Any]] = dict(run.results)
         missing = [i for i in range(n) if i not in results]
@@ -1065,7 +1170,7 @@ class CodeVerifier(Verifier):
             for first in range(0, n, chunk):
                 if first and time.monotonic() - start >= float(config["total_timeout"]):
                     break
-                stdins = [t.input for t in plan.tests[first:first + chunk]]
+                stdins = [t.input for t in plan.tests[first : first + chunk]]
                 built, ran = run_many(sandbox, code, language=plan.language, stdins=stdins, limits=limits)
                 compiled = compiled or built
                 results.extend(ran)
@@ -1104,8 +1209,9 @@ class CodeVerifier(Verifier):
                 return _Outcome(error=error)
         return outcome
 
-    def _apply_checker(self, sandbox: Any, config: Mapping[str, Any], plan: _Plan,
-                       runs: list[tuple[int, str]], outcome: _Outcome) -> str:
+    def _apply_checker(
+        self, sandbox: Any, config: Mapping[str, Any], plan: _Plan, runs: list[tuple[int, str]], outcome: _Outcome
+    ) -> str:
         """Judge stdout of tests that ran cleanly; fills `outcome`; returns an infrastructure error or ""."""
         checker = plan.checker
         if isinstance(checker, Mapping) and checker.get("type") == "program":
@@ -1123,11 +1229,19 @@ class CodeVerifier(Verifier):
             outcome.passed[i], outcome.scores[i], outcome.details[i] = ok, score, detail
         return ""
 
-    def _checker_program(self, sandbox: Any, config: Mapping[str, Any], checker: Mapping[str, Any], plan: _Plan,
-                         runs: list[tuple[int, str]]) -> list[tuple[float, str]] | str:
-        inputs = [json.dumps({"input": plan.tests[i].input, "expected": plan.tests[i].output, "actual": actual})
-                  for i, actual in runs]
-        language = _LANGUAGE_OF.get(str(checker.get("language", "python")).lower(), "python")
+    def _checker_program(
+        self,
+        sandbox: Any,
+        config: Mapping[str, Any],
+        checker: Mapping[str, Any],
+        plan: _Plan,
+        runs: list[tuple[int, str]],
+    ) -> list[tuple[float, str]] | str:
+        inputs = [
+            json.dumps({"input": plan.tests[i].input, "expected": plan.tests[i].output, "actual": actual})
+            for i, actual in runs
+        ]
+        language = _language_name(str(checker.get("language", "python")), default="python")
         if language == "python":
             run = self._drive(sandbox, config, "stdio", checker["source"], inputs)
             if not run.ok:
@@ -1157,7 +1271,9 @@ class CodeVerifier(Verifier):
 
     def _stub_passes(self, sandbox: Any, config: Mapping[str, Any], plan: _Plan) -> list[bool] | str:
         """Which tests some trivial stub passes (cached per reference); a string on infrastructure failure."""
-        cache_key = plan.key + json.dumps([config["rel_tol"], config["abs_tol"]]) if not callable(plan.checker) else None
+        cache_key = (
+            plan.key + json.dumps([config["rel_tol"], config["abs_tol"]]) if not callable(plan.checker) else None
+        )
         if cache_key is not None and cache_key in self._stub_cache:
             return self._stub_cache[cache_key]
         n = len(plan.tests)
@@ -1220,8 +1336,12 @@ class CodeVerifier(Verifier):
             refusal = _not_runnable(code)
             if refusal:
                 steps = tuple(StepVerdict(t.name, Status.INCORRECT, 0.0, detail="not run") for t in plan.tests)
-                results[s] = Verdict.incorrect(self.name, f"{refusal}; not run", steps=steps,
-                                               evidence={"extraction": how, "passed": 0, "total": len(plan.tests)})
+                results[s] = Verdict.incorrect(
+                    self.name,
+                    f"{refusal}; not run",
+                    steps=steps,
+                    evidence={"extraction": how, "passed": 0, "total": len(plan.tests)},
+                )
                 continue
             jobs[s] = (config, plan, code, how)
         if not jobs:
@@ -1237,11 +1357,11 @@ class CodeVerifier(Verifier):
                 if code.strip():
                     futures[s] = pool.submit(self._run_tests, sandbox, config, plan, code)
             stub_futures: dict[str, concurrent.futures.Future[Any]] = {}
-            for s, (config, plan, _, _) in jobs.items():
+            for config, plan, _, _ in jobs.values():
                 if config["reward_mode"] == "weighted" and config["stub_weights"] and plan.key not in stub_futures:
                     stub_futures[plan.key] = pool.submit(self._stub_passes, sandbox, config, plan)
             outcomes: dict[int, _Outcome] = {}
-            for s, (config, plan, code, _) in jobs.items():
+            for s, (_, plan, _, _) in jobs.items():
                 if s in futures:
                     try:
                         outcomes[s] = futures[s].result()
@@ -1257,14 +1377,15 @@ class CodeVerifier(Verifier):
                 except Exception as exc:
                     stubs[key] = f"stub run raised {type(exc).__name__}: {exc}"
         groups: dict[tuple[str, str | None], list[int]] = {}
-        for s, (config, plan, _, _) in jobs.items():
+        for s, (_, plan, _, _) in jobs.items():
             if not outcomes[s].error:
                 groups.setdefault((plan.key, samples[s].prompt), []).append(s)
         for s, (config, plan, code, how) in jobs.items():
             outcome = outcomes[s]
             if outcome.error:
-                results[s] = Verdict.error(self.name, outcome.error, evidence={"code": clip(code, 2000),
-                                                                               "extraction": how})
+                results[s] = Verdict.error(
+                    self.name, outcome.error, evidence={"code": clip(code, 2000), "extraction": how}
+                )
                 continue
             stub = stubs.get(plan.key)
             if isinstance(stub, str):
@@ -1274,15 +1395,30 @@ class CodeVerifier(Verifier):
             results[s] = self._verdict(config, plan, code, how, outcome, stub, [outcomes[g] for g in group])
         return [r for r in results if r is not None]
 
-    def _verdict(self, config: Mapping[str, Any], plan: _Plan, code: str, how: str, outcome: _Outcome,
-                 stub: list[bool] | None, group: list[_Outcome]) -> Verdict:
+    def _verdict(
+        self,
+        config: Mapping[str, Any],
+        plan: _Plan,
+        code: str,
+        how: str,
+        outcome: _Outcome,
+        stub: list[bool] | None,
+        group: list[_Outcome],
+    ) -> Verdict:
         n = len(plan.tests)
         passed = outcome.passed
         all_passed = all(passed)
         mode = config["reward_mode"]
         weights = [1.0] * n
-        evidence: dict[str, Any] = {"code": clip(code, 4000), "extraction": how, "language": plan.language,
-                                    "passed": sum(passed), "total": n, "reward_mode": mode, **outcome.evidence}
+        evidence: dict[str, Any] = {
+            "code": clip(code, 4000),
+            "extraction": how,
+            "language": plan.language,
+            "passed": sum(passed),
+            "total": n,
+            "reward_mode": mode,
+            **outcome.evidence,
+        }
         if mode == "binary":
             score = 1.0 if all_passed else 0.0
         elif mode == "fraction":
@@ -1298,14 +1434,21 @@ class CodeVerifier(Verifier):
                 weights = [0.0 if hit else w for w, hit in zip(weights, stub)]
                 evidence["stub_passed"] = [t.name for t, hit in zip(plan.tests, stub) if hit]
             total = math.fsum(weights)
-            partial = math.fsum(w * sc for w, sc in zip(weights, outcome.scores)) / total if total > 0 else float(all_passed)
+            partial = (
+                math.fsum(w * sc for w, sc in zip(weights, outcome.scores)) / total if total > 0 else float(all_passed)
+            )
             alpha = float(config["alpha"])
             score = alpha * float(all_passed) + (1.0 - alpha) * partial
             evidence["weights"] = [round(w, 6) for w in weights]
         score = min(1.0, max(0.0, score))
         steps = [
-            StepVerdict(test.name, Status.CORRECT if ok else (Status.PARTIAL if 0 < sc < 1 else Status.INCORRECT),
-                        sc, weights[i], clip(f"{test.source} -> {detail}" if detail else test.source, 400))
+            StepVerdict(
+                test.name,
+                Status.CORRECT if ok else (Status.PARTIAL if 0 < sc < 1 else Status.INCORRECT),
+                sc,
+                weights[i],
+                clip(f"{test.source} -> {detail}" if detail else test.source, 400),
+            )
             for i, (test, ok, sc, detail) in enumerate(zip(plan.tests, passed, outcome.scores, outcome.details))
         ]
         if all_passed:
@@ -1333,8 +1476,9 @@ def _not_runnable(code: str) -> str:
     return ""
 
 
-def _check_one(checker: Any, input_text: str, expected: str, actual: str, config: Mapping[str, Any]
-               ) -> tuple[bool, float, str]:
+def _check_one(
+    checker: Any, input_text: str, expected: str, actual: str, config: Mapping[str, Any]
+) -> tuple[bool, float, str]:
     if callable(checker):
         try:
             result = checker(input_text, expected, actual)
@@ -1413,7 +1557,7 @@ def _judge_assert(test: _Test, result: Mapping[str, Any]) -> tuple[bool, str]:
         ok = _jsonish(got) == _jsonish(test.expected)
         return ok, "" if ok else f"got {_short(got)}"
     for item in test.asserts:
-        leaf_values = values[item.first_leaf_op:]
+        leaf_values = values[item.first_leaf_op :]
         try:
             ok = _Evaluator(leaf_values).truth(item.skeleton)
         except _Fail as exc:

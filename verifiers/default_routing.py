@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .hookspecs import hookimpl
+from .numbers import is_plain
 from .verdict import Sample
 
 _CHOICE = re.compile(r"^\s*\(?([A-J])\)?\s*$")
@@ -20,7 +21,6 @@ _OPERATION = re.compile(r"[\w)]\s*[-+*/]\s*[\w(]")
 _LEAN_STATEMENT = re.compile(r"^\s*(?:theorem|lemma)\s+\S+.*:|^\s*example\s*[({\[:]", re.DOTALL)
 _FUNCTION = re.compile(r"\b(?:sin|cos|tan|log|ln|exp|sqrt|pi)\b")
 _WORD = re.compile(r"[A-Za-z]{3,}")
-_NUMBER = re.compile(r"^\s*[-+]?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?([eE][-+]?\d+)?\s*%?\s*$")
 
 
 def _looks_like_math(text: str) -> bool:
@@ -48,7 +48,7 @@ def guess_domain(reference: Any) -> str | None:
             return "lean"
         if _CHOICE.match(reference):
             return "multiple_choice"
-        if _NUMBER.match(reference) and any(ch.isdigit() for ch in reference):
+        if is_plain(reference):
             return "numeric"
         if _looks_like_math(reference):
             return "math"

@@ -9,8 +9,8 @@ a value comes out, never an exception, never a runaway regex. Brace matching is 
   extract_boxed / extract_all_boxed `\\boxed{...}` / `\\fbox{...}` contents with nested braces
   find_answers / extract_anchored_answers  the final answer(s) a response commits to, by priority
   strip_latex_wrappers / normalize_text   string normalization with switchable parts
-  find_numbers / parse_number      one number grammar (ints, decimals, thousands separators, fractions,
-                                   scientific notation, percent) with exact `Fraction` values, no eval
+  find_numbers / parse_number      numbers in text: the plain grammar of `verifiers.numbers` plus LaTeX
+                                   notation and fractions, with exact `Fraction` values, no eval
   parse_choices                   multiple-choice letters at the start of an answer span
 """
 
@@ -22,6 +22,9 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
+
+from . import numbers
+from .numbers import MAX_DIGITS as MAX_NUMBER_DIGITS
 
 __all__ = [
     "MAX_BOXES",
@@ -59,9 +62,6 @@ MAX_BOXES = 1_000
 MAX_SPAN = 1_000
 """Characters an answer phrase ("The answer is ...") may capture."""
 
-MAX_NUMBER_DIGITS = 1_000
-MAX_EXPONENT = 10_000
-
 
 def clip(text: str, limit: int = 500) -> str:
     """`text` cut to `limit` characters with a marker saying how much was dropped (for evidence)."""
@@ -86,12 +86,44 @@ _SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿⁱ", "01
 _SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₒₓₕₖₗₘₙₚₛₜ", "0123456789+-=()aeoxhklmnpst"))
 _SCRIPT_RUN = re.compile("([" + "".join(_SUPERSCRIPTS) + "]+)|([" + "".join(_SUBSCRIPTS) + "]+)")
 _MATH_SYMBOLS = {
-    "∞": r"\infty ", "∪": r"\cup ", "∩": r"\cap ", "≤": r"\le ", "≥": r"\ge ", "≠": r"\ne ", "−": "-", "×": r"\times ",
-    "÷": r"\div ", "·": r"\cdot ", "⋅": r"\cdot ", "π": r"\pi ", "∈": r"\in ", "∉": r"\notin ", "∅": r"\emptyset ",
-    "ℝ": r"\mathbb{R}", "ℤ": r"\mathbb{Z}", "ℕ": r"\mathbb{N}", "ℚ": r"\mathbb{Q}", "ℂ": r"\mathbb{C}", "±": r"\pm ",
-    "∓": r"\mp ", "°": r"^\circ ", "→": r"\to ", "≈": r"\approx ", "∣": r"\mid ", "θ": r"\theta ", "α": r"\alpha ",
-    "⁄": "/", "⟨": r"\langle ", "⟩": r"\rangle ",
-    "β": r"\beta ", "γ": r"\gamma ", "λ": r"\lambda ", "μ": r"\mu ", "σ": r"\sigma ", "φ": r"\phi ", "ω": r"\omega ",
+    "∞": r"\infty ",
+    "∪": r"\cup ",
+    "∩": r"\cap ",
+    "≤": r"\le ",
+    "≥": r"\ge ",
+    "≠": r"\ne ",
+    "−": "-",
+    "×": r"\times ",
+    "÷": r"\div ",
+    "·": r"\cdot ",
+    "⋅": r"\cdot ",
+    "π": r"\pi ",
+    "∈": r"\in ",
+    "∉": r"\notin ",
+    "∅": r"\emptyset ",
+    "ℝ": r"\mathbb{R}",
+    "ℤ": r"\mathbb{Z}",
+    "ℕ": r"\mathbb{N}",
+    "ℚ": r"\mathbb{Q}",
+    "ℂ": r"\mathbb{C}",
+    "±": r"\pm ",
+    "∓": r"\mp ",
+    "°": r"^\circ ",
+    "→": r"\to ",
+    "≈": r"\approx ",
+    "∣": r"\mid ",
+    "θ": r"\theta ",
+    "α": r"\alpha ",
+    "⁄": "/",
+    "⟨": r"\langle ",
+    "⟩": r"\rangle ",
+    "β": r"\beta ",
+    "γ": r"\gamma ",
+    "λ": r"\lambda ",
+    "μ": r"\mu ",
+    "σ": r"\sigma ",
+    "φ": r"\phi ",
+    "ω": r"\omega ",
 }
 _RADICAND = re.compile(r"[0-9.]+|[A-Za-z]")
 _MATH_SYMBOL = re.compile("[" + "".join(_MATH_SYMBOLS) + "]")
@@ -99,6 +131,7 @@ _MATH_SYMBOL = re.compile("[" + "".join(_MATH_SYMBOLS) + "]")
 
 def _scripts(text: str) -> str:
     """Unicode super- and subscripts as LaTeX scripts: `2⁵` -> `2^{5}` (not NFKC's `25`), `x₁` -> `x_{1}`."""
+
     def script(m: re.Match[str]) -> str:
         if m.group(1):
             return "^{" + "".join(_SUPERSCRIPTS[c] for c in m.group(1)) + "}"
@@ -369,12 +402,15 @@ def _anchored_in(text: str) -> list[Answer]:
         else:
             last_plain = m
     final = _phrase_span(text, last_final.end()) if last_final is not None else ""
-    if final and (not boxes or last_final.start() >= boxes[-1][1]):
+    if final and last_final is not None and (not boxes or last_final.start() >= boxes[-1][1]):
         return [Answer(final, "final_answer")]
     if boxes:
         out = [Answer(content, "boxed", _denied(text, start, end)) for start, end, content in boxes]
-        plain = _phrase_span(text, last_plain.end()) if last_plain is not None and last_plain.start() >= boxes[-1][1] \
+        plain = (
+            _phrase_span(text, last_plain.end())
+            if last_plain is not None and last_plain.start() >= boxes[-1][1]
             else ""
+        )
         return out + [Answer(plain, "answer_phrase")] if plain else out  # "\\boxed{6} is wrong, the answer is 5"
     if final:
         return [Answer(final, "final_answer")]
@@ -497,9 +533,7 @@ def strip_latex_wrappers(text: str) -> str:
     return _strip_outer_math(_unwrap_commands(text))
 
 
-_QUOTE_PAIRS = (
-    ('"', '"'), ("'", "'"), ("“", "”"), ("‘", "’"), ("«", "»"), ("`", "`"), ("**", "**"), ("__", "__")
-)
+_QUOTE_PAIRS = (('"', '"'), ("'", "'"), ("“", "”"), ("‘", "’"), ("«", "»"), ("`", "`"), ("**", "**"), ("__", "__"))
 _TRAILING_PUNCT = ".,;:!?。，；：！？"
 
 
@@ -569,10 +603,9 @@ class Number:
         }
 
 
-_UINT = r"(?:[1-9][0-9]{0,2}(?:,[0-9]{3})+(?![0-9])|[0-9]+)(?:\.[0-9]+)?|\.[0-9]+"
 _NUMBER = re.compile(
-    r"(?<![A-Za-z0-9.^_])(?P<num>[-+]?(?:" + _UINT + r"))(?:[eE](?P<exp>[-+]?[0-9]+))?(?![0-9])"
-    r"(?:[ \t]{0,3}/[ \t]{0,3}(?P<den>[-+]?(?:" + _UINT + r"))(?:[eE](?P<dexp>[-+]?[0-9]+))?(?![0-9]))?"
+    r"(?<![A-Za-z0-9.^_])(?P<num>[-+]?(?:" + numbers.UNSIGNED + r"))(?:[eE](?P<exp>[-+]?[0-9]+))?(?![0-9])"
+    r"(?:[ \t]{0,3}/[ \t]{0,3}(?P<den>[-+]?(?:" + numbers.UNSIGNED + r"))(?:[eE](?P<dexp>[-+]?[0-9]+))?(?![0-9]))?"
     r"(?P<pct>[ \t]{0,3}%)?"
 )
 _FRAC = re.compile(
@@ -585,12 +618,10 @@ _SCI_TIMES = re.compile(
 )
 _SCI_BARE = re.compile(r"(?<![0-9.])10[ \t]*\^[ \t]*\{[ \t]*([-+]?[0-9]+)[ \t]*\}|(?<![0-9.])10\^([-+]?[0-9]+)")
 _SCRIPT = re.compile(r"(?<=[A-Za-z])[\^_][ \t]*(?:\{[^{}]{0,50}\}|[0-9A-Za-z])")
-_LATEX_SPACE_THOUSANDS = re.compile(r"(?<=[0-9])(?:,?\\[,;:! ]|~|\{,\})(?=[0-9]{3}(?![0-9]))")
 _LATEX_NOISE = re.compile(r"\\[,;:! ]|\\left|\\right|\\\(|\\\)|\\\[|\\\]|\\?\$")
 _PERCENT_WORD = re.compile(r"(?i)(?<![ \t])[ \t]*(?:\\%|\bper[ \t]?cent\b)")
 _BASE_LITERAL = re.compile(r"(?<![\w.])0(?:[xX]([0-9a-fA-F]{1,800})|[bB]([01]{1,3000})|[oO]([0-7]{1,1000}))(?![\w.])")
 _ASSIGNMENT = re.compile(r"^[A-Za-z](?:_\{?[A-Za-z0-9]{1,8}\}?)?[ \t]*=[ \t]*")
-_SPACE_THOUSANDS = re.compile(r"[-+]?[1-9][0-9]{0,2}(?: [0-9]{3})+(?:\.[0-9]+)?")
 
 
 def rewrite_base_literals(text: str) -> str:
@@ -614,7 +645,7 @@ def _plain(text: str) -> str:
         text = _FRAC.sub(r"\1/\2 ", text)
         text = _FRAC_SHORT.sub(r"\1/\2 ", text)
         text = text.replace("{,}", ",")
-        text = _LATEX_SPACE_THOUSANDS.sub(",", text)
+        text = numbers.join_latex_groups(text)
     text = _PERCENT_WORD.sub("%", text)
     if "^" in text:
         text = _SCI_TIMES.sub(r"\1e\2", text)
@@ -624,23 +655,10 @@ def _plain(text: str) -> str:
     return _LATEX_NOISE.sub(" ", text)
 
 
-def _decimal(num: str, exp: str | None) -> Fraction | None:
-    digits = num.replace(",", "")
-    if len(digits) > MAX_NUMBER_DIGITS:
-        return None
-    if exp and len(exp.lstrip("+-").lstrip("0")) > 6:
-        return None  # a number all the same (the token is kept), only too big or small to build
-    e = int(exp) if exp else 0
-    if abs(e) > MAX_EXPONENT:
-        return None
-    value = Fraction(digits)
-    return value * Fraction(10) ** e if e else value
-
-
 def _token(m: re.Match[str]) -> Number:
-    value = _decimal(m.group("num"), m.group("exp"))
+    value = numbers.decimal_value(numbers.ungroup(m.group("num")), m.group("exp"))
     if m.group("den") is not None and value is not None:
-        den = _decimal(m.group("den"), m.group("dexp"))
+        den = numbers.decimal_value(numbers.ungroup(m.group("den")), m.group("dexp"))
         value = None if den is None or den == 0 else value / den
     return Number(m.group().strip(), value, m.group("pct") is not None)
 
@@ -648,10 +666,12 @@ def _token(m: re.Match[str]) -> Number:
 def find_numbers(text: str) -> list[Number]:
     """Every number token in `text`, left to right (LaTeX `\\frac`, `\\times 10^{k}`, `\\%` understood).
 
-    "1,234" is one number (thousands); "1,2" is two numbers (1 and 2), never 12. Scripts on letters (`cm^2`,
+    "1,234" is one number (thousands); "1,2" is two numbers (1 and 2), never 12. Spaces group digits only when
+    the whole text is one number ("1 000"); in running text "10 100" is two numbers. Scripts on letters (`cm^2`,
     `x_1`) are not numbers of their own; a script on a number (`2^{10}`) stays, so it reads as two numbers.
     """
-    return [_token(m) for m in _NUMBER.finditer(_plain(text))]
+    plain = _plain(text)
+    return [_token(m) for m in _NUMBER.finditer(numbers.compact(plain) if " " in plain.strip() else plain)]
 
 
 def parse_number(text: str) -> Number | None:
@@ -668,9 +688,7 @@ def parse_number(text: str) -> Number | None:
     plain = _plain(_ASSIGNMENT.sub("", unwrapped, count=1)).strip()  # `x = 5`, never `x^2 = 5` (scripts go later)
     if plain.endswith((".", ",")):
         plain = plain[:-1].rstrip()
-    if _SPACE_THOUSANDS.fullmatch(plain):
-        plain = plain.replace(" ", "")
-    m = _NUMBER.fullmatch(plain)
+    m = _NUMBER.fullmatch(numbers.compact(plain))
     if m is None:
         return None
     number = _token(m)
@@ -685,8 +703,8 @@ def last_number(text: str) -> Number | None:
     last = max(text.rfind(d) for d in "0123456789")
     if last < 0:
         return None
-    numbers = find_numbers(text[max(0, last - 2 * MAX_NUMBER_DIGITS) : last + 64])
-    return numbers[-1] if numbers else None
+    found = find_numbers(text[max(0, last - 2 * MAX_NUMBER_DIGITS) : last + 64])
+    return found[-1] if found else None
 
 
 # -- multiple choice ----------------------------------------------------------------------------------------

@@ -11,10 +11,12 @@ factorial or binomial is computed). Any input gives a result or one of its own e
     parse_relation("2 \\cdot 21 = 42 < 50")     -> Relation(parts=(42, 42, 50), ops=("=", "<"), texts=(...))
 
 What it accepts
-  numbers      integers, decimals (`0.5`, `.5`; exact rationals, never floats), thousands separators (`1,234`,
-               `1{,}234`, `1\\,234`: groups of exactly three digits), scientific `1.5e3` (digits right after
-               the `e`), a mixed number `2\\frac{1}{2}` / `2 \\frac{1}{2}` (an integer literal right before a
-               `\\frac` of two integer literals means 2 + 1/2), percent `50%` / `50\\%` (= 50/100)
+  numbers      the plain grammar of `verifiers.numbers`: integers, decimals (`0.5`, `.5`; exact rationals,
+               never floats), thousands separators (`1,234`, `1{,}234`, `1\\,234`, `1,\\!234`: a first group of
+               1-3 digits not starting with 0, then groups of exactly three; a space separates numbers here),
+               scientific `1.5e3` (digits right after the `e`), a mixed number `2\\frac{1}{2}` /
+               `2 \\frac{1}{2}` (an integer literal right before a `\\frac` of two integer literals means
+               2 + 1/2), percent `50%` / `50\\%` (= 50/100)
   operators    `+ - * / ^ **`, `\\cdot \\times \\div \\ast`, unicode `× · ÷ −`, unary `+ -` (`-2^2` = -4),
                implicit multiplication (`2x`, `3(4+5)`, `2\\pi`, `(a)(b)`, `x y`; two numbers side by side
                such as `2 3` are an error), postfix factorial `n!` and percent; powers are right-associative
@@ -41,6 +43,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import sympy
+
+from .. import numbers
 
 __all__ = [
     "ArithError",
@@ -71,7 +75,7 @@ MAX_DEPTH = 150
 MAX_DIGITS = 10_000
 """Decimal digits any exact number built here may have (numerator or denominator); estimated before computing."""
 
-MAX_LITERAL_DIGITS = 1_000
+MAX_LITERAL_DIGITS = numbers.MAX_DIGITS
 """Digits of one number literal."""
 
 MAX_FACTORIAL = 3_000
@@ -125,13 +129,36 @@ class _Tok:
 
 
 _LATEX_REL = {
-    "le": "<=", "leq": "<=", "leqslant": "<=", "ge": ">=", "geq": ">=", "geqslant": ">=", "neq": "!=",
-    "ne": "!=", "lt": "<", "gt": ">", "approx": "~", "eq": "=",
+    "le": "<=",
+    "leq": "<=",
+    "leqslant": "<=",
+    "ge": ">=",
+    "geq": ">=",
+    "geqslant": ">=",
+    "neq": "!=",
+    "ne": "!=",
+    "lt": "<",
+    "gt": ">",
+    "approx": "~",
+    "eq": "=",
 }
 _LATEX_OP = {"cdot": "*", "times": "*", "ast": "*", "div": "/"}
 _IGNORED = {
-    "displaystyle", "textstyle", "quad", "qquad", "left.", "right.", "nonumber", "limits", "!", ",", ";", ":",
-    " ", "$", "middle",
+    "displaystyle",
+    "textstyle",
+    "quad",
+    "qquad",
+    "left.",
+    "right.",
+    "nonumber",
+    "limits",
+    "!",
+    ",",
+    ";",
+    ":",
+    " ",
+    "$",
+    "middle",
 }
 _OPEN = {"(": ")", "[": "]", "{": "}", "\\{": "\\}", "|": "|", "\\lvert": "\\rvert", "\\vert": "\\vert"}
 _FUNCS = {"sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan, "ln": sympy.log, "exp": sympy.exp}
@@ -141,13 +168,21 @@ _GREEK = frozenset(
 )
 _SUPERSCRIPTS = {"²": "2", "³": "3", "¹": "1", "⁰": "0", "⁴": "4", "⁵": "5", "⁶": "6", "⁷": "7", "⁸": "8", "⁹": "9"}
 _UNICODE = {
-    "×": ("op", "*"), "·": ("op", "*"), "⋅": ("op", "*"), "÷": ("op", "/"), "−": ("op", "-"), "–": ("op", "-"),
-    "≤": ("rel", "<="), "≥": ("rel", ">="), "≠": ("rel", "!="), "≈": ("rel", "~"), "π": ("cmd", "pi"),
+    **dict.fromkeys(numbers.MINUS_SIGNS, ("op", "-")),
+    "–": ("op", "-"),  # an en dash between operands is a typeset minus in a worked step (`10 – 4 = 6`)
+    "×": ("op", "*"),
+    "·": ("op", "*"),
+    "⋅": ("op", "*"),
+    "÷": ("op", "/"),
+    "≤": ("rel", "<="),
+    "≥": ("rel", ">="),
+    "≠": ("rel", "!="),
+    "≈": ("rel", "~"),
+    "π": ("cmd", "pi"),
     "√": ("cmd", "usqrt"),
 }
 _NUMBER_RE = re.compile(
-    r"(?:[0-9]{1,3}(?:(?:,|\{,\}|\\,)[0-9]{3})+(?![0-9])|[0-9]+)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]{1,5}(?![0-9]))?"
-    r"|\.[0-9]+"
+    rf"(?:{numbers.grouped(',', numbers.LATEX_SEPARATOR)}|[0-9]+)(?:\.[0-9]+)?(?:{numbers.EXPONENT})?|\.[0-9]+"
 )
 _CMD_RE = re.compile(r"\\(?:[A-Za-z]+|.)")
 _DEGREE_RE = re.compile(r"\^\s*(?:\{\s*\\circ\s*\}|\\circ)")
@@ -337,18 +372,14 @@ def _add(a: Any, b: Any) -> Any:
 
 
 def _number(text: str) -> Any:
-    raw = text.replace("{,}", "").replace("\\,", "").replace(",", "")
-    mantissa, _, exponent = raw.lower().partition("e")
-    if len(mantissa) > MAX_LITERAL_DIGITS:
-        raise TooLarge(f"a number literal with {len(mantissa)} digits")
-    whole, _, frac = mantissa.partition(".")
-    value = sympy.Rational(int((whole or "0") + frac), 10 ** len(frac))
-    if exponent:
-        e = int(exponent)
-        if abs(e) > MAX_DIGITS:
-            raise TooLarge(f"a number literal with exponent {e}")
-        value = value * sympy.Rational(10) ** e
-    return _check_size(value)
+    mantissa, _, exponent = numbers.ungroup(text).lower().partition("e")
+    value = numbers.decimal_value(mantissa, exponent or None)
+    if value is None:
+        raise TooLarge(
+            f"a number literal over {MAX_LITERAL_DIGITS} digits or with an exponent over "
+            f"{numbers.MAX_EXPONENT}: {text[:40]}"
+        )
+    return _check_size(sympy.Rational(value.numerator, value.denominator))
 
 
 # -- the parser -------------------------------------------------------------------------------------------

@@ -75,6 +75,7 @@ from typing import Any
 
 import sympy
 
+from .. import numbers
 from ..text import clip
 from ..verdict import Status, StepVerdict, Verdict
 from .arith import ArithError, Relation, parse_relation, substitute
@@ -264,8 +265,9 @@ class _Piece:
     in_list: bool = False
 
 
-def _math_pieces(segment: str, *, poison_before: bool = False, poison_after: bool = False,
-                 carry: str | None = None) -> list[_Piece]:
+def _math_pieces(
+    segment: str, *, poison_before: bool = False, poison_after: bool = False, carry: str | None = None
+) -> list[_Piece]:
     """Candidate claim texts in one math segment, with the ones bordering an operator word marked poisoned."""
     text = _TEXT_CMD.sub(lambda m: _POISON if _is_operator_text(m.group(1)) else _SEP, segment)
     text = _DROP.sub(" ", text)
@@ -300,7 +302,7 @@ def _math_pieces(segment: str, *, poison_before: bool = False, poison_after: boo
 
 
 _PLAIN = re.compile(
-    r"(?:(?:[0-9]{1,3}(?:,[0-9]{3})+(?![0-9])|[0-9]+)(?:\.[0-9]+)?|(?<![A-Za-z'])[A-Za-z](?![A-Za-z'])|\*\*"
+    rf"(?:(?:{numbers.grouped(',')}|[0-9]+)(?:\.[0-9]+)?|(?<![A-Za-z'])[A-Za-z](?![A-Za-z'])|\*\*"
     r"|\\(?:cdot|times|div|[dt]?frac|sqrt|pi|left|right|leq?|geq?|neq?|approx)(?![A-Za-z])"
     r"|[-+*/^×÷·−=<>≤≥≠≈!%()\[\]{}]|[ \t]+)+"
 )
@@ -323,11 +325,13 @@ def _plain_pieces(text: str) -> list[_Piece]:
         if span[:1] in "-+" and span[1:2].isspace() and not text[: m.start()].strip():
             span = span[1:]  # a list bullet, not a sign
         span = _LEADING_ARTICLES.sub("", _TIMES_X.sub(" × ", span))
-        out.extend(_math_pieces(
-            span,
-            poison_before=_cuts_operand(before[-1] if before else None, _PLAIN_OPERATOR_WORDS),
-            poison_after=_cuts_operand(after[0] if after else None, _OPERATOR_WORDS),
-        ))
+        out.extend(
+            _math_pieces(
+                span,
+                poison_before=_cuts_operand(before[-1] if before else None, _PLAIN_OPERATOR_WORDS),
+                poison_after=_cuts_operand(after[0] if after else None, _OPERATOR_WORDS),
+            )
+        )
     return out
 
 
@@ -342,11 +346,13 @@ def _step_pieces(step: Step, carry: str | None) -> list[_Piece]:
         pieces.extend(_plain_pieces(step.text[last:start]))
         before = step.text[max(0, start - 30) : start].split()
         after = step.text[end : end + 30].split()
-        pieces.extend(_math_pieces(
-            content,
-            poison_before=_cuts_operand(before[-1] if before else None, _OPERATOR_WORDS),
-            poison_after=_cuts_operand(after[0] if after else None, _OPERATOR_WORDS),
-        ))
+        pieces.extend(
+            _math_pieces(
+                content,
+                poison_before=_cuts_operand(before[-1] if before else None, _OPERATOR_WORDS),
+                poison_after=_cuts_operand(after[0] if after else None, _OPERATOR_WORDS),
+            )
+        )
         last = end
     pieces.extend(_plain_pieces(step.text[last:]))
     return pieces
@@ -355,7 +361,8 @@ def _step_pieces(step: Step, carry: str | None) -> list[_Piece]:
 # -- checking one relation ----------------------------------------------------------------------------------
 
 _LITERAL = re.compile(
-    r"^\s*[-+−]?\s*(?:[0-9]{1,3}(?:(?:,|\{,\}|\\,)[0-9]{3})+|[0-9]+)?(?:\.([0-9]+))?\s*(\\?%)?\s*$"
+    rf"^\s*[-+{numbers.MINUS_SIGNS}]?\s*(?:{numbers.grouped(',', numbers.LATEX_SEPARATOR)}|[0-9]+)?"
+    r"(?:\.([0-9]+))?\s*(\\?%)?\s*$"
 )
 _PRECISION = 40
 
@@ -435,8 +442,11 @@ def _closed_check(lhs: Any, op: str, rhs: Any, lhs_text: str, rhs_text: str, rel
         if op == "=":
             # a decimal side is the other side rounded or truncated to its last place, never just near it
             # (`1/3 = 0.33` and `2/3 = 0.66` hold; `1/3 = 0.4` and `\pi = 3.2` do not)
-            written = [(u, side) for side, text in ((lhs, lhs_text), (rhs, rhs_text))
-                       if "." in text and (u := _unit(text)) is not None]
+            written = [
+                (u, side)
+                for side, text in ((lhs, lhs_text), (rhs, rhs_text))
+                if "." in text and (u := _unit(text)) is not None
+            ]
             if written:
                 unit, approx = max(written, key=lambda w: w[0])
                 value = rhs if approx is lhs else lhs
@@ -668,8 +678,9 @@ class StepChecker:
         return first, value
 
     @staticmethod
-    def _check_link(rel: Relation, i: int, active: Mapping[Any, Any], config: Mapping[str, Any]
-                    ) -> tuple[bool, str, set[Any], bool] | None:
+    def _check_link(
+        rel: Relation, i: int, active: Mapping[Any, Any], config: Mapping[str, Any]
+    ) -> tuple[bool, str, set[Any], bool] | None:
         """(holds, detail, bound symbols used, trivial) for link i of the chain, or None when it is not checkable."""
         lhs, rhs, op = rel.parts[i], rel.parts[i + 1], rel.ops[i]
         lhs_text, rhs_text = rel.texts[i], rel.texts[i + 1]
@@ -742,15 +753,20 @@ class StepChecker:
                 "claim": clip(wrong.claim, 200),
                 "detail": wrong.detail,
             }
-            reason = (f"{evidence['incorrect']} of {len(checks)} checked claims are wrong; first wrong: step "
-                      f"{wrong.step.index}: {clip(wrong.claim, 80)}")
+            reason = (
+                f"{evidence['incorrect']} of {len(checks)} checked claims are wrong; first wrong: step "
+                f"{wrong.step.index}: {clip(wrong.claim, 80)}"
+            )
             return Verdict(Status.INCORRECT, 0.0, self.name, reason, steps=step_verdicts, evidence=evidence)
         if scan.truncated:
-            reason = (f"all {held} checked claims hold, but the response has more than max_claims="
-                      f"{self.config['max_claims']}; the rest is not checked")
+            reason = (
+                f"all {held} checked claims hold, but the response has more than max_claims="
+                f"{self.config['max_claims']}; the rest is not checked"
+            )
             return Verdict.undecided(self.name, reason, steps=step_verdicts, evidence=evidence)
         if held == evidence["trivial"]:
             reason = f"all {held} checked claims hold, but every one is trivial (nothing is computed)"
             return Verdict.undecided(self.name, reason, steps=step_verdicts, evidence=evidence)
-        return Verdict(Status.CORRECT, 1.0, self.name, f"all {held} checked claims hold",
-                       steps=step_verdicts, evidence=evidence)
+        return Verdict(
+            Status.CORRECT, 1.0, self.name, f"all {held} checked claims hold", steps=step_verdicts, evidence=evidence
+        )

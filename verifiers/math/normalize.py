@@ -21,12 +21,20 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
+from .. import numbers
 from ..text import MAX_SPAN, Number, normalize_unicode, parse_number, rewrite_base_literals, strip_latex_wrappers
 from .semantics import DEFAULT_MIN_SIG_DIGITS, agree, written
 from .units import Unit, split_unit
 
-__all__ = ["MAX_ANSWER_CHARS", "NormalForm", "Policy", "normalize_answer", "numbers_match", "other_unknowns",
-           "split_assignment"]
+__all__ = [
+    "MAX_ANSWER_CHARS",
+    "NormalForm",
+    "Policy",
+    "normalize_answer",
+    "numbers_match",
+    "other_unknowns",
+    "split_assignment",
+]
 
 MAX_ANSWER_CHARS = 4 * MAX_SPAN
 """An answer longer than this is not normalized further (it is not a final answer a checker can read)."""
@@ -89,24 +97,31 @@ class NormalForm:
             return "the answers count different things"
         if (self.label and other.unit is not None) or (other.label and self.unit is not None):
             return "a unit against a word that is no unit we know"
-        if self.degrees != other.degrees and (self.unit is not None or other.unit is not None or self.label or
-                                              other.label):
+        if self.degrees != other.degrees and (
+            self.unit is not None or other.unit is not None or self.label or other.label
+        ):
             return "an angle in degrees against one with a unit"
         return ""
 
     def same_reading(self, other: NormalForm) -> bool:
         """Identical text with identical markers, units and labels: the same answer without any further check."""
         return (self.text, self.percent, self.degrees, self.unit, self.label) == (
-            other.text, other.percent, other.degrees, other.unit, other.label)
+            other.text,
+            other.percent,
+            other.degrees,
+            other.unit,
+            other.label,
+        )
 
 
 # -- the rules, in the order they run --------------------------------------------------------------------------
 
 _DOUBLE_BACKSLASH_CMD = re.compile(r"\\\\(?=[A-Za-z{}()\[\]])")
-_SIZING = re.compile(r"\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|big|Big|bigg|Bigg)(?![A-Za-z])[ \t]*"
-                     r"(\\\{|\\\}|\\\||\\langle|\\rangle|\.|[()\[\]|])?")
+_SIZING = re.compile(
+    r"\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|big|Big|bigg|Bigg)(?![A-Za-z])[ \t]*"
+    r"(\\\{|\\\}|\\\||\\langle|\\rangle|\.|[()\[\]|])?"
+)
 _FRAC_VARIANT = re.compile(r"\\[dtc]frac(?![A-Za-z])")
-_SPACED_THOUSANDS = re.compile(r"(?<=\d)(,?)[ \t]*(?<!\\)\\[,!;: ][ \t]*(?=\d{3}(?!\d))")
 _SPACING = re.compile(r"(?<!\\)\\[,;:! ]|\\q?quad(?![A-Za-z])|\\displaystyle(?![A-Za-z])|\\limits(?![A-Za-z])|~")
 _DEGREE_MARK = r"\^\s*\{\s*\\circ\s*\}|\^\s*\\circ(?![A-Za-z])|\\circ(?![A-Za-z])|\\degree(?![A-Za-z])|°"
 _DEGREE = re.compile(_DEGREE_MARK + r"|(?<!\s)\s*(?<![A-Za-z])degrees?(?![A-Za-z])")
@@ -116,20 +131,35 @@ _PERCENT = re.compile(r"(?<!\s)\s*(?:\\%|%|\\percent(?![A-Za-z])|(?<![A-Za-z])(?
 _PRIME = re.compile(r"(?<=[0-9}])\s*('{1,2}|\"|′{1,2}|″|\^\s*\{?\s*\\prime\s*\}?)\s*$")
 _CURRENCY = re.compile(r"\\\$|(?<!\\)\$|€|£|¥|₹|\\euro(?![A-Za-z])|\\pounds(?![A-Za-z])")
 _DOLLAR_AMOUNT = re.compile(r"\$\s*[0-9]|[0-9]\s*\$")
-_CURRENCY_UNITS = {"$": "dollar", "€": "euro", "£": "GBP", "¥": "yen", "₹": "rupee", "\\euro": "euro",
-                   "\\pounds": "GBP"}
-_TEMPERATURE = re.compile(r"(?:\^\s*\{\s*\\circ\s*\}|\^\s*\\circ(?![A-Za-z])|°)\s*(?:\\(?:text|mathrm)\s*\{\s*)?([CF])(?![A-Za-z])\}?")
-_ORDINAL = re.compile(r"(?<=[0-9])(?:\s*\^\s*\{\s*(?:\\(?:text|mathrm|textrm)\s*\{\s*)?(?:st|nd|rd|th)\s*\}?\s*\}"
-                      r"|\^\s*(?:st|nd|rd|th)(?![A-Za-z])|(?:st|nd|rd|th)(?![A-Za-z]))")
-_REPEATING = re.compile(r"(?<![0-9.])([-+]?)([0-9]{0,30})\.([0-9]{0,30})\\(?:overline|bar|dot)\s*\{([0-9]{1,30})\}"
-                        r"(?![0-9])")
-_REPEATING_DOTS = re.compile(r"(?<![0-9.])([-+]?)([0-9]{0,30})\.([0-9]{0,30}?)(([0-9])\5{2,})\s*(?:\\[lc]?dots|\.\.\.|…)$")
-_BASE_SUBSCRIPT = re.compile(r"(?<![\w.)])(?:\(([0-9][0-9A-Za-z]{0,63})\)|([0-9][0-9A-Za-z]{0,63}))_\{?([0-9]{1,2})\}?(?![\w{])")
+_CURRENCY_UNITS = {
+    "$": "dollar",
+    "€": "euro",
+    "£": "GBP",
+    "¥": "yen",
+    "₹": "rupee",
+    "\\euro": "euro",
+    "\\pounds": "GBP",
+}
+_TEMPERATURE = re.compile(
+    r"(?:\^\s*\{\s*\\circ\s*\}|\^\s*\\circ(?![A-Za-z])|°)\s*(?:\\(?:text|mathrm)\s*\{\s*)?([CF])(?![A-Za-z])\}?"
+)
+_ORDINAL = re.compile(
+    r"(?<=[0-9])(?:\s*\^\s*\{\s*(?:\\(?:text|mathrm|textrm)\s*\{\s*)?(?:st|nd|rd|th)\s*\}?\s*\}"
+    r"|\^\s*(?:st|nd|rd|th)(?![A-Za-z])|(?:st|nd|rd|th)(?![A-Za-z]))"
+)
+_REPEATING = re.compile(
+    r"(?<![0-9.])([-+]?)([0-9]{0,30})\.([0-9]{0,30})\\(?:overline|bar|dot)\s*\{([0-9]{1,30})\}"
+    r"(?![0-9])"
+)
+_REPEATING_DOTS = re.compile(
+    r"(?<![0-9.])([-+]?)([0-9]{0,30})\.([0-9]{0,30}?)(([0-9])\5{2,})\s*(?:\\[lc]?dots|\.\.\.|…)$"
+)
+_BASE_SUBSCRIPT = re.compile(
+    r"(?<![\w.)])(?:\(([0-9][0-9A-Za-z]{0,63})\)|([0-9][0-9A-Za-z]{0,63}))_\{?([0-9]{1,2})\}?(?![\w{])"
+)
 _ANGLE_BRACKETS = re.compile(r"\\[lr]angle(?![A-Za-z])")
 _MIXED_LATEX = re.compile(r"^([-+]?)(\d+)\s*\\frac\s*\{\s*(\d+)\s*\}\s*\{\s*(\d+)\s*\}$")
 _MIXED_PLAIN = re.compile(r"^([-+]?)(\d+)\s+(\d+)\s*/\s*(\d+)$")
-_THOUSANDS = re.compile(r"^[-+]?[1-9]\d{0,2}(?:(?:,|\{,\})\d{3})+(?:\.\d+)?$")
-_SPACE_THOUSANDS = re.compile(r"^[-+]?[1-9]\d{0,2}(?: \d{3})+(?:\.\d+)?$")
 _DECIMAL_COMMA = re.compile(r"^([-+]?\d+),(\d+)$")
 _TRAILING_PUNCT = tuple(".,;:。，；：") + ("\\.", "\\,")  # a `?` stays: `5?` is no answer
 _ELLIPSIS = ("...", "…", "\\dots", "\\ldots", "\\cdots")
@@ -170,8 +200,11 @@ def _repeating(m: re.Match[str]) -> str:
     sign, whole, fixed, period = m.groups()
     value = Fraction(int(whole or "0")) + Fraction(int(fixed or "0"), 10 ** len(fixed))
     value += Fraction(int(period), (10 ** len(period) - 1) * 10 ** len(fixed))
-    return f"{'-' if sign == '-' else ''}{value.numerator}/{value.denominator}" if value.denominator > 1 else \
-        f"{'-' if sign == '-' else ''}{value.numerator}"
+    return (
+        f"{'-' if sign == '-' else ''}{value.numerator}/{value.denominator}"
+        if value.denominator > 1
+        else f"{'-' if sign == '-' else ''}{value.numerator}"
+    )
 
 
 def _repeating_dots(m: re.Match[str]) -> str:
@@ -246,10 +279,9 @@ def _mixed_number(text: str) -> str:
 
 def _number_layout(text: str) -> str:
     """Thousands separators removed (`7,425,000`, `1 000`, `1{,}000`); a decimal comma read (`2,74`, `0,111`)."""
-    if _THOUSANDS.match(text):
-        return text.replace("{,}", "").replace(",", "")
-    if _SPACE_THOUSANDS.match(text):
-        return text.replace(" ", "")
+    plain = numbers.compact(text)
+    if plain != text:
+        return plain
     m = _DECIMAL_COMMA.match(text)
     if m and (m.group(1).lstrip("+-") == "0" or len(m.group(2)) == 2 or len(m.group(1).lstrip("+-")) > 3):
         return f"{m.group(1)}.{m.group(2)}"
@@ -278,7 +310,7 @@ def normalize_answer(text: str) -> NormalForm:
         text = _DOUBLE_BACKSLASH_CMD.sub(r"\\", text)  # "\\frac" written with doubled escapes
     text = _SIZING.sub(lambda m: m.group(1) or "", text)
     text = _FRAC_VARIANT.sub(r"\\frac", text)
-    text = _SPACED_THOUSANDS.sub(r"\1", text)
+    text = numbers.join_latex_groups(text, "")
     text = _SPACING.sub(" ", re.sub(r"(?<!\\)\\!", "", text))
     text = text.replace("{,}", ",")
     text = _strip_delimiters(text)
@@ -301,7 +333,7 @@ def normalize_answer(text: str) -> NormalForm:
         text = text[: prime.start()]
     text, unit, label = split_unit(text)
     if prime is not None and unit is None and not label:
-        label = "double prime" if len(prime.group(1)) > 1 or prime.group(1) in "\"″" else "prime"
+        label = "double prime" if len(prime.group(1)) > 1 or prime.group(1) in '"″' else "prime"
     currency = _CURRENCY.search(text)
     if currency is not None:
         sign = currency.group().removeprefix("\\") if currency.group() == "\\$" else currency.group()
@@ -326,9 +358,9 @@ def other_unknowns(a: NormalForm, b: NormalForm) -> bool:
 def split_assignment(text: str) -> tuple[str, str]:
     """(`x`, `5`) for `x = 5` (a single, possibly subscripted, variable on the left and one `=`); else ("", text)."""
     m = _ASSIGNMENT.match(text)
-    if m is None or "=" in text[m.end():] or "<" in text or ">" in text:
+    if m is None or "=" in text[m.end() :] or "<" in text or ">" in text:
         return "", text
-    return m.group(1), text[m.end():].strip()
+    return m.group(1), text[m.end() :].strip()
 
 
 # -- numbers ------------------------------------------------------------------------------------------------
@@ -341,7 +373,9 @@ def plain_number(form: NormalForm) -> Number | None:
     return parse_number(form.text)
 
 
-def value_readings(value: Fraction, percent: bool, other_percent: bool, is_gold: bool, policy: Policy) -> list[Fraction]:
+def value_readings(
+    value: Fraction, percent: bool, other_percent: bool, is_gold: bool, policy: Policy
+) -> list[Fraction]:
     """The factors a number may be read with, given the `%` markers on it and on the other side (1 or 1/100)."""
     if not percent:
         return [value]
@@ -358,7 +392,6 @@ def numbers_match(pred: Number, pred_percent: bool, gold: Number, gold_percent: 
     p_written, g_written = written(pred.text, pred.value), written(gold.text, gold.value)
     for p in value_readings(Fraction(1), pred_percent, gold_percent, False, policy):
         for g in value_readings(Fraction(1), gold_percent, pred_percent, True, policy):
-            if agree(p_written.scaled(p), g_written.scaled(g), rounding=policy.rounding,
-                     min_sig=policy.min_sig_digits):
+            if agree(p_written.scaled(p), g_written.scaled(g), rounding=policy.rounding, min_sig=policy.min_sig_digits):
                 return True
     return False
