@@ -6,8 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from support.properties import given, settings, st
 
 import verifiers
 from verifiers import plugins
@@ -25,7 +24,7 @@ C, I, U = Status.CORRECT, Status.INCORRECT, Status.UNDECIDED
 
 
 def check(response: str, gold: str, **options: object) -> verifiers.Verdict:
-    return verifiers.verify(response, gold, domain="math", **options)
+    return verifiers.verify(response, gold, domain="math", options=options)
 
 
 def test_registered_as_the_math_cascade() -> None:
@@ -62,7 +61,7 @@ def test_symbolic_decides_what_the_rule_cannot() -> None:
     ],
 )
 def test_extraction(response: str, answer: str) -> None:
-    found = extract_answer(response, MathRule.options)
+    found = extract_answer(response, MathRule().config)
     assert not isinstance(found, str)
     assert found[0] == [answer]
 

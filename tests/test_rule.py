@@ -6,15 +6,15 @@ import sys
 import time
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from support.extras import install_hint
+from support.properties import HealthCheck, given, settings, st
 
 import verifiers
 from verifiers import OptionError, Sample, Status, Verdict, get_verifier, verify
 
 
 def check(response, reference=None, *, verifier, **options) -> Verdict:
-    verdict = verify(response, reference, verifier=verifier, **options)
+    verdict = verify(response, reference, verifier=verifier, options=options)
     assert 0.0 <= verdict.score <= 1.0
     assert Verdict.from_dict(verdict.to_dict()) == verdict
     return verdict
@@ -604,7 +604,13 @@ def test_checklist_duplicate_names_stay_distinct():
 # -- BLEU -------------------------------------------------------------------------------------------------------
 
 
-def test_bleu():
+@pytest.fixture
+def sacrebleu():
+    """sacrebleu, for the tests of BLEU's scores (the missing-package verdict is tested without it, below)."""
+    return pytest.importorskip("sacrebleu", reason=install_hint("sacrebleu", "bleu"))
+
+
+def test_bleu(sacrebleu):
     same = check("the cat sat on the mat", "the cat sat on the mat", verifier="bleu")
     assert same.status is Status.CORRECT and same.score == 1.0
     some = check("the cat sat on a mat", "the cat sat on the mat", verifier="bleu")
@@ -616,7 +622,7 @@ def test_bleu():
     assert multi.score == 1.0
 
 
-def test_bleu_threshold_and_errors():
+def test_bleu_threshold_and_errors(sacrebleu):
     partial = check("the cat sat on a mat", "the cat sat on the mat", verifier="bleu", threshold=0.3)
     assert partial.status is Status.CORRECT and partial.score < 1
     assert check("the cat", "the cat sat on the mat", verifier="bleu", threshold=0.9).status is Status.INCORRECT

@@ -13,11 +13,15 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
+from support.extras import install_hint
+from support.sampling import trials
 
 import verifiers
 from verifiers import Sample, Status, Verdict, Verifier, hookimpl
 from verifiers.plugins import DEFAULT_PLUGINS, pm
-from verifiers.testing import HOSTILE_RESPONSES, VerifierConformance, check_verifier
+from verifiers.testing import HOSTILE_RESPONSES, VerifierConformance, _hostile_samples, check_verifier
+
+pytest.importorskip("hypothesis", reason=install_hint("hypothesis", "testing"))  # the conformance suite runs on it
 
 CODE_REF = {"tests": ["assert add(1, 2) == 3", "assert add(-1, 1) == 0"], "entry_point": "add"}
 EXACT = [{"verifier": "exact"}]
@@ -59,8 +63,9 @@ TYPICAL: dict[str, list[Sample]] = {
         Sample("7", "8", metadata={"components": EXACT, "undecided": "zero"}),
     ],
 }
-#: Generated examples per property; verifiers that run sandboxes or sympy get few.
-EXAMPLES = {"code": 3, "math.symbolic": 10, "math.steps": 10, "bleu": 10, "lean": 2}
+#: Generated examples per property; verifiers that run sandboxes or sympy get few, Lean (a ~15 s start-up for each
+#: generated sample that reaches it) one, two with VERIFIERS_TEST_FULL=1.
+EXAMPLES = {"code": 3, "math.symbolic": 10, "math.steps": 10, "bleu": 10, "lean": trials(1, 2)}
 #: How a plugin author's pytest gets `verifiers.testing`: the installed `pytest11` entry point, else `-p`.
 _AUTOLOADED = not os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD") and any(
     ep.value == "verifiers.testing" for ep in metadata.entry_points(group="pytest11"))
@@ -70,11 +75,29 @@ SLOW = {"lean"}
 BUILTINS = sorted(r["name"] for r in verifiers.list_verifiers() if r["plugin"] in DEFAULT_PLUGINS)
 
 
+@pytest.fixture(scope="module")
+def warm_lean():
+    """The `lean` verifier the conformance suite checks, Lean's verdicts on its fixed samples decided in one run.
+
+    Each Lean start-up costs ~10 s under WebAssembly, and every test of the suite verifies the fixed samples (typical
+    and hostile: ~25 reach Lean) one at a time. Here one batch checks them all first; each test then still calls
+    `verify`/`verify_batch` on every sample and asserts its property, with Lean's verdicts answered from the
+    verifier's memo (the one production uses; `test_lean_attacks.py` checks it is sound). Generated samples still
+    start Lean.
+    """
+    verifier = verifiers.get_verifier("lean")
+    typical = TYPICAL["lean"]
+    verifier.verify_batch([*typical, *_hostile_samples(typical)])
+    return verifier
+
+
 class TestBuiltinConformance(VerifierConformance):
     """The whole suite, once per built-in verifier (the same tests a plugin author's subclass gets)."""
 
     @pytest.fixture(params=[pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in BUILTINS])
     def verifier_under_test(self, request):
+        if request.param == "lean":
+            return request.getfixturevalue("warm_lean")
         return verifiers.get_verifier(request.param)
 
     @pytest.fixture

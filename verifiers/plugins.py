@@ -10,11 +10,12 @@ loading (both comma-separated, read when plugins are first loaded):
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 import os
-import warnings
 import threading
-from collections.abc import Iterable
+import warnings
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
@@ -28,8 +29,10 @@ from .errors import (
     UnknownSandboxError,
     UnknownVerifierError,
 )
+from .options import describe_options
 from .registry import Registry
 from .verdict import Sample
+from .verifier import VerifierLike
 
 __all__ = [
     "DEFAULT_PLUGINS",
@@ -61,6 +64,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "sandboxes.docker",
 )
 
+
 class _PluginManager(pluggy.PluginManager):
     """A pluggy manager that counts (un)registrations, so registries rebuild exactly when plugins change."""
 
@@ -83,7 +87,7 @@ pm.add_hookspecs(hookspecs)
 _lock = threading.RLock()
 _loaded = False
 _snapshot: tuple[int, dict[str, Registry[Any]]] | None = None
-_instances: dict[tuple[str, str], Any] = {}
+_instances: dict[tuple[str, str], VerifierLike] = {}
 _dists: dict[str, metadata.EntryPoint] = {}
 _failed: dict[str, str] = {}
 
@@ -172,7 +176,8 @@ def _registries() -> dict[str, Registry[Any]]:
         return registries
 
 
-def verifier_registry() -> Registry[Any]:
+def verifier_registry() -> Registry[VerifierLike]:
+    """Verifier factories by name, as the `register_verifiers` hooks registered them."""
     return _registries()["verifiers"]
 
 
@@ -184,7 +189,7 @@ def judge_backend_registry() -> Registry[Any]:
     return _registries()["judge_backends"]
 
 
-def get_verifier(name: str, **options: Any) -> Any:
+def get_verifier(name: str, **options: Any) -> VerifierLike:
     """The verifier registered as `name`, configured with `options`.
 
     Instances are reused for equal JSON options, so a verifier's warm resources (a model, a pool) start once.
@@ -215,20 +220,28 @@ def get_judge_backend(name: str, **options: Any) -> Any:
 
 
 def list_verifiers() -> list[dict[str, Any]]:
-    """One row per registered verifier: name, domains, cost, plugin and the first line of its docstring."""
+    """One row per registered verifier (what `verifiers list` prints): name, domains, cost, plugin, description (the
+    docstring's first paragraph, whole) and options (name, default, doc, what it accepts, per-sample or not)."""
     rows = []
     for entry in verifier_registry():
-        doc = (entry.factory.__doc__ or "").strip().splitlines()
+        options = entry.attribute("options", None)
         rows.append(
             {
                 "name": entry.name,
                 "domains": list(entry.attribute("domains", ()) or ()),
                 "cost": entry.attribute("cost", 1.0),
                 "plugin": entry.plugin,
-                "description": doc[0] if doc else "",
+                "description": _summary(entry.factory.__doc__),
+                "options": describe_options(options) if isinstance(options, Mapping) else [],
             }
         )
     return rows
+
+
+def _summary(doc: str | None) -> str:
+    """A docstring's first paragraph on one line: a summary never cut mid-sentence by the docstring's line breaks."""
+    paragraph = inspect.cleandoc(doc or "").split("\n\n", 1)[0]
+    return " ".join(paragraph.split())
 
 
 def list_domains() -> list[str]:

@@ -15,9 +15,12 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, ClassVar
+from typing import Any
 
+from .calls import gather
+from .composite import CompositeVerifier, run_named, unique_labels
 from .errors import OptionError
+from .hookspecs import hookimpl
 from .math.semantics import (
     DEFAULT_MIN_SIG_DIGITS,
     MAX_SIG_DIGITS,
@@ -28,8 +31,8 @@ from .math.semantics import (
     scientific,
     written,
 )
-from .hookspecs import hookimpl
-from .options import check_bools, check_choice, check_int, check_number, is_number, need
+from .numbers import DASHES
+from .options import Option, is_number, need
 from .text import (
     MAX_NUMBER_DIGITS,
     Answer,
@@ -46,7 +49,7 @@ from .text import (
     strip_think,
 )
 from .verdict import Sample, Status, StepVerdict, Verdict
-from .verifier import Verifier
+from .verifier import PartRunner, Verifier
 
 __all__ = [
     "ExactMatch",
@@ -103,11 +106,7 @@ class ExactMatch(Verifier):
 
     name = "exact"
     cost = 0.1
-    options = {"strip": True}
-
-    @classmethod
-    def check_options(cls, config: Mapping[str, Any]) -> None:
-        check_bools(cls.name, config, ["strip"])
+    options = {"strip": Option.flag(True, "strip outer whitespace from the response and the references first")}
 
     def verify(self, sample: Sample) -> Verdict:
         config = self.resolve(sample)
@@ -140,19 +139,15 @@ class NormalizedMatch(Verifier):
     domains = ("text",)
     cost = 0.2
     options = {
-        "extract": True,
-        "ignore_think": True,
-        "casefold": True,
-        "whitespace": True,
-        "unicode": True,
-        "latex": True,
-        "quotes": True,
-        "punctuation": True,
+        "extract": Option.flag(True, "compare the anchored final answer when there is one, else the whole response"),
+        "ignore_think": Option.flag(True, "drop <think> reasoning before looking for the answer"),
+        "casefold": Option.flag(True, "ignore letter case (Unicode case folding)"),
+        "whitespace": Option.flag(True, "collapse runs of whitespace"),
+        "unicode": Option.flag(True, "apply Unicode NFKC (full-width letters, ligatures, compatibility forms)"),
+        "latex": Option.flag(True, "strip LaTeX wrappers such as $...$, \\text{} and \\boxed{}"),
+        "quotes": Option.flag(True, "drop surrounding quotes, backticks and **"),
+        "punctuation": Option.flag(True, "drop trailing .,;:!?"),
     }
-
-    @classmethod
-    def check_options(cls, config: Mapping[str, Any]) -> None:
-        check_bools(cls.name, config, list(cls.options))
 
     def verify(self, sample: Sample) -> Verdict:
         config = self.resolve(sample)
@@ -275,13 +270,19 @@ def _reference_number(value: Any) -> _Value | None:
     return None
 
 
-_NOT_NUMBER = re.compile(r"\\[dtc]?frac\s*\{[^{}]*\}\s*\{[^{}]*\}|[0-9][0-9,.]*(?:[eE][-+]?[0-9]+)?|^\s*[-+]|"
-                         r"\\times\s*10\s*\^\s*\{?[-+]?[0-9]+\}?|\\(?:text|mathrm|boxed)\b|\\[,;:! ]|\\%|\$"
-                         r"|[A-Za-z]\}?\s*\^\s*\{?[23]\}?")  # a unit's power: `\text{ cm}^2`
-_OPERATION = re.compile(r"[-+*/^=<>!√×÷±]|\\(?:sqrt|pm|mp|neq?|cdot|times|div|pi|infty|[lg]eq?|[lg]t|approx|sim)"
-                        r"(?![A-Za-z])|(?i:(?<![A-Za-z])(?:not|no|never|except|wrong|incorrect|false|thousand|million|"
-                        r"billion|dozen|squared|cubed|times|plus|minus|over)(?![A-Za-z]))|(?<![A-Za-z])[ij](?![A-Za-z])")
+_NOT_NUMBER = re.compile(
+    r"\\[dtc]?frac\s*\{[^{}]*\}\s*\{[^{}]*\}|[0-9][0-9,.]*(?:[eE][-+]?[0-9]+)?|^\s*[-+]|"
+    r"\\times\s*10\s*\^\s*\{?[-+]?[0-9]+\}?|\\(?:text|mathrm|boxed)\b|\\[,;:! ]|\\%|\$"
+    r"|[A-Za-z]\}?\s*\^\s*\{?[23]\}?"
+)  # a unit's power: `\text{ cm}^2`
+_OPERATION = re.compile(
+    r"[-+*/^=<>!√×÷±]|\\(?:sqrt|pm|mp|neq?|cdot|times|div|pi|infty|[lg]eq?|[lg]t|approx|sim)"
+    r"(?![A-Za-z])|(?i:(?<![A-Za-z])(?:not|no|never|except|wrong|incorrect|false|thousand|million|"
+    r"billion|dozen|squared|cubed|times|plus|minus|over)(?![A-Za-z]))|(?<![A-Za-z])[ij](?![A-Za-z])"
+)
 """What makes an answer more than a number: an operator, a relation, a function, a scaling or denying word."""
+_DASHED = re.compile(rf"[{DASHES}][ \t]*[0-9.]")
+"""A dash before a number (`–5`, `3–5`): never a sign (see `verifiers.numbers`), so not one number."""
 
 
 class NumericMatch(Verifier):
@@ -302,17 +303,28 @@ class NumericMatch(Verifier):
     name = "numeric"
     domains = ("numeric",)
     cost = 0.2
-    options = {"rel_tol": 0.0, "abs_tol": 0.0, "min_sig_digits": DEFAULT_MIN_SIG_DIGITS, "percent": "both",
-               "fallback": "none", "ignore_think": True}
-
-    @classmethod
-    def check_options(cls, config: Mapping[str, Any]) -> None:
-        check_number(cls.name, config, "rel_tol")
-        check_number(cls.name, config, "abs_tol")
-        check_int(cls.name, config, "min_sig_digits", maximum=MAX_SIG_DIGITS)
-        check_choice(cls.name, config, "percent", ("both", "strip", "ratio"))
-        check_choice(cls.name, config, "fallback", ("none", "last_number"))
-        check_bools(cls.name, config, ["ignore_think"])
+    options = {
+        "rel_tol": Option.number(
+            0.0, "opt-in relative tolerance: |a - b| <= rel_tol * max(|a|, |b|) also passes", minimum=0.0
+        ),
+        "abs_tol": Option.number(0.0, "opt-in absolute tolerance: |a - b| <= abs_tol also passes", minimum=0.0),
+        "min_sig_digits": Option.integer(
+            DEFAULT_MIN_SIG_DIGITS,
+            "significant digits a rounded decimal needs to match an exact value (0.667 is 2/3 at 3)",
+            maximum=MAX_SIG_DIGITS,
+        ),
+        "percent": Option.choice(
+            "both",
+            "when one side carries %: 'strip' reads 50% as 50, 'ratio' as 0.5, 'both' accepts either",
+            ("both", "strip", "ratio"),
+        ),
+        "fallback": Option.choice(
+            "none",
+            "'last_number': with nothing anchored, the last number is the answer (weak: opt-in only)",
+            ("none", "last_number"),
+        ),
+        "ignore_think": Option.flag(True, "drop <think> reasoning before looking for the answer"),
+    }
 
     def verify(self, sample: Sample) -> Verdict:
         config = self.resolve(sample)
@@ -342,8 +354,9 @@ class NumericMatch(Verifier):
         }
         shown = clip(number.number.text, 60)
         if matched is not None:
-            return Verdict.correct(self.name, f"{shown} equals reference {clip(matched.number.text, 60)}",
-                                   evidence=evidence)
+            return Verdict.correct(
+                self.name, f"{shown} equals reference {clip(matched.number.text, 60)}", evidence=evidence
+            )
         return Verdict.incorrect(self.name, f"{shown} equals no reference", evidence=evidence)
 
     def _answer(self, response: str, config: Mapping[str, Any]) -> tuple[_Value, str, str] | Verdict:
@@ -373,9 +386,7 @@ class NumericMatch(Verifier):
         for text in raw:
             numbers = self._numbers(text)
             if isinstance(numbers, str):
-                return Verdict.incorrect(
-                    self.name, numbers, evidence={"answers": [a.to_dict() for a in answers[:10]]}
-                )
+                return Verdict.incorrect(self.name, numbers, evidence={"answers": [a.to_dict() for a in answers[:10]]})
             values.setdefault(numbers.key, numbers)
         if len(values) > 1:
             shown = ", ".join(v.number.text for v in list(values.values())[:5])
@@ -412,7 +423,7 @@ class NumericMatch(Verifier):
             return f"final answer {shown} is out of range or divides by zero"
         if len({v.key for v in values if v is not None}) > 1:
             return f"final answer {shown} holds several different numbers"
-        if len(numbers) > 1 or _OPERATION.search(_NOT_NUMBER.sub(" ", text)):
+        if len(numbers) > 1 or _OPERATION.search(_NOT_NUMBER.sub(" ", text)) or _DASHED.search(text):
             return f"final answer {shown} is an expression or a statement, not one number"
         assert values[0] is not None
         return values[0]
@@ -425,8 +436,9 @@ class NumericMatch(Verifier):
             """How `n` may be read: as written, or its `%` as a ratio (when only `n` carries one)."""
             if not n.percent or other.percent:
                 return [Fraction(1)]
-            return {"strip": [Fraction(1)], "ratio": [Fraction(1, 100)],
-                    "both": [Fraction(1), Fraction(1, 100)]}[config["percent"]]
+            return {"strip": [Fraction(1)], "ratio": [Fraction(1, 100)], "both": [Fraction(1), Fraction(1, 100)]}[
+                config["percent"]
+            ]
 
         for fa in factors(answer.number, reference.number):
             for fb in factors(reference.number, answer.number):
@@ -443,6 +455,7 @@ def _within(a: Written, b: Written, rel: Fraction, abs_: Fraction) -> bool:
     `MAX_ORDER_GAP` orders): then the smaller only counts for its sign, and a case too close to call fails."""
     pair = aligned(a, b)
     if pair is None:
+
         def size(w: Written) -> float:
             return -math.inf if w.value == 0 else order_of_magnitude(w)
 
@@ -494,18 +507,17 @@ class ChoiceMatch(Verifier):
     name = "choice"
     domains = ("multiple_choice",)
     cost = 0.2
-    options = {"choices": "ABCDEFGHIJ", "multi": False, "ignore_think": True}
-
-    @classmethod
-    def check_options(cls, config: Mapping[str, Any]) -> None:
-        choices = config["choices"]
-        need(
-            isinstance(choices, str) and choices != "" and re.fullmatch(r"[A-Z]+", choices) is not None
-            and len(set(choices)) == len(choices),
-            f"{cls.name}: option 'choices' must be a string of distinct capital letters such as 'ABCD', "
-            f"got {choices!r}",
-        )
-        check_bools(cls.name, config, ["multi", "ignore_think"])
+    options = {
+        "choices": Option(
+            "ABCDEFGHIJ",
+            "the letters that count as choices",
+            kind="str",
+            must="a string of distinct capital letters such as 'ABCD'",
+            accepts=lambda v: re.fullmatch(r"[A-Z]+", v) is not None and len(set(v)) == len(v),
+        ),
+        "multi": Option.flag(False, "the response must name exactly the reference's set of letters (else any one)"),
+        "ignore_think": Option.flag(True, "drop <think> reasoning before looking for the answer"),
+    }
 
     def verify(self, sample: Sample) -> Verdict:
         config = self.resolve(sample)
@@ -538,7 +550,9 @@ class ChoiceMatch(Verifier):
             )
         ok = letters[0] in gold
         return Verdict.from_bool(
-            self.name, ok, f"chose {letters[0]}; {'correct' if ok else 'expected ' + ' or '.join(sorted(gold))}",
+            self.name,
+            ok,
+            f"chose {letters[0]}; {'correct' if ok else 'expected ' + ' or '.join(sorted(gold))}",
             evidence=evidence,
         )
 
@@ -617,23 +631,20 @@ class RegexMatch(Verifier):
     cost = 0.1
     timeout = 10.0
     options = {
-        "pattern": None,
-        "mode": "search",
-        "ignore_case": False,
-        "multiline": False,
-        "dotall": False,
-        "max_chars": 1_000_000,
+        "pattern": Option.text(
+            None,
+            "the regex; None: the reference is the regex (or a list of them)",
+            optional=True,
+            must="a regex string",
+        ),
+        "mode": Option.choice(
+            "search", "'search': anywhere in the response; 'fullmatch': the whole response", ("search", "fullmatch")
+        ),
+        "ignore_case": Option.flag(False, "match regardless of case (re.IGNORECASE)"),
+        "multiline": Option.flag(False, "^ and $ match at every line (re.MULTILINE)"),
+        "dotall": Option.flag(False, ". matches newlines too (re.DOTALL)"),
+        "max_chars": Option.integer(1_000_000, "a longer response is INCORRECT without running the pattern"),
     }
-
-    @classmethod
-    def check_options(cls, config: Mapping[str, Any]) -> None:
-        need(
-            config["pattern"] is None or isinstance(config["pattern"], str),
-            f"{cls.name}: option 'pattern' must be a regex string or None, got {config['pattern']!r}",
-        )
-        check_choice(cls.name, config, "mode", ("search", "fullmatch"))
-        check_bools(cls.name, config, ["ignore_case", "multiline", "dotall"])
-        check_int(cls.name, config, "max_chars")
 
     def verify(self, sample: Sample) -> Verdict:
         config = self.resolve(sample)
@@ -682,16 +693,6 @@ def _regex_references(reference: Any) -> list[Any]:
 _TAG_NAME = re.compile(r"[A-Za-z][\w.:-]{0,63}")
 
 
-def _check_tags(name: str, tags: Any) -> None:
-    need(
-        isinstance(tags, (list, tuple)) and len(tags) > 0
-        and all(isinstance(t, str) and _TAG_NAME.fullmatch(t) for t in tags)
-        and len(set(tags)) == len(tags),
-        f"{name}: option 'tags' must be a non-empty list of distinct tag names such as ['think', 'answer'], "
-        f"got {tags!r}",
-    )
-
-
 class FormatCheck(Verifier):
     """The response has the tag structure, e.g. `<think>…</think><answer>…</answer>`; one step per tag.
 
@@ -702,12 +703,20 @@ class FormatCheck(Verifier):
 
     name = "format"
     cost = 0.1
-    options = {"tags": ("think", "answer"), "strict": True}
-
-    @classmethod
-    def check_options(cls, config: Mapping[str, Any]) -> None:
-        _check_tags(cls.name, config["tags"])
-        check_bools(cls.name, config, ["strict"])
+    options = {
+        "tags": Option(
+            ("think", "answer"),
+            "the tags the response must hold, in this order",
+            must="a non-empty list of distinct tag names such as ['think', 'answer']",
+            accepts=lambda v: (
+                isinstance(v, (list, tuple))
+                and len(v) > 0
+                and all(isinstance(t, str) and _TAG_NAME.fullmatch(t) for t in v)
+                and len(set(v)) == len(v)
+            ),
+        ),
+        "strict": Option.flag(True, "nothing but the tags and whitespace (else other text may surround them)"),
+    }
 
     def verify(self, sample: Sample) -> Verdict:
         config = self.resolve(sample)
@@ -719,7 +728,8 @@ class FormatCheck(Verifier):
         closes = {t: text.count(f"</{t}>") for t in tags}
         first_open = {t: (i, i + len(t) + 2) for t in tags if (i := text.find(f"<{t}>")) >= 0}
         first_close = {t: (i, i + len(t) + 3) for t in tags if (i := text.find(f"</{t}>")) >= 0}
-        steps, contents = [], {}
+        steps: list[StepVerdict] = []
+        contents: dict[str, str | None] = {}
         previous_end: int | None = 0  # where the previous tag closed (None: unknown, it failed)
         for i, tag in enumerate(tags):
             problems = []
@@ -743,8 +753,12 @@ class FormatCheck(Verifier):
                 previous_end = None
             ok = not problems
             steps.append(
-                StepVerdict(tag, Status.CORRECT if ok else Status.INCORRECT, 1.0 if ok else 0.0,
-                            detail="ok" if ok else "; ".join(problems))
+                StepVerdict(
+                    tag,
+                    Status.CORRECT if ok else Status.INCORRECT,
+                    1.0 if ok else 0.0,
+                    detail="ok" if ok else "; ".join(problems),
+                )
             )
         evidence = {"tags": tags, "strict": strict, "contents": contents}
         failed = [s for s in steps if s.status is not Status.CORRECT]
@@ -770,20 +784,22 @@ class LengthPenalty(Verifier):
 
     name = "length"
     cost = 0.05
-    options = {"unit": "chars", "max_length": None, "buffer": 0, "min_length": None, "target": None}
+    options = {
+        "unit": Option.choice("chars", "what L counts: 'chars', or 'words' (whitespace-separated)", ("chars", "words")),
+        "max_length": Option.number(
+            None, "M: score 1 up to M - buffer, falling to 0 at M (DAPO overlong penalty)", above=0, optional=True
+        ),
+        "buffer": Option.number(0, "B: how far below max_length the score starts to fall", minimum=0),
+        "min_length": Option.number(None, "N: score min(1, L / N)", minimum=0, optional=True),
+        "target": Option.number(None, "T: score max(0, 1 - |L - T| / T)", above=0, optional=True),
+    }
 
     @classmethod
     def check_options(cls, config: Mapping[str, Any]) -> None:
-        check_choice(cls.name, config, "unit", ("chars", "words"))
-        check_number(cls.name, config, "max_length", optional=True, strict=True)
-        check_number(cls.name, config, "buffer")
-        check_number(cls.name, config, "min_length", optional=True)
-        check_number(cls.name, config, "target", optional=True, strict=True)
         if config["max_length"] is not None:
             need(
                 config["buffer"] <= config["max_length"],
-                f"{cls.name}: option 'buffer' ({config['buffer']}) must not exceed max_length "
-                f"({config['max_length']})",
+                f"{cls.name}: option 'buffer' ({config['buffer']}) must not exceed max_length ({config['max_length']})",
             )
             if config["min_length"] is not None:
                 need(
@@ -825,7 +841,7 @@ class LengthPenalty(Verifier):
             score,
             self.name,
             f"{length} {config['unit']}: score {score:.4g}",
-            steps=steps,
+            steps=tuple(steps),
             aspects={n: s for n, s, _ in factors},
             evidence={"length": length, "unit": config["unit"]},
         )
@@ -887,7 +903,7 @@ def _parse_items(items: Any, where: str) -> list[_Item]:
     return parsed
 
 
-class Checklist(Verifier):
+class Checklist(CompositeVerifier):
     """Binary principles (RLBFF / CM2 style): one step per item; score = weighted fraction of items passed.
 
     Items come from option `items` or the reference (a list). Each item is a mapping with one kind:
@@ -900,22 +916,19 @@ class Checklist(Verifier):
 
     name = "checklist"
     cost = 0.5
-    composite: ClassVar[bool] = True
-    options = {"items": None, "ignore_think": False}
+    options = {
+        "items": Option(
+            None,
+            "the checklist items (else the reference)",
+            optional=True,
+            must="a list of checklist items such as [{'contains': 'x'}]",
+            accepts=lambda v: bool(_parse_items(v, "option 'items'")),
+        ),
+        "ignore_think": Option.flag(False, "drop <think> reasoning before checking the items"),
+    }
 
-    @classmethod
-    def check_options(cls, config: Mapping[str, Any]) -> None:
-        if config["items"] is not None:
-            _parse_items(config["items"], "option 'items'")
-        check_bools(cls.name, config, ["ignore_think"])
-
-    def verify(self, sample: Sample) -> Verdict:
-        return self.verify_batch([sample])[0]
-
-    def verify_batch(self, samples: Sequence[Sample], runner: Any = None) -> list[Verdict]:
-        from .aggregate import run_delegates, unique_labels  # aggregate imports this module
-
-        results: list[Verdict | None] = [None] * len(samples)
+    def verify_parts(self, samples: Sequence[Sample], runner: PartRunner) -> list[Verdict]:
+        results: dict[int, Verdict] = {}
         plans: dict[int, tuple[list[_Item], list[StepVerdict | None]]] = {}
         calls: list[tuple[str, Mapping[str, Any], Sample]] = []
         where: list[tuple[int, int]] = []
@@ -949,14 +962,15 @@ class Checklist(Verifier):
                 else:
                     steps.append(_check_item(item, text))
             plans[s] = (items, steps)
-        for (s, j), verdict in zip(where, run_delegates(calls, runner)):
+        for (s, j), verdict in zip(where, run_named(calls, runner)):
             item = plans[s][0][j]
             detail = f"{verdict.verifier}: {clip(verdict.reason, 300)}"
             plans[s][1][j] = StepVerdict(item.name, verdict.status, verdict.score, item.weight, detail)
         for s, (_, maybe_steps) in plans.items():
-            steps = [step for step in maybe_steps if step is not None]
-            results[s] = self._verdict(steps)
-        return [r for r in results if r is not None]
+            decided = [step for step in maybe_steps if step is not None]
+            assert len(decided) == len(maybe_steps), "a checklist item got no verdict"
+            results[s] = self._verdict(decided)
+        return gather(len(samples), results.items())
 
     def _verdict(self, steps: list[StepVerdict]) -> Verdict:
         aspects = {step.name: step.score for step in steps}
@@ -994,8 +1008,9 @@ def _check_item(item: _Item, text: str) -> StepVerdict:
         regex = compile_regex(arg, regex_flags(ignore_case=item.ignore_case))
         if isinstance(regex, str):
             return StepVerdict(item.name, Status.ERROR, 0.0, item.weight, regex)
-        if len(text) > RegexMatch.options["max_chars"]:
-            ok, detail = False, f"response over {RegexMatch.options['max_chars']} characters; pattern not run"
+        limit = RegexMatch.options["max_chars"].default
+        if len(text) > limit:
+            ok, detail = False, f"response over {limit} characters; pattern not run"
         else:
             found = regex.search(text) is not None
             ok = found if kind == "regex" else not found
@@ -1020,18 +1035,19 @@ class BleuScore(Verifier):
 
     name = "bleu"
     cost = 0.5
-    options = {"threshold": None, "tokenize": "13a", "lowercase": False, "ignore_think": True, "max_chars": 200_000}
-
-    @classmethod
-    def check_options(cls, config: Mapping[str, Any]) -> None:
-        threshold = config["threshold"]
-        need(
-            threshold is None or (is_number(threshold) and 0 <= threshold <= 1),
-            f"{cls.name}: option 'threshold' must be a number in [0, 1] or None, got {threshold!r}",
-        )
-        need(isinstance(config["tokenize"], str), f"{cls.name}: option 'tokenize' must be a tokenizer name")
-        check_bools(cls.name, config, ["lowercase", "ignore_think"])
-        check_int(cls.name, config, "max_chars")
+    options = {
+        "threshold": Option.number(
+            None,
+            "CORRECT at or above this score, INCORRECT below (None: PARTIAL between)",
+            minimum=0,
+            maximum=1,
+            optional=True,
+        ),
+        "tokenize": Option.text("13a", "the sacrebleu tokenizer", must="a sacrebleu tokenizer name such as '13a'"),
+        "lowercase": Option.flag(False, "compare lowercased text"),
+        "ignore_think": Option.flag(True, "drop <think> reasoning before scoring"),
+        "max_chars": Option.integer(200_000, "a longer response is INCORRECT with score 0 without running BLEU"),
+    }
 
     def verify(self, sample: Sample) -> Verdict:
         config = self.resolve(sample)
@@ -1054,9 +1070,7 @@ class BleuScore(Verifier):
                 evidence={"length": len(hypothesis)},
             )
         try:
-            bleu = sacrebleu.sentence_bleu(
-                hypothesis, refs, tokenize=config["tokenize"], lowercase=config["lowercase"]
-            )
+            bleu = sacrebleu.sentence_bleu(hypothesis, refs, tokenize=config["tokenize"], lowercase=config["lowercase"])
         except KeyError:
             return Verdict.error(self.name, f"unknown sacrebleu tokenizer {config['tokenize']!r}")
         score = min(1.0, max(0.0, float(bleu.score) / 100.0))

@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 
 import pytest
 
+from .options import declaration
 from .plugins import get_verifier, load_plugins, pm
 from .verdict import Sample, Verdict
 
@@ -102,10 +103,48 @@ HOSTILE_RESPONSES: tuple[str, ...] = (
 )
 
 _FRAGMENTS = (
-    "\\boxed{", "}", "{", "\\frac{1}{2}", "\\sqrt{2}", "x^2", "The answer is ", "Answer: ", "**", "$", "$$",
-    "<think>", "</think>", "<answer>", "</answer>", "```python\n", "```", "def f(x):\n    return x\n", "assert ",
-    "1", "0", "-3.5", "1e308", "nan", "inf", "\\infty", "[1, 2)", "A", "(B)", "yes", "\n", " ", "\x00", "\u200b",
-    "é", "\ufb01", "汉字", "\U0001f600", "\\pm", "=", "%", "°",
+    "\\boxed{",
+    "}",
+    "{",
+    "\\frac{1}{2}",
+    "\\sqrt{2}",
+    "x^2",
+    "The answer is ",
+    "Answer: ",
+    "**",
+    "$",
+    "$$",
+    "<think>",
+    "</think>",
+    "<answer>",
+    "</answer>",
+    "```python\n",
+    "```",
+    "def f(x):\n    return x\n",
+    "assert ",
+    "1",
+    "0",
+    "-3.5",
+    "1e308",
+    "nan",
+    "inf",
+    "\\infty",
+    "[1, 2)",
+    "A",
+    "(B)",
+    "yes",
+    "\n",
+    " ",
+    "\x00",
+    "\u200b",
+    "é",
+    "\ufb01",
+    "汉字",
+    "\U0001f600",
+    "\\pm",
+    "=",
+    "%",
+    "°",
 )
 
 
@@ -116,24 +155,29 @@ def _strategies() -> tuple[Any, Any, Any]:
         import hypothesis.errors
         from hypothesis import strategies as st
     except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "verifiers.testing's conformance suite needs hypothesis: pip install hypothesis"
-        ) from exc
+        raise ImportError("verifiers.testing's conformance suite needs hypothesis: pip install hypothesis") from exc
     any_char = st.characters(exclude_categories=())  # surrogates included
     responses = st.one_of(
         st.text(any_char, max_size=200),
         st.lists(st.one_of(st.sampled_from(_FRAGMENTS), st.text(any_char, max_size=8)), max_size=25).map("".join),
     )
     json_leaf = st.one_of(
-        st.none(), st.booleans(), st.integers(), st.floats(), st.text(any_char, max_size=20),
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.floats(),
+        st.text(any_char, max_size=20),
         st.sampled_from(_FRAGMENTS),
     )
     references = st.one_of(
         json_leaf,
         st.lists(json_leaf, max_size=4),
         st.dictionaries(st.text(max_size=8), json_leaf, max_size=4),
-        st.dictionaries(st.sampled_from(["tests", "steps", "statement", "items", "entry_point"]),
-                        st.one_of(json_leaf, st.lists(json_leaf, max_size=3)), max_size=3),
+        st.dictionaries(
+            st.sampled_from(["tests", "steps", "statement", "items", "entry_point"]),
+            st.one_of(json_leaf, st.lists(json_leaf, max_size=3)),
+            max_size=3,
+        ),
     )
     return hypothesis, responses, references
 
@@ -153,8 +197,17 @@ def conformance_samples() -> list[Sample]:
 
 def _weird_samples(typical: Sequence[Sample]) -> list[Sample]:
     """Samples with missing, ill-typed or hostile references and options: each must give a verdict."""
-    weird: list[Any] = [None, object(), {1, 2}, b"\xff\xfe", float("nan"), {"tests": object()}, [[[]]], -1,
-                        {"unexpected": ["shape"]}]
+    weird: list[Any] = [
+        None,
+        object(),
+        {1, 2},
+        b"\xff\xfe",
+        float("nan"),
+        {"tests": object()},
+        [[[]]],
+        -1,
+        {"unexpected": ["shape"]},
+    ]
     response = typical[0].response if typical else "42"
     out = [Sample(response, reference) for reference in weird]
     for sample in typical[:3]:
@@ -164,7 +217,8 @@ def _weird_samples(typical: Sequence[Sample]) -> list[Sample]:
 
 
 def _bad_option_samples(verifier: Any, typical: Sequence[Sample]) -> list[Sample]:
-    """Per-sample options (in `metadata`) set to values of the wrong type: each must give a verdict."""
+    """Per-sample options (in `metadata`) set to values of the wrong type: each must give a verdict. Options declared
+    `per_sample=False` are left out: a sample's metadata cannot set them."""
     options = getattr(verifier, "options", None)
     if not isinstance(options, Mapping):
         return []
@@ -173,6 +227,7 @@ def _bad_option_samples(verifier: Any, typical: Sequence[Sample]) -> list[Sample
     return [
         dataclasses.replace(base, metadata={**base.metadata, key: value})
         for key in sorted(options)
+        if declaration(options[key]).per_sample
         for value in bad_values
     ]
 
@@ -208,7 +263,8 @@ def _call_verify(verifier: Any, sample: Sample) -> Verdict:
         verdict = verifier.verify(sample)
     except Exception as exc:
         raise _fail(
-            verifier, sample,
+            verifier,
+            sample,
             f"raised {type(exc).__name__}: {exc} in verify(); a verifier must never raise for its input: return "
             f"Verdict.error(self.name, reason) for input it cannot handle (the runner would hide this as an ERROR "
             f"verdict, but it is a bug in the verifier)\n{_last_frame(exc)}",
@@ -221,7 +277,8 @@ def _call_verify_batch(verifier: Any, samples: Sequence[Sample]) -> list[Verdict
         verdicts = verifier.verify_batch(list(samples))
     except Exception as exc:
         raise _fail(
-            verifier, None,
+            verifier,
+            None,
             f"raised {type(exc).__name__}: {exc} in verify_batch() on {len(samples)} samples; verify_batch must "
             f"never raise: give the samples it cannot handle Verdict.error(...)\n{_last_frame(exc)}\n"
             f"  samples: {_show(list(samples))}",
@@ -230,7 +287,8 @@ def _call_verify_batch(verifier: Any, samples: Sequence[Sample]) -> list[Verdict
         raise _fail(verifier, None, f"verify_batch() returned {type(verdicts).__name__}, not a list of Verdicts")
     if len(verdicts) != len(samples):
         raise _fail(
-            verifier, None,
+            verifier,
+            None,
             f"verify_batch() returned {len(verdicts)} verdicts for {len(samples)} samples; it must return one "
             f"verdict per sample, in input order\n  samples: {_show(list(samples))}",
         )
@@ -245,26 +303,43 @@ def _last_frame(exc: BaseException) -> str:
 def _check_verdict(verifier: Any, sample: Sample, verdict: Any, call: str) -> Verdict:
     """The verdict is a `Verdict`, scores in [0, 1], names a verifier, and survives JSON."""
     if not isinstance(verdict, Verdict):
-        raise _fail(verifier, sample, f"{call} returned {type(verdict).__name__} ({_show(verdict, 100)}), not a "
-                                      f"verifiers.Verdict")
-    scores = {"score": verdict.score, **{f"aspect {k!r}": v for k, v in verdict.aspects.items()},
-              **{f"step {s.name!r}": s.score for s in verdict.steps}}
+        raise _fail(
+            verifier,
+            sample,
+            f"{call} returned {type(verdict).__name__} ({_show(verdict, 100)}), not a verifiers.Verdict",
+        )
+    scores = {
+        "score": verdict.score,
+        **{f"aspect {k!r}": v for k, v in verdict.aspects.items()},
+        **{f"step {s.name!r}": s.score for s in verdict.steps},
+    }
     for label, score in scores.items():
         if not (isinstance(score, float) and math.isfinite(score) and 0.0 <= score <= 1.0):
             raise _fail(verifier, sample, f"{call} gave a verdict whose {label} is {score!r}, not in [0, 1]")
     if not isinstance(verdict.verifier, str) or not verdict.verifier.strip():
-        raise _fail(verifier, sample, f"{call} gave a verdict with verifier={verdict.verifier!r}; name the verifier "
-                                      f"(Verdict.correct(self.name, ...))")
+        raise _fail(
+            verifier,
+            sample,
+            f"{call} gave a verdict with verifier={verdict.verifier!r}; name the verifier "
+            f"(Verdict.correct(self.name, ...))",
+        )
     try:
         text = verdict.to_json()
         json.loads(text)
         back = Verdict.from_json(text)
     except Exception as exc:
-        raise _fail(verifier, sample, f"{call} gave a verdict that does not survive JSON: "
-                                      f"{type(exc).__name__}: {exc}\n  verdict: {_show(verdict)}") from exc
+        raise _fail(
+            verifier,
+            sample,
+            f"{call} gave a verdict that does not survive JSON: "
+            f"{type(exc).__name__}: {exc}\n  verdict: {_show(verdict)}",
+        ) from exc
     if back != verdict or Verdict.from_dict(verdict.to_dict()) != verdict:
-        raise _fail(verifier, sample, f"{call} gave a verdict that changes through JSON:\n  before: "
-                                      f"{_show(verdict)}\n  after:  {_show(back)}")
+        raise _fail(
+            verifier,
+            sample,
+            f"{call} gave a verdict that changes through JSON:\n  before: {_show(verdict)}\n  after:  {_show(back)}",
+        )
     return verdict
 
 
@@ -273,8 +348,10 @@ def _difference(a: Any, b: Any, path: str = "") -> str | None:
     if isinstance(a, dict) and isinstance(b, dict):
         for key in sorted(set(a) | set(b), key=str):
             if key not in a or key not in b:
-                return f"{path}.{key}: {'missing' if key not in a else _show(a[key], 80)} != " \
-                       f"{'missing' if key not in b else _show(b[key], 80)}"
+                return (
+                    f"{path}.{key}: {'missing' if key not in a else _show(a[key], 80)} != "
+                    f"{'missing' if key not in b else _show(b[key], 80)}"
+                )
             found = _difference(a[key], b[key], f"{path}.{key}")
             if found:
                 return found
@@ -289,8 +366,7 @@ def _difference(a: Any, b: Any, path: str = "") -> str | None:
 
 
 def _differs_at(a: Verdict, b: Verdict) -> str:
-    first, second = a.to_dict(), b.to_dict()
-    first.pop("elapsed_s"), second.pop("elapsed_s")
+    first, second = a.to_dict(timing=False), b.to_dict(timing=False)
     return f"\n  first difference: {(_difference(first, second) or '?').lstrip('.')}"
 
 
@@ -298,16 +374,20 @@ def _check_deterministic(verifier: Any, sample: Sample) -> Verdict:
     first = _call_verify(verifier, sample)
     second = _call_verify(verifier, dataclasses.replace(sample))  # an equal but distinct Sample object
     if first != second:
-        raise _fail(verifier, sample, f"is not deterministic: the same sample gave two different verdicts (equal "
-                                      f"input must give equal verdicts; elapsed_s is not compared){_differs_at(first, second)}"
-                                      f"\n  first:  {_show(first)}\n  second: {_show(second)}")
+        raise _fail(
+            verifier,
+            sample,
+            f"is not deterministic: the same sample gave two different verdicts (equal "
+            f"input must give equal verdicts; elapsed_s is not compared){_differs_at(first, second)}"
+            f"\n  first:  {_show(first)}\n  second: {_show(second)}",
+        )
     return first
 
 
 def _close(a: Any, b: Any) -> bool:
     """Equal, numbers within floating-point rounding (elapsed time aside): how a batched verifier's batch compares."""
     if isinstance(a, dict) and isinstance(b, dict):
-        keys = (set(a) | set(b)) - {"elapsed_s"}
+        keys = (set(a) | set(b)) - {"elapsed_s", "batch_size"}
         return all(k in a and k in b and _close(a[k], b[k]) for k in keys)
     if isinstance(a, list) and isinstance(b, list):
         return len(a) == len(b) and all(_close(x, y) for x, y in zip(a, b))
@@ -326,9 +406,13 @@ def _check_batch(verifier: Any, samples: Sequence[Sample], singles: Sequence[Ver
     approximate = bool(getattr(verifier, "batched", False))
     for i, (sample, b, s) in enumerate(zip(samples, batch, singles)):
         if not (_close(b.to_dict(), s.to_dict()) if approximate else b == s):
-            raise _fail(verifier, sample, f"verify_batch(samples)[{i}] differs from verify(samples[{i}]) (the batch "
-                                          f"must equal mapping verify over it, in input order){_differs_at(b, s)}"
-                                          f"\n  verify_batch: {_show(b)}\n  verify:       {_show(s)}")
+            raise _fail(
+                verifier,
+                sample,
+                f"verify_batch(samples)[{i}] differs from verify(samples[{i}]) (the batch "
+                f"must equal mapping verify over it, in input order){_differs_at(b, s)}"
+                f"\n  verify_batch: {_show(b)}\n  verify:       {_show(s)}",
+            )
 
 
 def _for_generated_batches(examples: int, typical: Sequence[Sample], check: Callable[[list[Sample]], None]) -> None:
@@ -344,8 +428,10 @@ def _for_generated_batches(examples: int, typical: Sequence[Sample], check: Call
     domains = sorted({s.domain for s in typical if s.domain}) or ["text"]
     reference = st.one_of(st.sampled_from(typical_refs), references) if typical_refs else references
     sample = st.builds(
-        Sample, response=st.one_of(st.sampled_from([s.response for s in typical] or ["42"]), responses),
-        reference=reference, domain=st.one_of(st.none(), st.sampled_from(domains)),
+        Sample,
+        response=st.one_of(st.sampled_from([s.response for s in typical] or ["42"]), responses),
+        reference=reference,
+        domain=st.one_of(st.none(), st.sampled_from(domains)),
         metadata=st.sampled_from(typical_meta),
     )
 
@@ -353,8 +439,11 @@ def _for_generated_batches(examples: int, typical: Sequence[Sample], check: Call
         max_examples=max(1, examples),
         deadline=None,
         report_multiple_bugs=False,  # one AssertionError: the first property broken, on a shrunk sample
-        suppress_health_check=[hypothesis.HealthCheck.too_slow, hypothesis.HealthCheck.data_too_large,
-                               hypothesis.HealthCheck.large_base_example],
+        suppress_health_check=[
+            hypothesis.HealthCheck.too_slow,
+            hypothesis.HealthCheck.data_too_large,
+            hypothesis.HealthCheck.large_base_example,
+        ],
     )
     @hypothesis.given(st.lists(sample, min_size=1, max_size=3))
     def run(batch: list[Sample]) -> None:
@@ -487,8 +576,9 @@ class VerifierConformance:
     ) -> None:
         if typical_samples:
             _check_batch(verifier_under_test, typical_samples)
-        _for_generated_batches(conformance_examples, typical_samples,
-                               lambda batch: _check_batch(verifier_under_test, batch))
+        _for_generated_batches(
+            conformance_examples, typical_samples, lambda batch: _check_batch(verifier_under_test, batch)
+        )
 
     def test_deterministic_for_equal_input(
         self, verifier_under_test: Any, typical_samples: list[Sample], conformance_examples: int

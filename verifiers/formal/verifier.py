@@ -26,7 +26,7 @@ from verifiers.formal.checker import LeanChecker, Outcome, Snippet, SnippetResul
 from verifiers.formal.proof import FormalProof, StepOutcome, StepResult, check_proofs, step_list
 from verifiers.formal.source import LeanSyntaxError, PolicyViolation, parse_statement
 from verifiers.formal.toolchain import LeanUnavailable, Toolchain, find_toolchain
-from verifiers.options import check_bools, check_int, check_number
+from verifiers.options import Option
 from verifiers.text import clip
 from verifiers.verdict import Sample, Status, StepVerdict, Verdict
 from verifiers.verifier import Verifier
@@ -44,11 +44,8 @@ _STEP_STATUS = {
 class LeanVerifier(Verifier):
     """Checks Lean 4 proofs with a trusted axiom audit (only propext, Classical.choice, Quot.sound).
 
-    Options: `timeout` (wall-clock seconds one snippet may take), `heartbeats` (Lean's deterministic
-    `maxHeartbeats` per declaration; exceeding it is a failed proof), `batch_size` (snippets per Lean process),
-    `processes` (parallel Lean processes; default one per two cores), `memory_mb` (cap per Lean process),
-    `persistent` (WebAssembly only: keep a warm `lean --worker` for batches of at most 8 snippets, for latency;
-    ~0.2 s per snippet instead of ~10 s, but ~7 GB of memory while it lives).
+    `persistent` (WebAssembly only) keeps a warm `lean --worker` for batches of at most 8 snippets, for latency:
+    ~0.2 s per snippet instead of ~10 s, but ~7 GB of memory while it lives.
     """
 
     name = "lean"
@@ -57,12 +54,16 @@ class LeanVerifier(Verifier):
     batched = True
     version = "1"
     options = {
-        "timeout": 60.0,
-        "heartbeats": 200_000,
-        "batch_size": 400,
-        "processes": None,
-        "memory_mb": 6144,
-        "persistent": False,
+        "timeout": Option.number(60.0, "wall-clock seconds one snippet may take (TIMEOUT beyond)", above=0),
+        "heartbeats": Option.integer(
+            200_000,
+            "Lean's deterministic maxHeartbeats per declaration (0: no limit); exceeding it fails the proof",
+            minimum=0,
+        ),
+        "batch_size": Option.integer(400, "snippets checked by one Lean process"),
+        "processes": Option.integer(None, "parallel Lean processes (None: one per two cores)", optional=True),
+        "memory_mb": Option.integer(6144, "memory cap of one Lean process, in MB"),
+        "persistent": Option.flag(False, "keep a warm Lean worker for small batches (WebAssembly only; ~7 GB)"),
     }
 
     def __init__(self, **options: Any) -> None:
@@ -71,15 +72,6 @@ class LeanVerifier(Verifier):
         self._toolchain: Toolchain | None = None
         self._unavailable = ""
         self._checkers: dict[tuple[Any, ...], LeanChecker] = {}
-
-    @classmethod
-    def check_options(cls, config: Mapping[str, Any]) -> None:
-        check_number(cls.name, config, "timeout", strict=True)
-        check_int(cls.name, config, "heartbeats", minimum=0)  # 0: no limit, as in Lean
-        check_int(cls.name, config, "batch_size")
-        check_int(cls.name, config, "memory_mb")
-        check_int(cls.name, config, "processes", optional=True)
-        check_bools(cls.name, config, ["persistent"])
 
     def _checker(self, config: Mapping[str, Any]) -> LeanChecker | str:
         """A checker for these settings, or the reason no Lean is available."""
@@ -113,8 +105,7 @@ class LeanVerifier(Verifier):
             configs[i] = config
             groups.setdefault(_settings_key(config), []).append(i)
         for indices in groups.values():
-            config = configs[indices[0]]
-            checker = self._checker(config)
+            checker = self._checker(configs[indices[0]])
             for i, verdict in zip(indices, self._verify_group([samples[i] for i in indices], checker)):
                 verdicts[i] = verdict
         assert all(v is not None for v in verdicts)
@@ -242,7 +233,7 @@ def _step_job(reference: Mapping[str, Any], response: str) -> FormalProof:
     try:
         given = step_list(response)
     except ValueError:
-        raise _BadResponse("the response is not a JSON step proof (`{\"steps\": [...]}` or a list)") from None
+        raise _BadResponse('the response is not a JSON step proof (`{"steps": [...]}` or a list)') from None
     if len(given) != len(wanted.steps):
         raise _BadResponse(f"the response has {len(given)} steps, the reference {len(wanted.steps)}")
     steps = []

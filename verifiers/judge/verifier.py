@@ -5,9 +5,9 @@ Every one screens responses with the guards first (`verifiers.judge.guards`), th
 backend as one batch. What a judge cannot settle stays UNDECIDED ("no judge configured", no yes/no mass, no stated
 decision); a backend failure is ERROR or TIMEOUT; neither ever becomes a score.
 
-Backend options (`backend`, `model`, `base_url`, ...) are taken from the call only; the per-sample options a
-sample's metadata may override are the scoring ones (`SAMPLE_OPTIONS`), so a dataset column named `model` cannot
-re-route a judge.
+Backend options (`backend`, `model`, `base_url`, ...) and `guards` are taken from the call only (declared
+`per_sample=False`); a sample's metadata may override only the scoring options, so a dataset column named `model`
+cannot re-route a judge and one named `guards` cannot switch the guards off.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from verifiers.errors import OptionError
-from verifiers.options import check_bools, check_choice, check_int, check_number, need
+from verifiers.options import Option, need
 from verifiers.text import clip, strip_think
 from verifiers.verdict import Sample, Status, StepVerdict, Verdict
 from verifiers.verifier import Verifier
@@ -31,40 +31,100 @@ from .templates import TEMPLATES, Template, TemplateError
 
 __all__ = ["BACKEND_OPTIONS", "JudgeVerifier", "LikelihoodVerifier", "PrinciplesVerifier"]
 
-BACKEND_OPTIONS: Mapping[str, Any] = {
-    "backend": "auto",
-    "model": None,
-    "base_url": None,
-    "server_model": None,
-    "backend_options": None,
-    "device": "auto",
-    "batch_size": 16,
-    "batch_tokens": None,
-    "max_length": None,
-    "concurrency": 8,
-    "request_timeout": 60.0,
-    "retries": 3,
+BACKEND_OPTIONS: Mapping[str, Option] = {
+    "backend": Option.text(
+        "auto",
+        "'auto', 'transformers', 'openai' or a registered backend name",
+        nonempty=True,
+        must="'auto', 'transformers', 'openai' or a registered backend name",
+        per_sample=False,
+    ),
+    "model": Option.text(
+        None,
+        "the local model (transformers backend; else $VERIFIERS_JUDGE_MODEL)",
+        nonempty=True,
+        optional=True,
+        per_sample=False,
+    ),
+    "base_url": Option.text(
+        None,
+        "the OpenAI-compatible server (openai backend; else $VERIFIERS_JUDGE_BASE_URL)",
+        nonempty=True,
+        optional=True,
+        per_sample=False,
+    ),
+    "server_model": Option.text(
+        None,
+        "the model name sent to the server (else $VERIFIERS_JUDGE_SERVER_MODEL)",
+        nonempty=True,
+        optional=True,
+        per_sample=False,
+    ),
+    "backend_options": Option(
+        None,
+        "keyword options of a registered (third-party) backend",
+        optional=True,
+        must="a mapping",
+        accepts=lambda v: isinstance(v, Mapping),
+        per_sample=False,
+    ),
+    "device": Option.text(
+        "auto",
+        "where the local model runs: 'auto', 'cpu' or 'cuda[:N]'",
+        must="'auto', 'cpu' or 'cuda[:N]'",
+        per_sample=False,
+    ),
+    "batch_size": Option.integer(16, "prompts per forward pass of the local model", per_sample=False),
+    "batch_tokens": Option.integer(
+        None, "padded tokens per forward pass of the local model (None: by device)", optional=True, per_sample=False
+    ),
+    "max_length": Option.integer(
+        None, "the local model's context in tokens (None: the model's own)", minimum=16, optional=True, per_sample=False
+    ),
+    "concurrency": Option.integer(8, "requests in flight to the server", per_sample=False),
+    "request_timeout": Option.number(60.0, "seconds one server request may take", above=0, per_sample=False),
+    "retries": Option.integer(
+        3, "retries of a server request that failed for a transient reason", minimum=0, per_sample=False
+    ),
 }
-SAMPLE_OPTIONS = frozenset(
-    {"template", "threshold", "min_mass", "max_tokens", "tail_chars", "require_answer", "answer_only", "principles",
-     "prefix"}
+"""How the judges reach their model: from the call only, never from a sample's metadata."""
+_THRESHOLD = Option.number(
+    0.5, "the score (P(yes), likelihood) at or above which the verdict is CORRECT", minimum=0, maximum=1
+)
+_MIN_MASS = Option.number(0.5, "P(yes) + P(no) below this leaves the sample UNDECIDED (no yes/no answer)", minimum=0)
+_MAX_TOKENS = Option.integer(512, "tokens the judge may generate (decision, grade and principles templates)")
+_GUARDS = Option.flag(
+    True, "refuse responses the guards flag (openers, injections) before asking the judge", per_sample=False
 )
 NO_QUESTION = "(no question given)"
 
 
-def _template(value: Any, modes: Sequence[str], verifier: str) -> Template:
-    """A template from a name in TEMPLATES or a mapping {"mode", "system", "user"}."""
+def _tail_chars(default: int) -> Option:
+    return Option.integer(default, "characters of the response's end shown to the judge", minimum=0)
+
+
+def _template_option(default: str, modes: tuple[str, ...]) -> Option:
+    return Option(
+        default,
+        f"the prompt template, of mode {' or '.join(modes)}",
+        must="a template name or a mapping with mode, system and user",
+        accepts=lambda v: bool(_template(v, modes)),
+    )
+
+
+def _template(value: Any, modes: Sequence[str]) -> Template:
+    """A template from a name in TEMPLATES or a mapping {"mode", "system", "user"}; `OptionError` says what is wrong."""
     if isinstance(value, str):
         if value not in TEMPLATES:
-            raise OptionError(f"{verifier}: unknown template {value!r}; known: {', '.join(sorted(TEMPLATES))}")
+            raise OptionError(f"unknown template {value!r}; known: {', '.join(sorted(TEMPLATES))}")
         template = TEMPLATES[value]
     elif isinstance(value, Mapping) and {"mode", "system", "user"} <= set(value):
         template = Template(str(value.get("name", "custom")), value["mode"], str(value["system"]), str(value["user"]))
     else:
-        raise OptionError(f"{verifier}: option 'template' must be a template name or a mapping with mode, system "
-                          f"and user, got {value!r}")  # fmt: skip
-    need(template.mode in modes, f"{verifier}: template {template.name!r} has mode {template.mode!r}; this verifier "
-                                 f"takes {', '.join(map(repr, modes))}")  # fmt: skip
+        raise OptionError(f"option 'template' must be a template name or a mapping with mode, system and user, got "
+                          f"{value!r}")  # fmt: skip
+    need(template.mode in modes, f"template {template.name!r} has mode {template.mode!r}; this verifier takes "
+                                 f"{', '.join(map(repr, modes))}")  # fmt: skip
     return template
 
 
@@ -102,41 +162,6 @@ class _ModelVerifier(Verifier):
 
     batched: ClassVar[bool] = True
     allowed_modes: ClassVar[tuple[str, ...]] = ()
-
-    @classmethod
-    def check_options(cls, config: Mapping[str, Any]) -> None:
-        need(isinstance(config["backend"], str) and bool(config["backend"]),
-             f"{cls.name}: option 'backend' must be 'auto', 'transformers', 'openai' or a registered backend name")  # fmt: skip
-        for key in ("model", "base_url", "server_model"):
-            need(config[key] is None or (isinstance(config[key], str) and bool(config[key])),
-                 f"{cls.name}: option {key!r} must be a non-empty string or None, got {config[key]!r}")  # fmt: skip
-        need(config["backend_options"] is None or isinstance(config["backend_options"], Mapping),
-             f"{cls.name}: option 'backend_options' must be a mapping or None")  # fmt: skip
-        need(isinstance(config["device"], str), f"{cls.name}: option 'device' must be 'auto', 'cpu' or 'cuda[:N]'")
-        check_int(cls.name, config, "batch_size")
-        check_int(cls.name, config, "batch_tokens", optional=True)
-        check_int(cls.name, config, "max_length", minimum=16, optional=True)
-        check_int(cls.name, config, "concurrency")
-        check_number(cls.name, config, "request_timeout", strict=True)
-        check_int(cls.name, config, "retries", minimum=0)
-        check_int(cls.name, config, "tail_chars", minimum=0)
-        check_bools(cls.name, config, ["guards"])
-        if "template" in config:
-            _template(config["template"], cls.allowed_modes, cls.name)
-        if "threshold" in config:
-            check_number(cls.name, config, "threshold")
-            need(config["threshold"] <= 1, f"{cls.name}: option 'threshold' must be in [0, 1]")
-        if "min_mass" in config:
-            check_number(cls.name, config, "min_mass")
-        if "max_tokens" in config:
-            check_int(cls.name, config, "max_tokens")
-
-    def settings(self, sample: Sample) -> dict[str, Any]:
-        merged = dict(self.config)
-        for key, value in sample.metadata.items():
-            if key in SAMPLE_OPTIONS and key in merged:
-                merged[key] = value
-        return merged
 
     def _plan(self, sample: Sample, config: Mapping[str, Any]) -> Verdict | _Plan:
         raise NotImplementedError
@@ -239,20 +264,15 @@ class JudgeVerifier(_ModelVerifier):
     allowed_modes = ("logprob", "decision", "grade")
     options = {
         **BACKEND_OPTIONS,
-        "template": "reference_logprob",
-        "threshold": 0.5,
-        "min_mass": 0.5,
-        "max_tokens": 512,
-        "tail_chars": 1500,
-        "guards": True,
-        "require_answer": True,
-        "answer_only": False,
+        "template": _template_option("reference_logprob", allowed_modes),
+        "threshold": _THRESHOLD,
+        "min_mass": _MIN_MASS,
+        "max_tokens": _MAX_TOKENS,
+        "tail_chars": _tail_chars(1500),
+        "guards": _GUARDS,
+        "require_answer": Option.flag(True, "a response without a final answer is INCORRECT before the judge"),
+        "answer_only": Option.flag(False, "the response is the final answer already: no extraction"),
     }
-
-    @classmethod
-    def check_options(cls, config: Mapping[str, Any]) -> None:
-        super().check_options(config)
-        check_bools(cls.name, config, ["require_answer", "answer_only"])
 
     def _plan(self, sample: Sample, config: Mapping[str, Any]) -> Verdict | _Plan:
         reference = _reference_text(sample.reference)
@@ -261,7 +281,7 @@ class JudgeVerifier(_ModelVerifier):
         screened = self._guard(sample, config, config["require_answer"], reference)
         if isinstance(screened, Verdict):
             return screened
-        template = _template(config["template"], self.allowed_modes, self.name)
+        template = _template(config["template"], self.allowed_modes)
         try:
             prompt = template.prompt(question=sample.prompt or NO_QUESTION, reference=reference,
                                      answer=screened.answer or "(none stated)", excerpt=screened.excerpt)  # fmt: skip
@@ -294,7 +314,9 @@ class JudgeVerifier(_ModelVerifier):
         decision = parse_decision(reply)
         if decision is None:
             return Verdict.undecided(self.name, "the judge's reply states no decision", evidence=evidence)
-        return Verdict.from_bool(self.name, decision, f"the judge decided {'yes' if decision else 'no'}", evidence=evidence)
+        return Verdict.from_bool(
+            self.name, decision, f"the judge decided {'yes' if decision else 'no'}", evidence=evidence
+        )
 
 
 def _principles(source: Any) -> list[tuple[str, str, float]] | str:
@@ -321,6 +343,13 @@ def _principles(source: Any) -> list[tuple[str, str, float]] | str:
     return out
 
 
+def _usable_principles(source: Any) -> bool:
+    """True for principles `_principles` can read; else `OptionError` saying what is wrong with them."""
+    parsed = _principles(source)
+    need(not isinstance(parsed, str), str(parsed))
+    return True
+
+
 class PrinciplesVerifier(_ModelVerifier):
     """Reference-free rubric: each natural-language principle is a yes/no question to the judge (a StepVerdict and
     an aspect); score = weighted share of principles met (P(yes) per principle in logprob mode).
@@ -336,21 +365,20 @@ class PrinciplesVerifier(_ModelVerifier):
     allowed_modes = ("logprob", "principles")
     options = {
         **BACKEND_OPTIONS,
-        "principles": None,
-        "template": "principle_logprob",
-        "threshold": 0.5,
-        "min_mass": 0.5,
-        "max_tokens": 512,
-        "tail_chars": 3000,
-        "guards": True,
+        "principles": Option(
+            None,
+            "the principles (else the reference)",
+            optional=True,
+            must="a list of strings or {text, name, weight} mappings",
+            accepts=_usable_principles,
+        ),
+        "template": _template_option("principle_logprob", allowed_modes),
+        "threshold": _THRESHOLD,
+        "min_mass": _MIN_MASS,
+        "max_tokens": _MAX_TOKENS,
+        "tail_chars": _tail_chars(3000),
+        "guards": _GUARDS,
     }
-
-    @classmethod
-    def check_options(cls, config: Mapping[str, Any]) -> None:
-        super().check_options(config)
-        if config["principles"] is not None:
-            parsed = _principles(config["principles"])
-            need(not isinstance(parsed, str), f"{cls.name}: option 'principles': {parsed}")
 
     def _plan(self, sample: Sample, config: Mapping[str, Any]) -> Verdict | _Plan:
         principles = _principles(config["principles"] if config["principles"] is not None else sample.reference)
@@ -359,7 +387,7 @@ class PrinciplesVerifier(_ModelVerifier):
         screened = self._guard(sample, config, require_answer=False)
         if isinstance(screened, Verdict):
             return screened
-        template = _template(config["template"], self.allowed_modes, self.name)
+        template = _template(config["template"], self.allowed_modes)
         question = sample.prompt or NO_QUESTION
         try:
             if template.mode == "logprob":
@@ -440,18 +468,18 @@ class LikelihoodVerifier(_ModelVerifier):
     cost = 50.0
     options = {
         **BACKEND_OPTIONS,
-        "prefix": "\n\nFinal answer: ",
-        "reduce": "mean_prob",
-        "threshold": 0.5,
-        "tail_chars": 6000,
-        "guards": True,
+        "prefix": Option.text("\n\nFinal answer: ", "the text between the response's reasoning and the reference"),
+        "reduce": Option.choice(
+            "mean_prob",
+            "the score: the tokens' mean probability ('mean_prob', as RLPR) or exp of "
+            "their mean log-probability ('geometric')",
+            ("mean_prob", "geometric"),
+            per_sample=False,
+        ),
+        "threshold": _THRESHOLD,
+        "tail_chars": _tail_chars(6000),
+        "guards": _GUARDS,
     }
-
-    @classmethod
-    def check_options(cls, config: Mapping[str, Any]) -> None:
-        super().check_options(config)
-        need(isinstance(config["prefix"], str), f"{cls.name}: option 'prefix' must be a string")
-        check_choice(cls.name, config, "reduce", ["mean_prob", "geometric"])
 
     def _plan(self, sample: Sample, config: Mapping[str, Any]) -> Verdict | _Plan:
         reference = _reference_text(sample.reference)

@@ -10,11 +10,9 @@ in `verifiers.math.claims`, which this class imports lazily so that loading the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
-from ..errors import OptionError
-from ..options import check_bools, check_int
+from ..options import Option
 from ..text import strip_think
 from ..verdict import Sample, Verdict
 from ..verifier import Verifier
@@ -29,11 +27,6 @@ class MathSteps(Verifier):
     not trivial (`1 + 1 = 2`, `42 = 42`); INCORRECT 0.0 when any is wrong; UNDECIDED when nothing, or nothing
     but trivial claims, could be checked, or `max_claims` cut the check short. No partial credit, so true claims
     added anywhere (trivial, repeated, unrelated) never raise the score. It checks computations, not answers.
-
-    Options: `approx_rel_tol` (relative tolerance of `\\approx`, default 0.01), `binding_window` (steps after
-    its own that a binding such as `x = 3` stays in force, default 2; 0 keeps it to its own step), `max_claims`
-    (claims checked at most, default 300), `max_chars` (longer responses are UNDECIDED, default 100000),
-    `ignore_think` (check only the text after `</think>`, default False).
     """
 
     name = "math.steps"
@@ -43,22 +36,16 @@ class MathSteps(Verifier):
     cpu_bound = True
     timeout = 5.0
     options = {
-        "approx_rel_tol": 0.01,
-        "binding_window": 2,
-        "max_claims": 300,
-        "max_chars": 100_000,
-        "ignore_think": False,
+        "approx_rel_tol": Option.number(
+            0.01, "relative tolerance of a claim written with \\approx", minimum=0, below=1
+        ),
+        "binding_window": Option.integer(
+            2, "steps after its own that a binding such as x = 3 stays in force (0: its own step only)", minimum=0
+        ),
+        "max_claims": Option.integer(300, "claims checked at most; more make the verdict UNDECIDED"),
+        "max_chars": Option.integer(100_000, "a longer response is UNDECIDED without being checked"),
+        "ignore_think": Option.flag(False, "check only the text after </think>"),
     }
-
-    @classmethod
-    def check_options(cls, config: Mapping[str, Any]) -> None:
-        tol = config["approx_rel_tol"]
-        if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not 0 <= tol < 1:
-            raise OptionError(f"{cls.name}: option 'approx_rel_tol' must be a number in [0, 1), got {tol!r}")
-        check_int(cls.name, config, "binding_window", minimum=0)
-        check_int(cls.name, config, "max_claims")
-        check_int(cls.name, config, "max_chars")
-        check_bools(cls.name, config, ["ignore_think"])
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         # Unpickled in a worker: import the engine (and sympy) now, while the pool is loading the verifier, so the

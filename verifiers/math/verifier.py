@@ -34,7 +34,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import OptionError
-from ..options import check_int
+from ..options import Option
 from ..text import (
     Answer,
     clip,
@@ -47,6 +47,7 @@ from ..text import (
 )
 from ..verdict import Sample, Verdict
 from ..verifier import Verifier
+from .forms import FORMS, NeedsSympy, check_form, check_form_option
 from .normalize import (
     LIST_ORDERS,
     PERCENT_POLICIES,
@@ -57,23 +58,57 @@ from .normalize import (
     other_unknowns,
     plain_number,
 )
-from .forms import NeedsSympy, check_form, check_form_option
 from .semantics import DEFAULT_MIN_SIG_DIGITS, MAX_SIG_DIGITS, ROUNDING_POLICIES
 
 __all__ = ["OPTIONS", "MathRule", "MathSymbolic", "extract_answer", "gold_answer"]
 
 FALLBACKS = ("conclusion", "whole", "none", "last")
-OPTIONS: Mapping[str, Any] = {
-    "ignore_think": True,
-    "answer_only": False,
-    "fallback": "conclusion",
-    "percent": "gold",
-    "rounding": "digits",
-    "list_order": "set",
-    "degrees": True,
-    "min_sig_digits": DEFAULT_MIN_SIG_DIGITS,
-    "form": None,
+
+
+def _is_form(value: object) -> bool:
+    """Whether `value` names a form `check_form` knows (`lowest_terms`, `decimals:2`, ...)."""
+    try:
+        check_form_option(value, "math")
+    except OptionError:
+        return False
+    return True
+
+
+OPTIONS: Mapping[str, Option] = {
+    "ignore_think": Option.flag(True, "drop <think> reasoning before looking for the answer"),
+    "answer_only": Option.flag(False, "the response is the final answer already: no extraction"),
+    "fallback": Option.choice(
+        "conclusion",
+        "the answer when nothing is anchored: the concluding sentence's value, "
+        "the 'whole' short response, 'none', or the 'last' number (weak)",
+        FALLBACKS,
+    ),
+    "percent": Option.choice(
+        "gold",
+        "how % compares: the gold's % decides ('gold'), x% is x/100 ('ratio'), or % is ignored ('strip')",
+        PERCENT_POLICIES,
+    ),
+    "rounding": Option.choice(
+        "digits",
+        "which side may be a rounded decimal: either ('digits'), only the gold ('gold'), neither ('exact')",
+        ROUNDING_POLICIES,
+    ),
+    "list_order": Option.choice("set", "a bare comma list is a set ('set') or a sequence ('ordered')", LIST_ORDERS),
+    "degrees": Option.flag(True, "an angle in degrees matches the same angle in radians"),
+    "min_sig_digits": Option.integer(
+        DEFAULT_MIN_SIG_DIGITS,
+        "significant digits a rounded decimal needs to match an exact value",
+        maximum=MAX_SIG_DIGITS,
+    ),
+    "form": Option(
+        None,
+        "a form the answer must also be written in (lowest_terms, decimals:N, scientific, ...)",
+        optional=True,
+        must=f"one of {', '.join(FORMS)} (N a whole number)",
+        accepts=_is_form,
+    ),
 }
+"""The options of both math verifiers, so a cascade passes one set to both."""
 MAX_ANSWERS = 100
 WHOLE_MAX_CHARS = 60
 SEGMENT_MAX_CHARS = 300
@@ -84,43 +119,39 @@ _FOREIGN_ANCHOR = re.compile(
     r"(?i)(?<![a-z])(?:r[ée]ponse|respuesta|resposta|risposta|antwort|jawaban|cevap)(?:\s+(?:finale|final|est|es|é|è|ist))*"
     r"\s*[:：]?\s*|(?:最终)?答案\s*(?:是|为|:|：)\s*|الإجابة\s*(?:هي)?\s*[:：]?\s*|ответ\s*[:：]?\s*"
 )
-_VERB = re.compile(r"(?i)(?<![A-Za-z'])(?:is|are|was|equals|est|es|ist|sont|son)(?![A-Za-z'])(?!\s+(?:not|pas|no|nicht)\b)"
-                   r"|(?<!不)是|(?<!不)为|هو|هي")
+_VERB = re.compile(
+    r"(?i)(?<![A-Za-z'])(?:is|are|was|equals|est|es|ist|sont|son)(?![A-Za-z'])(?!\s+(?:not|pas|no|nicht)\b)"
+    r"|(?<!不)是|(?<!不)为|هو|هي"
+)
 _CONCLUSION = re.compile(
     r"(?i)(?:^|(?<=[\s.。!！?？:：*,，、]))(?:therefore|thus|hence|so|in conclusion|consequently|finally|donc|ainsi|"
     r"en conclusion|por lo tanto|por tanto|así que|daher|also|somit|quindi|portanto|因此|所以|故|综上|结论|"
     r"لذا|لذلك|इसलिए|अतः)(?![A-Za-z])[\s,，:：*]*"
 )
 _WORD = re.compile(r"[^\W\d_]{3,}")
-_MATHY = re.compile(r"[+^_!*=<>|√π]|(?<=\S)-|\\(?!d?frac|tfrac|left|right|text|mathrm|quad|,|!|;|\$|%)"
-                    r"|(?<![A-Za-z])(?![aAI](?![A-Za-z]))[A-Za-z](?![A-Za-z])")
-_NEGATION = re.compile(r"(?i)(?<![A-Za-z])(?:not|no|never|cannot|n't|pas|nicht|kein|nunca|except|unlikely|wrong|"
-                       r"incorrect|false|neither|nor|impossible|maybe|perhaps|probably|possibly|unknown|"
-                       r"(?:less|more|greater|fewer|smaller|larger|bigger)\s+than|at\s+(?:least|most))(?![A-Za-z])"
-                       r"|不|没|非|ليس|नहीं")
+_MATHY = re.compile(
+    r"[+^_!*=<>|√π]|(?<=\S)-|\\(?!d?frac|tfrac|left|right|text|mathrm|quad|,|!|;|\$|%)"
+    r"|(?<![A-Za-z])(?![aAI](?![A-Za-z]))[A-Za-z](?![A-Za-z])"
+)
+_NEGATION = re.compile(
+    r"(?i)(?<![A-Za-z])(?:not|no|never|cannot|n't|pas|nicht|kein|nunca|except|unlikely|wrong|"
+    r"incorrect|false|neither|nor|impossible|maybe|perhaps|probably|possibly|unknown|"
+    r"(?:less|more|greater|fewer|smaller|larger|bigger)\s+than|at\s+(?:least|most))(?![A-Za-z])"
+    r"|不|没|非|ليس|नहीं"
+)
 """Words that deny, doubt or bound the value next to them: a sentence with one states no answer ("not 6",
 "less than 6", "any number except 6")."""
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]{2,}")
 
 
-def _check(config: Mapping[str, Any], name: str) -> None:
-    def need(ok: bool, message: str) -> None:
-        if not ok:
-            raise OptionError(f"{name}: {message}")
-
-    for key in ("ignore_think", "answer_only", "degrees"):
-        need(isinstance(config[key], bool), f"option {key!r} must be true or false, got {config[key]!r}")
-    for key, allowed in (("fallback", FALLBACKS), ("percent", PERCENT_POLICIES), ("rounding", ROUNDING_POLICIES),
-                         ("list_order", LIST_ORDERS)):
-        need(config[key] in allowed,
-             f"option {key!r} must be one of {', '.join(map(repr, allowed))}, got {config[key]!r}")
-    check_form_option(config["form"], name)
-    check_int(name, config, "min_sig_digits", maximum=MAX_SIG_DIGITS)
-
-
 def policy_of(config: Mapping[str, Any]) -> Policy:
-    return Policy(percent=config["percent"], rounding=config["rounding"], list_order=config["list_order"],
-                  degrees=config["degrees"], min_sig_digits=config["min_sig_digits"])
+    return Policy(
+        percent=config["percent"],
+        rounding=config["rounding"],
+        list_order=config["list_order"],
+        degrees=config["degrees"],
+        min_sig_digits=config["min_sig_digits"],
+    )
 
 
 # -- extraction ---------------------------------------------------------------------------------------------------
@@ -218,7 +249,7 @@ def refine(answer: str) -> str:
     outside = _outside_math(text, None)
     verbs = list(_VERB.finditer(outside))
     if verbs:
-        tail = text[verbs[-1].end():].strip()
+        tail = text[verbs[-1].end() :].strip()
         if tail and not _wordy(tail):
             return _one_value(tail) or _unparen(_strip_math(tail))
         if tail:
@@ -236,7 +267,7 @@ def _one_value(text: str) -> str | None:
     text = text.replace("**", " ")  # markdown bold
     numbers = find_numbers(text)
     if len(numbers) > 1 and "=" in text:
-        return _one_value(text[text.rfind("=") + 1:])
+        return _one_value(text[text.rfind("=") + 1 :])
     if numbers and len({(n.value, n.percent) for n in numbers}) == 1 and not _MATHY.search(text):
         return numbers[-1].text
     return None
@@ -251,9 +282,9 @@ def _conclusion(body: str) -> str | None:
         last = m
     if last is None:
         return None
-    rest = tail[last.end():]
+    rest = tail[last.end() :]
     end = re.search(r"[.!?](?=\s|$)|[。！？\n]|<\|", rest)
-    sentence, after = (rest[: end.start()], rest[end.end():]) if end else (rest, "")
+    sentence, after = (rest[: end.start()], rest[end.end() :]) if end else (rest, "")
     if re.search(r"\d", after) or not sentence.strip() or _NEGATION.search(sentence):
         return None
     value = refine(sentence)
@@ -280,7 +311,7 @@ def _foreign(body: str) -> str | None:
         last = m
     if last is None:
         return None
-    tail = body[-20_000:][last.end():]
+    tail = body[-20_000:][last.end() :]
     line = tail.strip().split("\n", 1)[0]
     line = re.split(r"(?<=[^\d\s])[.。!?！？](?=\s|$)|[。！？]", line, maxsplit=1)[0].strip()
     return line or None
@@ -319,7 +350,7 @@ def extract_answer(response: str, config: Mapping[str, Any]) -> tuple[list[str],
     body = strip_think(response) if config["ignore_think"] else response
     answers: list[Answer] = find_answers(body, ignore_think=False)
     if any(a.denied for a in answers):
-        return "the response denies its own boxed answer (\"not \\boxed{...}\", \"\\boxed{...} is wrong\")"
+        return 'the response denies its own boxed answer ("not \\boxed{...}", "\\boxed{...} is wrong")'
     if answers:
         texts = [a.text if a.kind == "boxed" else refine(a.text) for a in answers]
         return distinct(texts), answers[-1].kind
@@ -328,8 +359,10 @@ def extract_answer(response: str, config: Mapping[str, Any]) -> tuple[list[str],
         return [refine(foreign)], "answer_phrase"
     found = _unanchored(body, config["fallback"])
     if found is None:
-        return ("no final answer found: no \\boxed{}, <answer> tag or 'final answer' phrase, and the response is "
-                f"not a short answer (fallback={config['fallback']!r})")
+        return (
+            "no final answer found: no \\boxed{}, <answer> tag or 'final answer' phrase, and the response is "
+            f"not a short answer (fallback={config['fallback']!r})"
+        )
     return [refine(found[0]) if found[1] == "whole response" else found[0]], found[1]
 
 
@@ -354,7 +387,9 @@ def _forms(answers: list[str]) -> list[NormalForm]:
     return list({f: None for f in (normalize_answer(a) for a in answers)})
 
 
-def _prepare(verifier: Verifier, sample: Sample) -> tuple[dict[str, Any], list[NormalForm], NormalForm, dict[str, Any]] | Verdict:
+def _prepare(
+    verifier: Verifier, sample: Sample
+) -> tuple[dict[str, Any], list[NormalForm], NormalForm, dict[str, Any]] | Verdict:
     """Options, the distinct normalized answers, the normalized gold and the evidence; or a finished verdict."""
     config = verifier.resolve(sample)
     if isinstance(config, Verdict):
@@ -372,8 +407,9 @@ def _prepare(verifier: Verifier, sample: Sample) -> tuple[dict[str, Any], list[N
         reference = reference["answer"]
     if reference is None or (isinstance(reference, str) and not reference.strip()):
         return Verdict.error(verifier.name, NO_REFERENCE)
-    if (isinstance(reference, float) and not math.isfinite(reference)) or \
-            str(reference).strip().casefold() in _MISSING:  # a dataset's missing value, not an answer
+    if (isinstance(reference, float) and not math.isfinite(reference)) or str(
+        reference
+    ).strip().casefold() in _MISSING:  # a dataset's missing value, not an answer
         return Verdict.error(verifier.name, f"reference {str(reference)[:20]!r} is a missing value, not a gold answer")
     gold = gold_answer(str(reference))
     found = extract_answer(sample.response, config)
@@ -381,8 +417,11 @@ def _prepare(verifier: Verifier, sample: Sample) -> tuple[dict[str, Any], list[N
         return Verdict.incorrect(verifier.name, found, evidence={"response": clip(sample.response, 200)})
     answers, anchor = found
     if len(answers) > MAX_ANSWERS:
-        return Verdict.incorrect(verifier.name, f"{len(answers)} different final answers: a hedge, not an answer",
-                                 evidence={"answers": [clip(a, 100) for a in answers[:10]]})
+        return Verdict.incorrect(
+            verifier.name,
+            f"{len(answers)} different final answers: a hedge, not an answer",
+            evidence={"answers": [clip(a, 100) for a in answers[:10]]},
+        )
     g_form = normalize_answer(gold)
     forms = _forms(answers)
     if len(forms) > 1 and _gold_is_list(g_form):
@@ -410,8 +449,9 @@ def any_gold(verifier: Verifier, sample: Sample) -> Verdict:
         verdict = verifier.verify(dataclasses.replace(sample, reference=gold))
         if verdict.status.value == "correct":
             evidence = {**verdict.evidence, "gold_index": index}
-            return Verdict.correct(verifier.name, f"{verdict.reason} (acceptable gold {index + 1} of {len(golds)})",
-                                   evidence=evidence)
+            return Verdict.correct(
+                verifier.name, f"{verdict.reason} (acceptable gold {index + 1} of {len(golds)})", evidence=evidence
+            )
         verdicts.append(verdict)
     return next((v for v in verdicts if v.status.value != "incorrect"), verdicts[-1])
 
@@ -425,12 +465,14 @@ def in_form(name: str, verdict: Verdict, answer: NormalForm, config: Mapping[str
     try:
         problem = check_form(answer.text, form)
     except NeedsSympy:
-        return Verdict.undecided(name, f"equal in value; the form {form!r} is left to the symbolic check",
-                                 evidence=dict(verdict.evidence))
+        return Verdict.undecided(
+            name, f"equal in value; the form {form!r} is left to the symbolic check", evidence=dict(verdict.evidence)
+        )
     if problem is None:
         return verdict
-    return Verdict.incorrect(name, f"equal in value but not in the required form ({form}): {problem}",
-                             evidence=dict(verdict.evidence))
+    return Verdict.incorrect(
+        name, f"equal in value but not in the required form ({form}): {problem}", evidence=dict(verdict.evidence)
+    )
 
 
 def _gold_is_list(gold: NormalForm) -> bool:
@@ -452,10 +494,6 @@ class MathRule(Verifier):
     version = "1"
     options = OPTIONS
 
-    @classmethod
-    def check_options(cls, config: Mapping[str, Any]) -> None:
-        _check(config, cls.name)
-
     def verify(self, sample: Sample) -> Verdict:
         if isinstance(sample.reference, (list, tuple)):
             return any_gold(self, sample)
@@ -469,8 +507,11 @@ class MathRule(Verifier):
             if all(n is not None and n.value is not None for n in numbers):
                 first = numbers[0]
                 assert first is not None and first.value is not None
-                if any(not numbers_match(n, n.percent or f.percent, first, first.percent or forms[0].percent, policy)
-                       for n, f in zip(numbers[1:], forms[1:]) if n is not None and n.value is not None):
+                if any(
+                    not numbers_match(n, n.percent or f.percent, first, first.percent or forms[0].percent, policy)
+                    for n, f in zip(numbers[1:], forms[1:])
+                    if n is not None and n.value is not None
+                ):
                     shown = ", ".join(clip(f.text, 40) for f in forms[:5])
                     return Verdict.incorrect(self.name, f"several different final answers: {shown}", evidence=evidence)
             return Verdict.undecided(self.name, "several final answers; left to the symbolic check", evidence=evidence)
@@ -480,8 +521,9 @@ class MathRule(Verifier):
         kind = form.differs_in_kind(gold)
         if kind:
             return Verdict.undecided(self.name, f"{kind}; left to the symbolic check", evidence=evidence)
-        if form.same_reading(gold) or (form.text == gold.text and
-                                       (form.percent, form.degrees) == (gold.percent, gold.degrees)):
+        if form.same_reading(gold) or (
+            form.text == gold.text and (form.percent, form.degrees) == (gold.percent, gold.degrees)
+        ):
             return Verdict.correct(self.name, "identical normalized answers", evidence=evidence)
         if not form.text:
             return Verdict.incorrect(self.name, "the final answer is empty", evidence=evidence)
@@ -498,8 +540,9 @@ class MathRule(Verifier):
             if letters:
                 ok = letters == [letter]
                 return Verdict.from_bool(self.name, ok, f"choice {'/'.join(letters)} vs {letter}", evidence=evidence)
-        return Verdict.undecided(self.name, "not a plain number or identical text; left to the symbolic check",
-                                 evidence=evidence)
+        return Verdict.undecided(
+            self.name, "not a plain number or identical text; left to the symbolic check", evidence=evidence
+        )
 
 
 def _gold_choice(text: str) -> str | None:
@@ -517,10 +560,6 @@ class MathSymbolic(Verifier):
     options = OPTIONS
     cpu_bound = True
     timeout = 5.0
-
-    @classmethod
-    def check_options(cls, config: Mapping[str, Any]) -> None:
-        _check(config, cls.name)
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         # Unpickled in a worker: import sympy and the parser now, while the pool is "loading" the verifier, so
@@ -544,14 +583,17 @@ class MathSymbolic(Verifier):
                 if same is None or same.status.value != "correct":
                     shown = ", ".join(clip(f.text, 40) for f in forms[:5])
                     if same is not None and same.status.value == "incorrect":
-                        return Verdict.incorrect(self.name, f"several different final answers: {shown}",
-                                                 evidence=evidence)
-                    return Verdict.undecided(self.name, f"several final answers that may differ: {shown}",
-                                             evidence=evidence)
+                        return Verdict.incorrect(
+                            self.name, f"several different final answers: {shown}", evidence=evidence
+                        )
+                    return Verdict.undecided(
+                        self.name, f"several final answers that may differ: {shown}", evidence=evidence
+                    )
         result = compare(_marked_text(forms[-1]), _marked_text(gold), policy=policy)
         evidence.update({k: v for k, v in result.evidence.items() if k.startswith("parsed")})
-        verdict = Verdict(result.status, 1.0 if result.status.value == "correct" else 0.0, self.name, result.reason,
-                          evidence=evidence)
+        verdict = Verdict(
+            result.status, 1.0 if result.status.value == "correct" else 0.0, self.name, result.reason, evidence=evidence
+        )
         checked = in_form(self.name, verdict, forms[-1], config)
         if checked.status.value != "undecided" or verdict.status.value != "correct":
             return checked
@@ -562,8 +604,9 @@ class MathSymbolic(Verifier):
         problem = check_expression_form(parsed.value, config["form"]) if isinstance(parsed, Parsed) else None
         if problem is None:
             return verdict
-        return Verdict.incorrect(self.name, f"equal in value but not in the required form ({config['form']}): "
-                                 f"{problem}", evidence=evidence)
+        return Verdict.incorrect(
+            self.name, f"equal in value but not in the required form ({config['form']}): {problem}", evidence=evidence
+        )
 
 
 def _marked(a: NormalForm, b: NormalForm) -> bool:
@@ -573,5 +616,7 @@ def _marked(a: NormalForm, b: NormalForm) -> bool:
 
 def _marked_text(form: NormalForm) -> str:
     """A normal form back as answer text, its markers restored (compare normalizes again: idempotent)."""
-    unit = f" \\mathrm{{{form.unit.text}}}" if form.unit is not None else f" \\text{{ {form.label}}}" if form.label else ""
+    unit = (
+        f" \\mathrm{{{form.unit.text}}}" if form.unit is not None else f" \\text{{ {form.label}}}" if form.label else ""
+    )
     return form.text + ("\\%" if form.percent else "") + ("^\\circ" if form.degrees else "") + unit

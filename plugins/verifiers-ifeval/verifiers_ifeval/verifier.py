@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
-from verifiers import OptionError, Sample, Status, StepVerdict, Verdict, Verifier
+from verifiers import Option, Sample, Status, StepVerdict, Verdict, Verifier
 
 from .constraints import SpecError, parse_constraints
 
@@ -36,18 +33,13 @@ class IFEval(Verifier):
     domains = ("instruction_following",)
     cost = 0.5
     version = "1"
-    options = {"constraints": None, "strict": False, "ignore_think": True}
-
-    @classmethod
-    def check_options(cls, config: Mapping[str, Any]) -> None:
-        for key in ("strict", "ignore_think"):
-            if not isinstance(config[key], bool):
-                raise OptionError(f"{cls.name}: option {key!r} must be true or false, got {config[key]!r}")
-        if config["constraints"] is not None:
-            try:
-                parse_constraints(config["constraints"], "option 'constraints'")
-            except SpecError as exc:
-                raise OptionError(f"{cls.name}: {exc}") from None
+    options = {
+        "constraints": Option(None, "the constraints (else the reference)", optional=True,
+                              must="a list of constraints such as [{'type': 'max_words', 'value': 100}]",
+                              accepts=lambda v: bool(parse_constraints(v, "option 'constraints'"))),
+        "strict": Option.flag(False, "score 1 only when every constraint holds, else 0"),
+        "ignore_think": Option.flag(True, "drop <think> reasoning before checking"),
+    }
 
     def verify(self, sample: Sample) -> Verdict:
         config = self.resolve(sample)

@@ -10,10 +10,10 @@ Use only the public API (`from verifiers import ...`): it is what stays stable b
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
-from verifiers import OptionError, Sample, Verdict, Verifier, hookimpl
+from verifiers import Option, Sample, Verdict, Verifier, hookimpl
 
 __version__ = "0.1.0"  # keep in step with pyproject.toml
 
@@ -42,18 +42,15 @@ class ExactWords(Verifier):
     # version are then not reused.
     version = "1"
 
-    # Every option with its default. Callers set them per call (`verify(..., case_sensitive=True)`, or
-    # `ExactWords(case_sensitive=True)`); a sample's `metadata` entry with the same name wins over both.
-    # Unknown option names raise `OptionError` automatically.
-    options = {"case_sensitive": False}
-
-    @classmethod
-    def check_options(cls, config: Mapping[str, Any]) -> None:
-        # Reject unusable values with an `OptionError` that says what to pass instead. This runs at construction
-        # (for call options) and, through `self.resolve`, for options that arrive in a sample's metadata.
-        if not isinstance(config["case_sensitive"], bool):
-            raise OptionError(f"{cls.name}: option 'case_sensitive' must be true or false, "
-                              f"got {config['case_sensitive']!r}")
+    # Every option, declared with its default, a one-line doc (`verifiers list` shows both) and the values it
+    # accepts: `Option.flag`, `Option.integer(default, doc, minimum=..., maximum=...)`, `Option.number`,
+    # `Option.choice(default, doc, choices)`, `Option.text`, or `Option(default, doc, must=..., accepts=...)`.
+    # Callers set them per call (`verify(..., options={"case_sensitive": True})`, or
+    # `ExactWords(case_sensitive=True)`); a sample's `metadata` entry with the same name wins over both (unless
+    # declared `per_sample=False`). Unknown names and values the declaration refuses raise `OptionError` for you,
+    # at construction and per sample.
+    # A rule between two options (`min <= max`) goes in a `check_options(cls, config)` classmethod.
+    options = {"case_sensitive": Option.flag(False, "match the words' letter case exactly")}
 
     def verify(self, sample: Sample) -> Verdict:
         # Rule 1: never raise. Anything you cannot judge becomes a verdict: `Verdict.error` when the input or the
