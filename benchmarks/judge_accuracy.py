@@ -53,8 +53,8 @@ def load_rows(path: str | None, limit: int | None) -> list[dict[str, Any]]:
 
 def run(samples: list[Sample], domain: str | None, options: dict[str, Any]) -> list[Verdict]:
     if domain:
-        return verify_batch(samples, domain=domain, **options)
-    return verify_batch(samples, verifier="judge", **options)
+        return verify_batch(samples, domain=domain, options=options)
+    return verify_batch(samples, verifier="judge", options=options)
 
 
 def scores(labels: list[bool], verdicts: list[Verdict]) -> list[str]:

@@ -76,7 +76,7 @@ def ours(rows: list[dict[str, Any]], pred_key: str, options: dict[str, Any]) -> 
         metadata = {"answer_only": True} if r.get("kind") == "answer" else {}
         samples.append(Sample(response=r[pred_key], reference=r["gold"], domain="math", metadata=metadata,
                               id=str(r["id"])))
-    return verifiers.verify_batch(samples, **options)
+    return verifiers.verify_batch(samples, options=options)
 
 
 def main() -> int:

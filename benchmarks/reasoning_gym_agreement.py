@@ -636,7 +636,7 @@ def main() -> int:
                       metadata={"answer_only": True, "form": FORMS.get(r["family"])}, id=str(i))
                for i, r in enumerate(rows)]
     start = time.perf_counter()
-    verdicts = verifiers.verify_batch(samples, **options)
+    verdicts = verifiers.verify_batch(samples, options=options)
     ours_s = time.perf_counter() - start
     for r, v in zip(rows, verdicts):
         r["ours"] = v.status is Status.CORRECT

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from support.properties import HealthCheck, given, settings, st
 
 from verifiers import (
     OptionError,
@@ -78,8 +77,8 @@ def doubles(register_plugin):
     register_plugin(_DOUBLES)
 
 
-def check(response, reference=None, **kwargs) -> Verdict:
-    verdict = verify(response, reference, **kwargs)
+def check(response, reference=None, *, verifier, metadata=None, **options) -> Verdict:
+    verdict = verify(response, reference, verifier=verifier, metadata=metadata, options=options)
     assert 0.0 <= verdict.score <= 1.0
     assert Verdict.from_dict(verdict.to_dict()) == verdict
     return verdict
@@ -152,7 +151,9 @@ def test_weighted_undecided_policy(doubles):
 def test_weighted_runs_each_component_once_per_batch(doubles):
     Half.batches.clear()
     samples = [Sample(str(i), str(i)) for i in range(5)]
-    verdicts = verify_batch(samples, verifier="weighted", components=[{"verifier": "test.half"}, {"verifier": "exact"}])
+    verdicts = verify_batch(
+        samples, verifier="weighted", options={"components": [{"verifier": "test.half"}, {"verifier": "exact"}]}
+    )
     assert Half.batches == [5]
     assert [v.score for v in verdicts] == [pytest.approx(0.75)] * 5
     assert all(v.status is Status.PARTIAL for v in verdicts)
@@ -254,7 +255,7 @@ def test_gated_component_error_after_gate_passes():
 
 def test_gated_batch_mixes_outcomes():
     samples = [Sample("<answer>42</answer>", "42"), Sample("42", "42"), Sample("<answer>\\boxed{42}</answer>", "42")]
-    verdicts = verify_batch(samples, verifier="gated", **GATED)
+    verdicts = verify_batch(samples, verifier="gated", options=GATED)
     assert [v.status for v in verdicts] == [Status.PARTIAL, Status.INCORRECT, Status.CORRECT]
 
 

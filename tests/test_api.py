@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from support.properties import HealthCheck, given, settings, st
 
 import verifiers
 from verifiers import MemoryCache, Sample, SQLiteCache, Status, Verdict, Verifier
@@ -151,7 +150,7 @@ def test_cache_key_depends_on_options():
 
 def test_per_sample_options_win_over_call_options():
     samples = [Sample(" a ", "a"), Sample(" a ", "a", metadata={"strip": False})]
-    verdicts = verifiers.verify_batch(samples, verifier="exact", strip=True)
+    verdicts = verifiers.verify_batch(samples, verifier="exact", options={"strip": True})
     assert [v.status for v in verdicts] == [Status.CORRECT, Status.INCORRECT]
 
 

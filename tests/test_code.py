@@ -3,21 +3,18 @@ reward modes, group weights, languages and infrastructure failures."""
 
 from __future__ import annotations
 
-import json
 import shutil
 import sys
 import warnings
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from support.bench import BENCH_DIR
+from support.bench import bench_rows
+from support.properties import HealthCheck, given, settings, st
+from support.system import missing
 
 import verifiers.code as code_module
 from verifiers import Sample, Status, verify, verify_batch
 from verifiers.code import CodeVerifier, extract_code
-
-BENCH = BENCH_DIR / "code_problems.jsonl"
 
 
 @pytest.fixture(scope="module")
@@ -27,9 +24,7 @@ def sandbox():
 
 @pytest.fixture(scope="module")
 def problems():
-    if not BENCH.exists():
-        pytest.skip(f"{BENCH} not found")
-    return [json.loads(line) for line in BENCH.read_text().splitlines() if line.strip()]
+    return bench_rows("code_problems.jsonl")
 
 
 def bwrap_sandbox():
@@ -47,7 +42,7 @@ def bwrap_sandbox():
 
                 return BwrapSandbox()
         except Exception as exc:  # no bubblewrap here
-            pytest.skip(f"bwrap sandbox unavailable: {exc}")
+            missing("bwrap", f"bwrap sandbox unavailable: {exc}")
 
 
 def fenced(code: str, tag: str = "python") -> str:
@@ -312,7 +307,7 @@ def test_registered_as_a_built_in_plugin(sandbox):
     from verifiers.plugins import DEFAULT_PLUGINS, verifier_registry
 
     assert "verifiers.code" in DEFAULT_PLUGINS and verifier_registry().entry("code").plugin == "verifiers.code"
-    verdict = verify(fenced("def add(a, b):\n    return a + b\n"), ADD, verifier="code", sandbox=sandbox)
+    verdict = verify(fenced("def add(a, b):\n    return a + b\n"), ADD, verifier="code", options={"sandbox": sandbox})
     assert verdict.is_correct and verdict.verifier == "code"
 
 

@@ -13,10 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
-import torch
-import transformers
+from support.extras import install_hint
 from support.openai_server import OpenAIServer
-from support.tiny_models import build_model
 
 import verifiers
 from verifiers import Sample, Status, verify_batch
@@ -36,11 +34,16 @@ from verifiers.judge.backend import ENV_BASE_URL, ENV_MODEL, TAIL
 from verifiers.judge.verifier import reasoning_part
 from verifiers.testing import VerifierConformance
 
+torch = pytest.importorskip("torch", reason=install_hint("torch", "judge"))
+transformers = pytest.importorskip("transformers", reason=install_hint("transformers", "judge"))
+
 SHORT = 600  # positions of the model that checks truncation
 
 
 @pytest.fixture(scope="module")
 def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    from support.tiny_models import build_model  # it imports torch: only once the module is not skipped
+
     root = tmp_path_factory.mktemp("judges")
     long = {"max_positions": 4096}  # the tiny BPE spends a token per 2-3 characters of a judge prompt
     made = {
@@ -198,15 +201,15 @@ def test_device_auto_is_the_cpu_here_in_float32(models):
 
 
 def test_a_model_that_cannot_be_loaded_is_an_error_verdict_not_a_crash(tmp_path):
-    verdict = verifiers.verify("So \\boxed{4}.", "4", verifier="judge", backend="transformers",
-                               model=str(tmp_path / "missing"))  # fmt: skip
+    verdict = verifiers.verify("So \\boxed{4}.", "4", verifier="judge",
+                               options={"backend": "transformers", "model": str(tmp_path / "missing")})  # fmt: skip
     assert verdict.status is Status.ERROR and "cannot be loaded" in verdict.reason
 
 
 def test_a_model_id_that_is_not_in_the_local_cache_is_not_downloaded(monkeypatch, tmp_path):
     monkeypatch.setenv("HF_HOME", str(tmp_path))
-    verdict = verifiers.verify("So \\boxed{4}.", "4", verifier="judge", backend="transformers",
-                               model="someone/some-judge-7b")  # fmt: skip
+    verdict = verifiers.verify("So \\boxed{4}.", "4", verifier="judge",
+                               options={"backend": "transformers", "model": "someone/some-judge-7b"})  # fmt: skip
     assert verdict.status is Status.ERROR and "cannot be loaded" in verdict.reason
 
 
@@ -297,7 +300,7 @@ def test_auto_does_not_run_a_local_model_on_the_cpu_silently(models, monkeypatch
     monkeypatch.setenv(ENV_MODEL, models["yes"])
     verdict = verifiers.verify("So \\boxed{4}.", "4", verifier="judge")
     assert verdict.status is Status.UNDECIDED and "no CUDA device" in verdict.reason
-    explicit = verifiers.verify("So \\boxed{4}.", "4", verifier="judge", backend="transformers")
+    explicit = verifiers.verify("So \\boxed{4}.", "4", verifier="judge", options={"backend": "transformers"})
     assert explicit.status is Status.CORRECT  # the model came from the environment
 
 
@@ -479,7 +482,7 @@ def test_the_judge_closes_the_math_cascade_and_sees_only_what_is_left_open(model
         Sample("The answer is \\boxed{every odd number}", "2k+1", prompt="q"),  # left open
         Sample("Thought process:", "2k+1"),  # left open by the rules, stopped by the guards
     ]
-    verdicts = verify_batch(samples, domain="math", backend="transformers", model=models["yes"])
+    verdicts = verify_batch(samples, domain="math", options={"backend": "transformers", "model": models["yes"]})
     assert [v.verifier for v in verdicts] == ["math.rule", "math.rule", "judge", "judge", "judge"]
     assert [v.status for v in verdicts] == [Status.CORRECT, Status.INCORRECT, Status.CORRECT, Status.CORRECT,
                                             Status.INCORRECT]  # fmt: skip
@@ -488,7 +491,9 @@ def test_the_judge_closes_the_math_cascade_and_sees_only_what_is_left_open(model
     assert stages == ["math.rule", "math.symbolic", "judge"]
 
     batches.clear()
-    addon = verify_batch(samples[:2], domain="math", policy="addon", backend="transformers", model=models["yes"])
+    addon = verify_batch(
+        samples[:2], domain="math", policy="addon", options={"backend": "transformers", "model": models["yes"]}
+    )
     assert [v.status for v in addon] == [Status.CORRECT, Status.CORRECT] and batches == [1]
     assert addon[1].verifier == "judge"
 

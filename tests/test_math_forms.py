@@ -14,7 +14,7 @@ C, I = Status.CORRECT, Status.INCORRECT
 
 
 def check(pred: str, gold: str, form: str | None) -> verifiers.Verdict:
-    return verifiers.verify(pred, gold, domain="math", answer_only=True, form=form)
+    return verifiers.verify(pred, gold, domain="math", options={"answer_only": True, "form": form})
 
 
 @pytest.mark.parametrize(
@@ -54,7 +54,7 @@ def test_the_reference_can_carry_the_form() -> None:
     assert verifiers.verify("\\boxed{\\frac{23}{131}}", reference, domain="math").status is C
     # the option wins over the reference
     assert verifiers.verify("\\boxed{92/524}", {"answer": "23/131", "form": "expanded"}, domain="math",
-                            form="lowest_terms").status is I
+                            options={"form": "lowest_terms"}).status is I
     assert verifiers.verify("\\boxed{1}", {"form": "lowest_terms"}, verifier="math.rule").status is Status.ERROR
 
 

@@ -7,8 +7,7 @@ import time
 from fractions import Fraction
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from support.properties import given, settings, st
 
 import verifiers
 from verifiers.math.equivalence import compare
@@ -24,7 +23,7 @@ C, I, U = Status.CORRECT, Status.INCORRECT, Status.UNDECIDED
 
 def cascade(pred: str, gold: str) -> Status:
     """The verdict of the default math cascade (math.rule, then math.symbolic) on an extracted answer."""
-    return verifiers.verify(pred, gold, domain="math", answer_only=True).status
+    return verifiers.verify(pred, gold, domain="math", options={"answer_only": True}).status
 
 
 def w(text: str) -> Written:
@@ -350,8 +349,8 @@ def test_a_list_of_golds_means_any_of_them() -> None:
      ("7 \\text{ cents}", "7 \\text{ dollars}"), ("30 \\text{ rad}", "30^\\circ")],
 )
 def test_rule_is_not_looser_than_symbolic(pred: str, gold: str) -> None:
-    rule = verifiers.verify(pred, gold, verifier="math.rule", answer_only=True)
-    symbolic = verifiers.verify(pred, gold, verifier="math.symbolic", answer_only=True)
+    rule = verifiers.verify(pred, gold, verifier="math.rule", options={"answer_only": True})
+    symbolic = verifiers.verify(pred, gold, verifier="math.symbolic", options={"answer_only": True})
     assert rule.status is not C and symbolic.status is not C
 
 
@@ -481,9 +480,10 @@ def test_a_short_response_that_denies_its_value_states_none() -> None:
 
 
 def test_the_factored_form_is_a_product_of_polynomials() -> None:
-    assert verifiers.verify("(x^2-1)(x+1)/(x-1)", "x^2+2x+1", domain="math", answer_only=True,
-                            form="factored").status is I
-    assert verifiers.verify("(x+1)^2", "x^2+2x+1", domain="math", answer_only=True, form="factored").status is C
+    assert verifiers.verify("(x^2-1)(x+1)/(x-1)", "x^2+2x+1", domain="math",
+                            options={"answer_only": True, "form": "factored"}).status is I
+    factored = {"answer_only": True, "form": "factored"}
+    assert verifiers.verify("(x+1)^2", "x^2+2x+1", domain="math", options=factored).status is C
 
 
 # -- attacks of a second red-team pass ------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from support.slow_verifiers import Echo, Misbehaving, SlowLoad, TimeoutAttr, Unp
 import verifiers
 from verifiers import Sample, Status, Verifier, get_verifier
 from verifiers.pool import GRACE_S, WorkerPool, shared_pool
-from verifiers.runner import call_verify
+from verifiers.calls import call_verify
 
 SUPPORT = str(Path(__file__).resolve().parent)
 

@@ -17,23 +17,37 @@ sample's metadata are checked at verify time and give ERROR verdicts.
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
 from . import plugins
+from .calls import gather
+from .composite import CompositeVerifier, run_named, unique_labels
 from .errors import OptionError
 from .hookspecs import hookimpl
+from .options import Option
 from .text import clip
 from .verdict import Sample, Status, StepVerdict, Verdict
-from .verifier import Verifier
+from .verifier import PartRunner
 
-__all__ = ["Component", "parse_components", "run_delegates", "unique_labels", "Weighted", "Gated"]
+__all__ = ["Component", "parse_components", "Weighted", "Gated"]
 
 _COMPONENT_KEYS = {"verifier", "weight", "options", "reference", "name"}
 _UNDECIDED_POLICIES = ("undecided", "zero")
+_COMPONENTS = Option(
+    None,
+    "the component verifiers: mappings {verifier, weight, options, reference, name}",
+    optional=True,
+    must="a non-empty list of component mappings",
+    accepts=lambda v: bool(parse_components(v, "components")),
+)
+_UNDECIDED = Option.choice(
+    "undecided",
+    "an UNDECIDED component makes the aggregate UNDECIDED ('undecided') or counts as 0 ('zero')",
+    _UNDECIDED_POLICIES,
+)
 
 
 @dataclass(frozen=True)
@@ -92,49 +106,8 @@ def parse_components(specs: Any, where: str = "components") -> list[Component]:
     return [dataclasses.replace(c, label=label) for c, label in zip(components, labels)]
 
 
-def unique_labels(labels: Iterable[str]) -> list[str]:
-    """The labels with repeats numbered ("regex", "regex#2"), so steps and aspects keep one entry each."""
-    seen: dict[str, int] = {}
-    out = []
-    for label in labels:
-        seen[label] = seen.get(label, 0) + 1
-        out.append(label if seen[label] == 1 else f"{label}#{seen[label]}")
-    return out
-
-
 def _build(component: Component) -> Any:
     return plugins.get_verifier(component.verifier, **component.options)
-
-
-def run_delegates(calls: Sequence[tuple[str, Mapping[str, Any], Sample]], runner: Any = None) -> list[Verdict]:
-    """Run each `(verifier name, options, sample)` call and return the verdicts in order.
-
-    Calls with the same verifier and options run as one batch through `runner` (a fresh `Runner` when None).
-    A verifier that cannot be built (unknown name, bad options) gives ERROR verdicts naming why.
-    """
-    if not calls:
-        return []
-    if runner is None:
-        from .runner import Runner
-
-        runner = Runner()
-    groups: dict[str, list[int]] = {}
-    for i, (name, options, _) in enumerate(calls):
-        key = json.dumps([name, options], sort_keys=True, default=repr)
-        groups.setdefault(key, []).append(i)
-    results: list[Verdict | None] = [None] * len(calls)
-    for indices in groups.values():
-        name, options, _ = calls[indices[0]]
-        try:
-            verifier = plugins.get_verifier(name, **options)
-        except Exception as exc:
-            verdict = Verdict.error(name, f"cannot use verifier {name!r}: {exc}")
-            for i in indices:
-                results[i] = verdict
-            continue
-        for i, verdict in zip(indices, runner.run(verifier, [calls[i][2] for i in indices])):
-            results[i] = verdict
-    return [r if r is not None else Verdict.error(calls[i][0], "no verdict came back") for i, r in enumerate(results)]
 
 
 def _component_step(component: Component, verdict: Verdict, weight: float | None = None) -> StepVerdict:
@@ -148,10 +121,8 @@ def _component_step(component: Component, verdict: Verdict, weight: float | None
 
 
 def _component_evidence(component: Component, verdict: Verdict) -> dict[str, Any]:
-    embedded = verdict.to_dict()
-    del embedded["elapsed_s"]  # timing is not part of what was concluded: equal input gives equal verdicts
-    return {"name": component.label, "verifier": component.verifier, "weight": component.weight,
-            "verdict": embedded}
+    embedded = verdict.to_dict(timing=False)  # what was concluded: equal input gives equal verdicts
+    return {"name": component.label, "verifier": component.verifier, "weight": component.weight, "verdict": embedded}
 
 
 def combine(name: str, components: Sequence[Component], verdicts: Sequence[Verdict], undecided: str) -> Verdict:
@@ -180,10 +151,9 @@ def combine(name: str, components: Sequence[Component], verdicts: Sequence[Verdi
     return Verdict(status, score, name, f"weighted score {score:.4g} ({detail})", **fields)
 
 
-class _Aggregate(Verifier):
-    """Shared plumbing: composite placement, per-sample component specs, eager checks at construction."""
+class _Aggregate(CompositeVerifier):
+    """Shared plumbing: per-sample component specs, eager checks at construction."""
 
-    composite: ClassVar[bool] = True
     cost = 1.0
 
     def __init__(self, **options: Any) -> None:
@@ -194,21 +164,6 @@ class _Aggregate(Verifier):
                 continue
             for component in parse_components([value] if spec_key == "gate" else value, spec_key):
                 _build(component)  # unknown names and bad options fail here, at construction
-
-    @classmethod
-    def check_options(cls, config: Mapping[str, Any]) -> None:
-        if config.get("components") is not None:
-            parse_components(config["components"], "components")
-        if config.get("gate") is not None:
-            parse_components([config["gate"]], "gate")
-        if config["undecided"] not in _UNDECIDED_POLICIES:
-            raise OptionError(
-                f"{cls.name}: option 'undecided' must be 'undecided' (an UNDECIDED component makes the aggregate "
-                f"UNDECIDED) or 'zero' (it counts as 0), got {config['undecided']!r}"
-            )
-
-    def verify(self, sample: Sample) -> Verdict:
-        return self.verify_batch([sample])[0]
 
     def _plan(self, sample: Sample, keys: Sequence[str]) -> tuple[dict[str, Any], dict[str, list[Component]]] | Verdict:
         config = self.resolve(sample)
@@ -232,10 +187,10 @@ class Weighted(_Aggregate):
     """
 
     name = "weighted"
-    options = {"components": None, "undecided": "undecided"}
+    options = {"components": _COMPONENTS, "undecided": _UNDECIDED}
 
-    def verify_batch(self, samples: Sequence[Sample], runner: Any = None) -> list[Verdict]:
-        results: list[Verdict | None] = [None] * len(samples)
+    def verify_parts(self, samples: Sequence[Sample], runner: PartRunner) -> list[Verdict]:
+        results: dict[int, Verdict] = {}
         plans: dict[int, tuple[dict[str, Any], list[Component]]] = {}
         calls, where = [], []
         for s, sample in enumerate(samples):
@@ -249,11 +204,11 @@ class Weighted(_Aggregate):
                 calls.append((component.verifier, component.options, component.sample_for(sample)))
                 where.append(s)
         verdicts: dict[int, list[Verdict]] = {s: [] for s in plans}
-        for s, verdict in zip(where, run_delegates(calls, runner)):
+        for s, verdict in zip(where, run_named(calls, runner)):
             verdicts[s].append(verdict)
         for s, (config, components) in plans.items():
             results[s] = combine(self.name, components, verdicts[s], config["undecided"])
-        return [r for r in results if r is not None]
+        return gather(len(samples), results.items())
 
 
 class Gated(_Aggregate):
@@ -266,14 +221,20 @@ class Gated(_Aggregate):
     """
 
     name = "gated"
-    options = {"gate": None, "components": None, "undecided": "undecided"}
+    options = {
+        "gate": Option(
+            None,
+            "the component that must pass (CORRECT) for the others to count",
+            optional=True,
+            must="a component mapping",
+            accepts=lambda v: bool(parse_components([v], "gate")),
+        ),
+        "components": _COMPONENTS,
+        "undecided": _UNDECIDED,
+    }
 
-    def verify_batch(self, samples: Sequence[Sample], runner: Any = None) -> list[Verdict]:
-        if runner is None:
-            from .runner import Runner
-
-            runner = Runner()
-        results: list[Verdict | None] = [None] * len(samples)
+    def verify_parts(self, samples: Sequence[Sample], runner: PartRunner) -> list[Verdict]:
+        results: dict[int, Verdict] = {}
         plans: dict[int, tuple[dict[str, Any], Component, list[Component]]] = {}
         for s, sample in enumerate(samples):
             plan = self._plan(sample, ["gate", "components"])
@@ -284,7 +245,7 @@ class Gated(_Aggregate):
             plans[s] = (config, parsed["gate"][0], parsed["components"])
         order = list(plans)
         gate_calls = [(plans[s][1].verifier, plans[s][1].options, plans[s][1].sample_for(samples[s])) for s in order]
-        gates = dict(zip(order, run_delegates(gate_calls, runner)))
+        gates = dict(zip(order, run_named(gate_calls, runner)))
         calls, where = [], []
         for s in order:
             config, gate, components = plans[s]
@@ -297,7 +258,7 @@ class Gated(_Aggregate):
                 calls.append((component.verifier, component.options, component.sample_for(samples[s])))
                 where.append(s)
         verdicts: dict[int, list[Verdict]] = {}
-        for s, verdict in zip(where, run_delegates(calls, runner)):
+        for s, verdict in zip(where, run_named(calls, runner)):
             verdicts.setdefault(s, []).append(verdict)
         for s, component_verdicts in verdicts.items():
             config, gate, components = plans[s]
@@ -309,7 +270,7 @@ class Gated(_Aggregate):
                 evidence=evidence,
                 reason=f"gate {gate.label!r} passed; {inner.reason}",
             )
-        return [r for r in results if r is not None]
+        return gather(len(samples), results.items())
 
     @staticmethod
     def _gate_step(gate: Component, verdict: Verdict) -> StepVerdict:

@@ -9,15 +9,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar, Literal
 
+from .composite import CompositeVerifier
 from .errors import OptionError
 from .verdict import Sample, Status, Verdict
+from .verifier import PartRunner
 
 __all__ = ["Cascade", "Policy"]
 
 Policy = Literal["first", "addon"]
 
 
-class Cascade:
+class Cascade(CompositeVerifier):
     """Run `stages` in order.
 
     policy "first" (default): a sample moves on only while its verdict's status is in `forward`
@@ -27,7 +29,6 @@ class Cascade:
     earlier decision standing.
     """
 
-    composite: ClassVar[bool] = True
     cost: ClassVar[float] = 0.0
     version = "1"
 
@@ -56,17 +57,11 @@ class Cascade:
             "forward": sorted(s.value for s in self.forward),
         }
 
-    def verify(self, sample: Sample) -> Verdict:
-        return self.verify_batch([sample])[0]
-
-    def verify_batch(self, samples: Sequence[Sample], runner: Any = None) -> list[Verdict]:
-        if runner is None:
-            from .runner import Runner
-
-            runner = Runner()
+    def verify_parts(self, samples: Sequence[Sample], runner: PartRunner) -> list[Verdict]:
         final: list[Verdict | None] = [None] * len(samples)
         trail: list[list[dict[str, Any]]] = [[] for _ in samples]
         elapsed = [0.0] * len(samples)
+        batch_size = [1] * len(samples)  # the largest batch a stage's time was shared with
         pending = list(range(len(samples)))
         for stage in self.stages:
             if not pending:
@@ -82,16 +77,17 @@ class Cascade:
                     }
                 )
                 elapsed[i] += verdict.elapsed_s
+                batch_size[i] = max(batch_size[i], verdict.batch_size)
                 final[i] = self._combine(final[i], verdict)
                 if verdict.status in self.forward:
                     still_open.append(i)
             pending = still_open
         out = []
-        for i, verdict in enumerate(final):
-            assert verdict is not None
-            evidence = dict(verdict.evidence)
+        for i, last in enumerate(final):
+            assert last is not None, "every sample meets the first stage"
+            evidence = dict(last.evidence)
             evidence["cascade"] = {"name": self.name, "policy": self.policy, "stages": trail[i]}
-            out.append(verdict.replace(evidence=evidence, elapsed_s=elapsed[i]))
+            out.append(last.replace(evidence=evidence, elapsed_s=elapsed[i], batch_size=batch_size[i]))
         return out
 
     def _combine(self, earlier: Verdict | None, later: Verdict) -> Verdict:

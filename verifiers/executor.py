@@ -22,10 +22,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .api import Router, run_grouped
 from .cache import Cache, open_cache
+from .calls import gather
 from .cascade import Policy
 from .errors import OptionError, VerifiersError
+from .routing import Router
 from .runner import Runner
 from .verdict import Sample, Verdict
 
@@ -38,6 +39,8 @@ __all__ = [
     "RayExecutor",
     "make_executor",
     "ray_executor",
+    "run_grouped",
+    "verify_routed",
 ]
 
 EXECUTORS = ("local", "ray")
@@ -65,7 +68,7 @@ class Plan:
 
     def router(self) -> Router:
         return Router(
-            self.verifier, self.domain, domain_overrides=self.domain_overrides, policy=self.policy, **self.options
+            self.verifier, self.domain, domain_overrides=self.domain_overrides, policy=self.policy, options=self.options
         )
 
     def runner(self) -> Runner:
@@ -79,9 +82,18 @@ class Plan:
         return json.dumps(fields, sort_keys=True, default=repr)
 
 
+def run_grouped(runner: Runner, samples: Sequence[Sample], chosen: Sequence[Any]) -> list[Verdict]:
+    """Verdicts for `samples`, where `chosen[i]` verifies `samples[i]`: one batch per verifier, input order kept."""
+    groups: dict[int, tuple[Any, list[int]]] = {}
+    for i, verifier in enumerate(chosen):
+        groups.setdefault(id(verifier), (verifier, []))[1].append(i)
+    parts = [zip(indices, runner.run(verifier, [samples[i] for i in indices])) for verifier, indices in groups.values()]
+    return gather(len(samples), *parts)
+
+
 def verify_routed(router: Router, runner: Runner, samples: Sequence[Sample]) -> list[Routed]:
     """`(domain, verdict)` per sample: unroutable samples get ERROR verdicts, the rest run grouped by verifier."""
-    results: list[Routed | None] = [None] * len(samples)
+    unroutable: list[tuple[int, Routed]] = []
     todo: list[int] = []
     domains: list[str | None] = []
     chosen: list[Any] = []
@@ -89,15 +101,13 @@ def verify_routed(router: Router, runner: Runner, samples: Sequence[Sample]) -> 
         try:
             domain, verifier = router.choose(sample)
         except VerifiersError as exc:
-            results[i] = (sample.domain, Verdict.error(ROUTING_VERIFIER, str(exc)))
+            unroutable.append((i, (sample.domain, Verdict.error(ROUTING_VERIFIER, str(exc)))))
             continue
         todo.append(i)
         domains.append(domain)
         chosen.append(verifier)
     verdicts = run_grouped(runner, [samples[i] for i in todo], chosen)
-    for i, domain, verdict in zip(todo, domains, verdicts):
-        results[i] = (domain, verdict)
-    return [r for r in results if r is not None]
+    return gather(len(samples), unroutable, zip(todo, zip(domains, verdicts)))
 
 
 class Executor(Protocol):
@@ -240,7 +250,7 @@ class RayExecutor:
         if not samples:
             return []
         ray = self.ray
-        results: list[Routed | None] = [None] * len(samples)
+        results: list[tuple[int, Routed]] = []
         pending = list(reversed(self._chunks(len(samples))))
         with self._lock:
             running: dict[Any, tuple[Any, range]] = {}
@@ -257,9 +267,11 @@ class RayExecutor:
                         routed = ray.get(ref)
                     except Exception as exc:  # the actor died (or the task could not run): this chunk fails
                         routed = [(samples[i].domain, _lost(exc)) for i in chunk]
-                    for i, pair in zip(chunk, routed):
-                        results[i] = pair
-        return [r for r in results if r is not None]
+                    if len(routed) != len(chunk):
+                        lost = RuntimeError(f"the actor returned {len(routed)} verdicts for {len(chunk)} samples")
+                        routed = [(samples[i].domain, _lost(lost)) for i in chunk]
+                    results.extend(zip(chunk, routed))
+        return gather(len(samples), results)
 
     def close(self) -> None:
         for actor in self.actors:

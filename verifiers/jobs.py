@@ -41,11 +41,11 @@ from pathlib import Path
 from typing import Any
 
 from .cache import Cache
+from .calls import gather, verifier_name
 from .cascade import Policy
 from .datasets import Dataset, DatasetItem, default_id
 from .errors import VerifiersError
 from .executor import Executor, Plan, make_executor
-from .runner import verifier_name
 from .verdict import Sample, Status, Verdict, json_safe
 
 __all__ = [
@@ -387,8 +387,10 @@ class _Ids:
             own, n = f"{default}#{n}", n + 1
         self.rows[own] = where
         shown = repr(item.id if len(item.id) <= 80 else item.id[:80] + "…")
-        reason = (f"{where}: id {shown} is already the id of {first}; ids must be unique, so this row is not "
-                  f"verified (its record has its default id {own!r}): give it an id of its own")
+        reason = (
+            f"{where}: id {shown} is already the id of {first}; ids must be unique, so this row is not "
+            f"verified (its record has its default id {own!r}): give it an id of its own"
+        )
         return DatasetItem(own, item.location, error=reason), first
 
 
@@ -643,13 +645,13 @@ def _truncate(out: Any, size: int) -> None:
 def _verify_chunk(chunk: list[DatasetItem], executor: Executor) -> list[tuple[str | None, Verdict]]:
     """(domain, verdict) per item: unreadable rows get ERROR records, the rest goes to the executor (which gives
     unroutable samples ERROR records of their own)."""
-    results: list[tuple[str | None, Verdict] | None] = [None] * len(chunk)
+    unreadable: list[tuple[int, tuple[str | None, Verdict]]] = []
     todo: list[int] = []
+    samples: list[Sample] = []
     for i, item in enumerate(chunk):
         if item.sample is None:
-            results[i] = (None, Verdict.error(INPUT_VERIFIER, item.error or "unreadable row"))
+            unreadable.append((i, (None, Verdict.error(INPUT_VERIFIER, item.error or "unreadable row"))))
         else:
             todo.append(i)
-    for i, routed in zip(todo, executor.run([chunk[i].sample for i in todo])):  # type: ignore[misc]
-        results[i] = routed
-    return [r for r in results if r is not None]
+            samples.append(item.sample)
+    return gather(len(chunk), unreadable, zip(todo, executor.run(samples)))

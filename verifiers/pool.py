@@ -59,7 +59,7 @@ from typing import Any
 
 import timeout_decorator
 
-from .runner import exception_verdict, call_verify, verifier_name
+from .calls import call_verify, exception_verdict, verifier_name
 from .verdict import Sample, Verdict
 
 __all__ = ["WorkerPool", "shared_pool", "GRACE_S"]
@@ -465,7 +465,7 @@ class WorkerPool:
 
     def _send(self, worker: _Worker, batch: _Batch, *, with_verifier: bool) -> None:
         items = [(i, batch.payloads[i]) for i in worker.chunk]
-        path = [p or os.getcwd() for p in sys.path]  # "" is the parent's directory, not the worker's
+        path: list[str] | None = [p or os.getcwd() for p in sys.path]  # "" is the parent's directory, not the worker's
         blob, path = (batch.blob, path) if with_verifier else (None, None)
         message = ("run", batch.run_id, batch.key, blob, path, batch.timeout, items)
         try:

@@ -6,7 +6,8 @@ included), the prompts and the labels (`--label_key`). Point it at this file:
     --remote_rm_url $(python -c "import verifiers.integrations.openrlhf as m; print(m.__file__)")
 
 and configure it through the environment: `VERIFIERS_DOMAIN` (e.g. "math"), `VERIFIERS_VERIFIER`, and
-`VERIFIERS_OPTIONS` (a JSON object of settings and verifier options, e.g. `{"timeout": 10, "error_reward": 0}`).
+`VERIFIERS_OPTIONS` (a JSON object of settings, verifier options under "options", e.g.
+`{"timeout": 10, "error_reward": 0, "options": {"rel_tol": 0.01}}`).
 Or write a two-line file of your own: `reward_func = make_reward_func(domain="math", timeout=10)`. For a
 reward server instead of a file, run `verifiers serve` (same protocol over HTTP; see `server.py`).
 
@@ -31,8 +32,20 @@ from verifiers.verdict import Status, Verdict
 __all__ = ["RewardFunc", "make_reward_func", "response_from_query", "reward_func"]
 
 # end-of-sequence and padding markers of the common chat templates, removed from the end of a query
-_TRAILING_SPECIAL = ("<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|end_of_text|>", "<|end|>", "<|eom_id|>",
-                     "<|return|>", "</s>", "<eos>", "<end_of_turn>", "<pad>", "<|end▁of▁sentence|>")
+_TRAILING_SPECIAL = (
+    "<|im_end|>",
+    "<|endoftext|>",
+    "<|eot_id|>",
+    "<|end_of_text|>",
+    "<|end|>",
+    "<|eom_id|>",
+    "<|return|>",
+    "</s>",
+    "<eos>",
+    "<end_of_turn>",
+    "<pad>",
+    "<|end▁of▁sentence|>",
+)
 _PROMPT_TAIL = 32  # characters of the prompt's end looked for when the query does not start with the prompt
 
 
@@ -120,13 +133,17 @@ class RewardFunc:
         **settings: Any,
     ) -> None:
         if undecided_reward is None or error_reward is None:
-            raise TypeError("OpenRLHF needs a number for every sample: undecided_reward and error_reward cannot be None")
+            raise TypeError(
+                "OpenRLHF needs a number for every sample: undecided_reward and error_reward cannot be None"
+            )
         self.rewards = RewardMap(undecided=undecided_reward, error=error_reward)
         self.scorer = Scorer(verifier=verifier, domain=domain, **settings)
         self.tensors = tensors
         self.__name__ = "reward_func"
 
-    def verdicts(self, queries: Sequence[Any], prompts: Sequence[Any] | None, labels: Sequence[Any] | None) -> list[Verdict]:
+    def verdicts(
+        self, queries: Sequence[Any], prompts: Sequence[Any] | None, labels: Sequence[Any] | None
+    ) -> list[Verdict]:
         if prompts is not None and len(prompts) != len(queries) or labels is not None and len(labels) != len(queries):
             raise ValueError(
                 f"reward_func got {len(queries)} queries, {'no' if prompts is None else len(prompts)} prompts and "

@@ -17,7 +17,6 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
-from verifiers.api import resolve_verifier
 from verifiers.cascade import Policy
 from verifiers.datasets import message_text, verl_domain
 from verifiers.errors import OptionError
@@ -115,10 +114,10 @@ class Scorer:
     """Verifies samples for an adapter with one executor kept warm for the scorer's life; thread-safe.
 
     `verifier` (a name or object) verifies every sample; else each sample's own domain, else `domain`, else the
-    routing hooks pick a domain's cascade. `options` configure the verifiers. `cache`: True (default) keeps an
-    in-memory verdict cache — GRPO groups repeat answers — None turns it off, a path uses SQLite. `executor`:
-    "local" or "ray" (`ray_address` attaches to a cluster). `batches`: how many merged batches may run at once
-    (1: one after the other). Unknown names and options raise here.
+    routing hooks pick a domain's cascade. `options` configure the verifiers (never the execution settings).
+    `cache`: True (default) keeps an in-memory verdict cache — GRPO groups repeat answers — None turns it off, a
+    path uses SQLite. `executor`: "local" or "ray" (`ray_address` attaches to a cluster). `batches`: how many
+    merged batches may run at once (1: one after the other). Unknown names and options raise here.
     """
 
     def __init__(
@@ -133,18 +132,24 @@ class Scorer:
         executor: str = "local",
         ray_address: str | None = None,
         batches: int = 1,
-        **options: Any,
+        options: Mapping[str, Any] | None = None,
+        **unknown: Any,
     ) -> None:
+        if unknown:
+            raise OptionError(
+                f"unknown setting(s) {sorted(unknown)}: the settings are verifier, domain, policy, workers, timeout, "
+                f"cache, executor, ray_address, batches; verifier options go in options={{...}}"
+            )
         if isinstance(batches, bool) or not isinstance(batches, int) or batches < 1:
             raise OptionError(f"batches must be an integer >= 1, got {batches!r}")
         self.settings: dict[str, Any] = dict(
             verifier=verifier, domain=domain, policy=policy, workers=workers, timeout=timeout, cache=cache,
-            executor=executor, ray_address=ray_address, batches=batches, **options,
+            executor=executor, ray_address=ray_address, batches=batches, options=dict(options or {}),
         )  # fmt: skip
         self.batches = batches
-        plan = Plan(verifier, domain, policy=policy, options=options, workers=workers, timeout=timeout, cache=cache)
-        if verifier is None and domain is not None:  # the default domain and its options are checked now, not
-            resolve_verifier(domain=domain, policy=policy, **options)  # at the first sample that falls back to it
+        plan = Plan(verifier, domain, policy=policy, options=dict(options or {}), workers=workers, timeout=timeout,
+                    cache=cache)  # fmt: skip
+        # building the executor builds its Router, which checks the verifier, the default domain and the options
         self.executor: Executor = make_executor(executor, plan, address=ray_address)
         self._turn = threading.Condition()
         self._queue: list[_Request] = []

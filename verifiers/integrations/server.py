@@ -209,8 +209,10 @@ class RewardServer:
             check_int("RewardServer", settings, key, optional=key == "batches")
         for key in ("read_timeout", "request_timeout"):
             check_number("RewardServer", settings, key, optional=True, strict=True)
-        need(max_queries <= max_in_flight,
-             f"RewardServer: max_queries ({max_queries}) must not exceed max_in_flight ({max_in_flight})")
+        need(
+            max_queries <= max_in_flight,
+            f"RewardServer: max_queries ({max_queries}) must not exceed max_in_flight ({max_in_flight})",
+        )
         need(max_body_bytes <= max_in_flight_bytes, f"RewardServer: max_body_bytes ({max_body_bytes}) must not "
              f"exceed max_in_flight_bytes ({max_in_flight_bytes})")  # fmt: skip
         self.reward = reward

@@ -26,7 +26,8 @@ verl needs a number, so UNDECIDED scores `undecided_score` and a failure `error_
 never silently: `failed`/`undecided` show up in verl's metrics beside `acc`.
 
 Settings (`reward_kwargs`): `domain`, `verifier`, `policy`, `workers`, `timeout`, `cache`, `executor`,
-`ray_address`, `undecided_score`, `error_score`, and any verifier option. Arguments verl itself adds
+`ray_address`, `undecided_score`, `error_score`, and `options` (a mapping of verifier options, e.g.
+`+reward.custom_reward_function.reward_kwargs.options.rel_tol=0.01`). Arguments verl itself adds
 (`reward_router_address`, `sandbox_fusion_url`, ...) are ignored. One warm scorer is kept per setting, and
 verl's concurrent per-sample calls are merged into batches.
 """
@@ -120,7 +121,11 @@ def compute_score_batch(
 ) -> list[dict[str, Any]]:
     """verl's batch reward function (`reward_manager=batch`): a `RESULT_KEYS` dict per response, in order."""
     count = len(solution_strs)
-    if len(data_sources) != count or len(ground_truths) != count or (extra_infos is not None and len(extra_infos) != count):
+    if (
+        len(data_sources) != count
+        or len(ground_truths) != count
+        or (extra_infos is not None and len(extra_infos) != count)
+    ):
         raise ValueError(
             f"compute_score_batch got {len(data_sources)} data_sources, {count} solution_strs, "
             f"{len(ground_truths)} ground_truths and {'no' if extra_infos is None else len(extra_infos)} extra_infos"
