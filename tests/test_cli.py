@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from support.extras import install_hint
 
 from verifiers import __version__
 from verifiers.cli import main, parse_options
@@ -18,6 +19,7 @@ from verifiers.cli import main, parse_options
 ROOT = Path(__file__).resolve().parents[1]
 
 SLOW_PLUGIN = '''
+import os
 import time
 
 from verifiers import Verdict, Verifier, hookimpl
@@ -31,7 +33,7 @@ class SlowExact(Verifier):
 
     def verify(self, sample):
         time.sleep(self.config["delay"])
-        return Verdict.from_bool(self.name, sample.response == str(sample.reference))
+        return Verdict.from_bool(self.name, sample.response == str(sample.reference), evidence={"pid": os.getpid()})
 
 
 @hookimpl
@@ -215,8 +217,8 @@ def test_malformed_lines_become_error_records_with_file_and_line(tmp_path: Path,
 
 
 def test_parquet_with_the_verl_preset(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    pa = pytest.importorskip("pyarrow")
-    pq = pytest.importorskip("pyarrow.parquet")
+    pa = pytest.importorskip("pyarrow", reason=install_hint("pyarrow", "datasets"))
+    pq = pytest.importorskip("pyarrow.parquet", reason=install_hint("pyarrow", "datasets"))
     rows = [
         {
             "data_source": "my/custom",
@@ -243,7 +245,7 @@ def test_parquet_with_the_verl_preset(tmp_path: Path, capsys: pytest.CaptureFixt
 
 
 def test_hf_dataset_directory_with_trl_columns(tmp_path: Path) -> None:
-    hf = pytest.importorskip("datasets")
+    hf = pytest.importorskip("datasets", reason=install_hint("datasets", "datasets"))
     ds = hf.Dataset.from_dict(
         {
             "prompt": [[{"role": "user", "content": "2+2?"}], [{"role": "user", "content": "3+3?"}]],
@@ -273,6 +275,23 @@ def test_bad_option_and_bad_flags_exit_2(tmp_path: Path, capsys: pytest.CaptureF
     assert not Path(out).exists()
 
 
+def test_an_option_no_verifier_takes_fails_before_any_record_is_written(tmp_path: Path, capsys) -> None:
+    """Routed by each row's domain (no --verifier, no --domain): a typo in --option is a configuration mistake."""
+    data = tmp_path / "mixed.jsonl"
+    data.write_text(
+        json.dumps({"id": "a", "response": "The answer is 4.", "reference": "4"}) + "\n"
+        + json.dumps({"id": "b", "response": "B", "reference": "B"}) + "\n"
+    )  # fmt: skip
+    out = tmp_path / "o.jsonl"
+    assert main(["run", str(data), "-o", str(out), "--option", "nosuch=1", "--no-progress"]) == 2
+    assert "nosuch" in capsys.readouterr().err
+    assert not out.exists()
+    # the twin: an option one domain's cascade takes is applied there and left out elsewhere; every row verified
+    assert main(["run", str(data), "-o", str(out), "--option", "rel_tol=0.01", "--no-progress"]) == 0
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(r["id"], r["verdict"]["status"]) for r in records] == [("a", "correct"), ("b", "correct")]
+
+
 def test_non_tty_progress_does_not_spam(tmp_path: Path) -> None:
     data = write_rows(tmp_path / "d.jsonl", 500)
     code, stdout, stderr = finish(cli("run", str(data), "-o", str(tmp_path / "o.jsonl"), "--verifier", "exact", "--chunk-size", "5"))
@@ -295,13 +314,16 @@ def test_sqlite_cache_is_shared_between_runs(tmp_path: Path) -> None:
 
 
 def test_workers_and_timeout(tmp_path: Path, plugin_path: Path) -> None:
-    pytest.importorskip("verifiers.pool", reason="the worker pool has not landed yet")
+    """`--workers 2` verifies in worker processes, not in the CLI's; `--timeout` cuts a stuck sample short."""
     data = write_rows(tmp_path / "d.jsonl", 40)
     out = tmp_path / "o.jsonl"
     args = ["run", str(data), "-o", str(out), "--verifier", "slow_exact", "--workers", "2", "--timeout", "0.5"]
-    code, _, stderr = finish(cli(*args, "--option", "delay=0.001", plugin=plugin_path))
+    proc = cli(*args, "--option", "delay=0.001", plugin=plugin_path)
+    code, _, stderr = finish(proc)
     assert code == 0, stderr
     assert json.loads((tmp_path / "o.summary.json").read_text())["statuses"]["correct"] == 30
+    pids = {json.loads(line)["verdict"]["evidence"]["pid"] for line in out.read_bytes().splitlines()}
+    assert 1 <= len(pids) <= 2 and proc.pid not in pids
     slow = tmp_path / "slow.jsonl"
     code, _, stderr = finish(cli("run", str(data), "-o", str(slow), "--verifier", "slow_exact", "--timeout", "0.2",
                                  "--limit", "2", "--option", "delay=5", plugin=plugin_path))
@@ -366,6 +388,42 @@ def test_list_as_table_and_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["list"]) == 0
     table = capsys.readouterr().out
     assert "exact" in table and "verifiers.rule" in table
+
+
+def test_list_json_has_each_option_with_default_and_doc(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["list", "--json"]) == 0
+    rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
+    (strip,) = rows["exact"]["options"]
+    assert strip["name"] == "strip" and strip["default"] is True and strip["doc"] and strip["per_sample"] is True
+    assert strip["accepts"] == "true or false"
+    tags = next(o for o in rows["format"]["options"] if o["name"] == "tags")
+    assert tags["default"] == ["think", "answer"]  # JSON, as `--option tags='["think", "answer"]'` takes it
+    guards = next(o for o in rows["judge"]["options"] if o["name"] == "guards")
+    assert guards["per_sample"] is False
+    # the docstring's whole first paragraph, not its first line (which ends mid-sentence for math.rule)
+    assert rows["math.rule"]["description"].endswith("the rest is UNDECIDED (for `math.symbolic`).")
+
+
+@pytest.mark.parametrize("columns", ["60", "200"])
+def test_list_prints_options_and_wraps_never_cuts(
+    columns: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["list", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    monkeypatch.setenv("COLUMNS", columns)
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    flat = " ".join(out.split())
+    for row in rows:
+        assert f"{row['name']} (" in flat
+        assert " ".join(row["description"].split()) in flat, row["name"]  # whole: wrapped, never cut
+        for option in row["options"]:
+            line = f"{option['name']} {json.dumps(option['default'], ensure_ascii=False)}"
+            assert line in flat or f"{option['name']} {json.dumps(option['default'])}" in flat, option
+            assert " ".join(option["doc"].split()) in flat, (row["name"], option["name"])
+    width = max(60, min(int(columns), 160))
+    too_long = [line for line in out.splitlines() if len(line) > width and " " in line.strip()]
+    assert not too_long  # a line past the width holds one word too long to break, nothing else
 
 
 def test_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:

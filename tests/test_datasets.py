@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import ModuleType
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from support.extras import install_hint
+from support.properties import given, settings, st
 
 from verifiers import DatasetError, Sample
 from verifiers.datasets import (
@@ -22,8 +23,16 @@ from verifiers.datasets import (
     verl_domain,
 )
 
-pa = pytest.importorskip("pyarrow")
-pq = pytest.importorskip("pyarrow.parquet")
+
+@pytest.fixture
+def pa() -> ModuleType:
+    """pyarrow, for the parquet tests (the JSONL ones run without it)."""
+    return pytest.importorskip("pyarrow", reason=install_hint("pyarrow", "datasets"))
+
+
+@pytest.fixture
+def pq(pa: ModuleType) -> ModuleType:
+    return pytest.importorskip("pyarrow.parquet", reason=install_hint("pyarrow", "datasets"))
 
 
 def write_jsonl(path: Path, rows: list[dict]) -> Path:
@@ -93,7 +102,7 @@ def test_json_array_file(tmp_path: Path) -> None:
     assert rows[1].error and "expected a JSON object" in rows[1].error
 
 
-def test_format_detection(tmp_path: Path) -> None:
+def test_format_detection(tmp_path: Path, pa: ModuleType, pq: ModuleType) -> None:
     jsonl = write_jsonl(tmp_path / "a.jsonl", [{"response": "x"}])
     parquet = tmp_path / "noext"
     pq.write_table(pa.Table.from_pylist([{"response": "x"}]), parquet)
@@ -104,7 +113,7 @@ def test_format_detection(tmp_path: Path) -> None:
         detect_format(tmp_path / "missing.jsonl")
 
 
-def test_parquet_rows_stream_in_batches(tmp_path: Path) -> None:
+def test_parquet_rows_stream_in_batches(tmp_path: Path, pa: ModuleType, pq: ModuleType) -> None:
     path = tmp_path / "big.parquet"
     table = pa.Table.from_pylist([{"response": str(i), "reference": str(i)} for i in range(3000)])
     pq.write_table(table, path, row_group_size=700)
@@ -115,7 +124,7 @@ def test_parquet_rows_stream_in_batches(tmp_path: Path) -> None:
     assert len(list(read_records(path, limit=10))) == 10
 
 
-def test_corrupt_parquet_is_a_dataset_error(tmp_path: Path) -> None:
+def test_corrupt_parquet_is_a_dataset_error(tmp_path: Path, pq: ModuleType) -> None:
     path = tmp_path / "bad.parquet"
     path.write_bytes(b"PAR1 this is not really parquet")
     with pytest.raises(DatasetError, match="not a readable parquet file"):
@@ -244,7 +253,7 @@ def test_empty_file_is_an_empty_dataset(tmp_path: Path) -> None:
     assert list(open_dataset(path)) == []
 
 
-def test_verl_parquet_with_nested_columns(tmp_path: Path) -> None:
+def test_verl_parquet_with_nested_columns(tmp_path: Path, pa: ModuleType, pq: ModuleType) -> None:
     path = tmp_path / "verl.parquet"
     pq.write_table(pa.Table.from_pylist(verl_rows()), path)
     dataset = open_dataset(path)
@@ -260,7 +269,7 @@ def test_verl_parquet_with_nested_columns(tmp_path: Path) -> None:
     assert second.sample.reference == "1"
 
 
-def test_verl_responses_as_a_list_need_an_index(tmp_path: Path) -> None:
+def test_verl_responses_as_a_list_need_an_index(tmp_path: Path, pa: ModuleType, pq: ModuleType) -> None:
     rows = verl_rows()
     for row in rows:
         row["responses"] = ["first try", "second try"]
@@ -286,7 +295,7 @@ def test_trl_conversational_jsonl(tmp_path: Path) -> None:
 
 
 def test_hf_saved_dataset_and_splits(tmp_path: Path) -> None:
-    hf = pytest.importorskip("datasets")
+    hf = pytest.importorskip("datasets", reason=install_hint("datasets", "datasets"))
     rows = {"response": ["a", "b", "c"], "reference": ["a", "x", "c"], "id": ["r1", "r2", "r3"]}
     single = tmp_path / "single"
     hf.Dataset.from_dict(rows).save_to_disk(str(single))
@@ -303,7 +312,7 @@ def test_hf_saved_dataset_and_splits(tmp_path: Path) -> None:
         open_dataset(both, split="dev")
 
 
-def test_hf_directory_of_data_files(tmp_path: Path) -> None:
+def test_hf_directory_of_data_files(tmp_path: Path, pa: ModuleType, pq: ModuleType) -> None:
     root = tmp_path / "snapshot"
     (root / "data").mkdir(parents=True)
     pq.write_table(
@@ -363,3 +372,65 @@ def test_deeply_nested_json_is_a_bad_row_not_a_crash(tmp_path: Path) -> None:
     rows = list(read_records(path))
     assert rows[0].error and "nested too deeply" in rows[0].error
     assert rows[1].data == {"response": "ok"}
+
+
+def _no_doubled_words(message: str) -> bool:
+    words = message.lower().split()
+    return all(a != b for a, b in zip(words, words[1:]))
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ('{"response": "a\tb"}\n', "invalid JSON (invalid control character at column 16: a tab or line break inside a "
+                                   "string must be written as \\t or \\n)"),  # was "Invalid control character at at column 16"
+        ('{"response": "a", "reference": \n', "invalid JSON (expecting value at the end of the line)"),
+        ('{"response": "abc\n', "invalid JSON (the line ends inside a string)"),  # a raw line break in a string
+        ('{"response": "abc', "invalid JSON (unterminated string starting at column 14)"),  # the near miss: no \n
+        ('{"response": "a"} x\n', "invalid JSON (extra data at column 19)"),
+        ('{"response": "a\\q"}\n', "invalid JSON (invalid \\escape at column 16)"),
+        ("{response: 1}\n", "invalid JSON (expecting property name enclosed in double quotes at column 2)"),
+        (b'{"response": "\xff"}\n', "not valid UTF-8 (byte 0xff at column 15)"),
+    ],
+)
+def test_a_malformed_line_names_file_and_line_and_reads_well(tmp_path: Path, line: str | bytes, problem: str) -> None:
+    path = tmp_path / "data.jsonl"
+    path.write_bytes(b'{"response": "ok"}\n' + (line if isinstance(line, bytes) else line.encode()))
+    rows = list(read_records(path))
+    assert rows[0].error is None and rows[1].data is None
+    assert rows[1].error == f"{path}:2: {problem}"
+    assert _no_doubled_words(problem) and "None" not in problem
+    item = list(open_dataset(path, require_reference=False))[1]  # what becomes the ERROR record's reason
+    assert item.sample is None and item.error == f"{path}:2: {problem}"
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (b'[{"response": "a"},\n {"response": "a\tb"}]', "2: invalid JSON (invalid control character at column 17: "
+                                                         "a tab or line break inside a string must be written as \\t or \\n)"),
+        (b'[{"response": "a"},\n {"response": "b"}', "2: invalid JSON (expecting ',' delimiter at the end of the file)"),
+        (b'[{"response": "a"},\n\n {"response": "\xff"}]', "3: not valid UTF-8 (byte 0xff at column 16)"),
+    ],
+)
+def test_a_malformed_json_array_names_file_and_line(tmp_path: Path, content: bytes, problem: str) -> None:
+    path = tmp_path / "data.json"
+    path.write_bytes(content)
+    with pytest.raises(DatasetError) as caught:
+        list(read_records(path))
+    assert str(caught.value) == f"{path}:{problem}; the JSON array cannot be read"
+
+
+@settings(deadline=None, max_examples=60)
+@given(row=st.dictionaries(st.sampled_from(["response", "reference", "id"]), st.text(max_size=6), min_size=1),
+       cut=st.integers(0, 60), insert=st.sampled_from(["", "\t", "\n", "\\", '"', ",", "}", "x", "\x00"]))  # fmt: skip
+def test_any_broken_line_gets_a_readable_message(tmp_path_factory: pytest.TempPathFactory, row: dict, cut: int,
+                                                 insert: str) -> None:  # fmt: skip
+    text = json.dumps(row)
+    broken = text[:cut] + insert + text[cut + 1 :]
+    path = tmp_path_factory.mktemp("broken") / "data.jsonl"
+    path.write_text('{"response": "ok"}\n' + broken + "\n", encoding="utf-8")
+    for record in list(read_records(path))[1:]:
+        if record.error is not None:
+            assert record.error.startswith(f"{path}:") and record.error.endswith(")")
+            assert _no_doubled_words(record.error) and "None" not in record.error, record.error

@@ -7,8 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from support.properties import given, settings, st
 
 from verifiers import Sample, UnknownDomainError, UnknownVerifierError, Verdict, Verifier, VerifiersError, hookimpl
 from verifiers.datasets import open_dataset
@@ -339,3 +338,101 @@ def test_colliding_ids_resume_to_the_records_of_an_uninterrupted_run(
     out.write_bytes(data[: int(len(data) * cut)])
     run_dataset(items, out, verifier="exact", chunk_size=chunk, summary_path=None, fsync=False)
     assert sorted((r["id"], r["verdict"]["status"]) for r in lines_of(out)) == expected
+
+
+# -- the progress display of `verifiers run` ----------------------------------------------------------------
+
+_BUSY = ProgressInfo(seen=123456, written=123422, already_done=34, duplicates=0, total=500000, mean_score=0.7342,
+                     statuses={"correct": 80000, "incorrect": 30000, "partial": 50, "undecided": 20, "error": 25,
+                               "timeout": 5})  # fmt: skip
+_EARLY = ProgressInfo(seen=12, written=12, already_done=0, duplicates=0, total=500000, mean_score=0.5,
+                      statuses={"correct": 6, "incorrect": 6, "partial": 0, "undecided": 0, "error": 0, "timeout": 0})
+_STATUS_SHOWN = {"correct": "cor", "incorrect": "inc", "partial": "par", "undecided": "und", "error": "err",
+                 "timeout": "t/o"}  # fmt: skip
+
+
+def _shown_lines(text: str) -> list[str]:
+    """What a terminal shows of rich output: control sequences dropped, split at newlines and carriage returns."""
+    import re
+
+    return [line for line in re.split(r"[\r\n]", re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text)) if line]
+
+
+def _progress_output(width: int, *updates: ProgressInfo) -> list[str]:
+    import io
+
+    from rich.console import Console
+
+    from verifiers.cli import _Progress
+
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width, force_terminal=True, color_system=None)
+    progress = _Progress(console, enabled=True, label="a-dataset-with-a-rather-long-file-name.jsonl")
+    for info in updates:
+        progress(info)
+    progress.close()
+    return _shown_lines(buffer.getvalue())
+
+
+@pytest.mark.parametrize("width", [40, 60, 80, 100, 200])
+def test_progress_display_fits_the_terminal(width: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rich.cells import cell_len
+
+    monkeypatch.delenv("CI", raising=False)
+    lines = _progress_output(width, _EARLY, _BUSY)
+    assert lines and max(cell_len(line) for line in lines) <= width, lines
+    final = " ".join(lines[-2:])
+    assert "123456/500000" in final and "mean 0.734" in final  # rows done and the mean score: always shown
+
+
+def test_progress_display_at_80_columns_keeps_every_status_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The issue's case: at 80 columns the bar, count and time share a line, the scores get their own."""
+    monkeypatch.delenv("CI", raising=False)
+    head, scores = _progress_output(80, _BUSY)[-2:]
+    assert "123456/500000" in head and "━" in head
+    assert scores.startswith("mean 0.734")
+    from verifiers.cli import _progress_lines
+
+    an_hour_in = [line.plain for line in _progress_lines(_BUSY, "data.jsonl", 3725.0, 80)]
+    assert len(an_hour_in) == 2 and an_hour_in[0].endswith("123456/500000  1:02:05  eta 3:09:24")
+    for status, count in _BUSY.statuses.items():
+        assert f"{_STATUS_SHOWN[status]} {count}" in scores or f"{status} {count}" in scores, (status, scores)
+    wide = _progress_output(200, _BUSY)[-1]  # the near miss: room for everything, one line, full names
+    assert "123456/500000" in wide and "correct 80000 · incorrect 30000" in wide and "timeout 5" in wide
+    early = _progress_output(80, _EARLY)  # few statuses: full names still fit at 80
+    assert "mean 0.500 · correct 6 · incorrect 6" in early[-1]
+
+
+def test_verifiers_run_progress_on_an_80_column_terminal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    from rich.cells import cell_len
+
+    from verifiers.cli import main
+
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setenv("FORCE_COLOR", "1")  # rich then treats stderr as a terminal
+    monkeypatch.setenv("COLUMNS", "80")
+    data = tmp_path / ("x" * 60 + ".jsonl")
+    data.write_text("".join(json.dumps({"id": str(i), "response": str(i % 3), "reference": "1"}) + "\n"
+                            for i in range(30)))  # fmt: skip
+    assert main(["run", str(data), "-o", str(tmp_path / "out.jsonl"), "--verifier", "exact", "--chunk-size", "7"]) == 0
+    lines = _shown_lines(capsys.readouterr().err)
+    assert lines and max(cell_len(line) for line in lines) <= 80, lines
+    assert any("30/30" in line for line in lines) and any("mean 0.333 · correct 10 · incorrect 20" in line for line in lines)
+
+
+def test_what_the_readme_commands_write_at_the_root_is_git_ignored() -> None:
+    """`verifiers run … -o results.jsonl` and `verifiers report … --html report.html` at the repository root."""
+    import shutil
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    if shutil.which("git") is None or not (root / ".git").exists():
+        pytest.skip("not a git checkout: nothing to ignore")
+    outputs = ["results.jsonl", "results-math.jsonl", "out.jsonl"]
+    written = ["results.jsonl", "results-math.jsonl", "report.html", ".report.html.k2j4x9.tmp",
+               *(default_summary_path(Path(name)).name for name in outputs)]  # fmt: skip
+    kept = ["examples/mixed.summary.json", "docs/report.html", "tests/data/results.jsonl"]  # near misses: not the root
+    check = subprocess.run(["git", "check-ignore", "--no-index", *written, *kept], cwd=root, capture_output=True,
+                           text=True)  # fmt: skip
+    assert sorted(check.stdout.split()) == sorted(written)

@@ -2,8 +2,7 @@ import json
 import math
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from support.properties import given, settings, st
 
 from verifiers import Sample, Status, StepVerdict, Verdict
 
@@ -110,3 +109,86 @@ def test_sample_and_verdict_pickle():
     assert pickle.loads(pickle.dumps(sample)) == sample
     again = pickle.loads(pickle.dumps(verdict))
     assert again == verdict and again.elapsed_s == 0.1
+
+
+def _nested_evidence_verdict() -> Verdict:
+    from types import MappingProxyType
+
+    inner = MappingProxyType({"t": (1, 2), "s": {"b", "a"}})
+    return Verdict("partial", 0.5, "x", aspects={"a": 1}, evidence={"inner": inner, "rows": [(1, {"k": inner})]})
+
+
+def test_evidence_and_aspects_go_to_json_dumps_as_they_are():
+    verdict = _nested_evidence_verdict()  # a mapping proxy and tuples nested inside, as verifiers pass them
+    assert json.loads(json.dumps(verdict.evidence)) == verdict.to_dict()["evidence"]
+    assert json.loads(json.dumps(verdict.aspects)) == {"a": 1.0}
+    assert json.loads(json.dumps(verdict.evidence, indent=2, sort_keys=True)) == verdict.to_dict()["evidence"]
+    assert verdict.evidence == {"inner": {"t": [1, 2], "s": ["a", "b"]}, "rows": [[1, {"k": {"t": [1, 2], "s": ["a", "b"]}}]]}
+    assert isinstance(verdict.evidence, dict) and isinstance(verdict.evidence["rows"], list)
+
+
+def test_evidence_is_read_only_all_the_way_down():
+    verdict = _nested_evidence_verdict()
+    evidence = verdict.evidence
+    inner, rows = evidence["inner"], evidence["rows"]
+    attempts = [
+        lambda: evidence.update(k=1), lambda: evidence.setdefault("k", 1), lambda: evidence.pop("inner"),
+        lambda: evidence.popitem(), lambda: evidence.clear(), lambda: evidence.__delitem__("inner"),
+        lambda: evidence.__ior__({"k": 1}), lambda: inner.__setitem__("t", 0), lambda: verdict.aspects.update(a=0),
+        lambda: rows.append(1), lambda: rows.extend([1]), lambda: rows.insert(0, 1), lambda: rows.pop(),
+        lambda: rows.remove(rows[0]), lambda: rows.sort(), lambda: rows.reverse(), lambda: rows.clear(),
+        lambda: rows.__setitem__(0, 1), lambda: rows.__delitem__(0), lambda: rows.__iadd__([1]),
+        lambda: rows.__imul__(2), lambda: inner["t"].append(3),
+    ]
+    for attempt in attempts:
+        with pytest.raises(TypeError, match="read-only"):
+            attempt()
+    assert verdict == _nested_evidence_verdict()  # nothing changed
+    copy = dict(verdict.evidence)  # the near miss: a copy is an ordinary dict and may change
+    copy["k"] = 1
+    listed = list(rows)
+    listed.append(2)
+    assert "k" not in verdict.evidence and len(verdict.evidence["rows"]) == 1
+
+
+def test_read_only_evidence_pickles_copies_and_compares_as_before():
+    import copy
+    import pickle
+
+    verdict = _nested_evidence_verdict()
+    for protocol in range(pickle.HIGHEST_PROTOCOL + 1):
+        again = pickle.loads(pickle.dumps(verdict, protocol=protocol))
+        assert again == verdict
+        with pytest.raises(TypeError):
+            again.evidence["rows"].append(1)
+        assert pickle.loads(pickle.dumps(verdict.evidence, protocol=protocol)) == verdict.evidence
+    assert copy.deepcopy(verdict) == verdict and copy.copy(verdict.evidence) == verdict.evidence
+    assert Verdict.from_dict(verdict.to_dict()) == verdict
+    assert Verdict.from_json(verdict.to_json()) == verdict
+    assert verdict.replace(evidence={"x": 1}).evidence == {"x": 1}
+    assert verdict != verdict.replace(evidence={"inner": {"t": [1, 3], "s": ["a", "b"]}, "rows": verdict.evidence["rows"]})
+    with pytest.raises(TypeError):  # unhashable, as before (evidence is a dict)
+        hash(verdict)
+    plain = verdict.to_dict()["evidence"]  # to_dict gives plain, mutable JSON data
+    assert type(plain) is dict and type(plain["rows"]) is list
+
+
+def test_batch_size_is_timing_kept_through_json_and_pickle_but_not_compared():
+    import pickle
+
+    share = Verdict.correct("judge", elapsed_s=0.25, batch_size=8)  # 2 s for a batch of 8, split evenly
+    alone = Verdict.correct("judge", elapsed_s=0.25)
+    assert share == alone  # timing is not part of what was concluded
+    assert alone.batch_size == 1 and "batch_size" not in alone.to_dict()  # timed alone: the record keeps its shape
+    assert share.to_dict()["batch_size"] == 8
+    for again in (Verdict.from_json(share.to_json()), pickle.loads(pickle.dumps(share)), share.replace(reason="r")):
+        assert (again.elapsed_s, again.batch_size) == (0.25, 8)
+    assert share.to_dict(timing=False) == alone.to_dict(timing=False)
+    assert not {"elapsed_s", "batch_size"} & set(share.to_dict(timing=False))
+
+
+@pytest.mark.parametrize("bad", [0, -3, 2.5, float("nan"), float("inf"), True, "8", None])
+def test_a_batch_size_that_is_not_a_whole_count_reads_as_timed_alone(bad):
+    assert Verdict.correct("x", batch_size=bad).batch_size == 1
+    assert Verdict.from_dict({"status": "correct", "score": 1, "verifier": "x", "batch_size": bad}).batch_size == 1
+    assert Verdict.correct("x", batch_size=8.0).batch_size == 8  # the near miss: a whole float is a count

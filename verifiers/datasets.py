@@ -64,7 +64,7 @@ class RawRecord:
 
 
 def detect_format(path: str | Path) -> str:
-    """"jsonl", "parquet" or "hf" from the path: a directory is "hf", else the suffix, else the magic bytes."""
+    """ "jsonl", "parquet" or "hf" from the path: a directory is "hf", else the suffix, else the magic bytes."""
     path = Path(path)
     if not path.exists():
         raise DatasetError(f"dataset {str(path)!r} does not exist")
@@ -134,19 +134,38 @@ def _read_jsonl(path: Path, shown: str, start: int) -> Generator[RawRecord, None
                 start += 1
 
 
+def _json_problem(exc: json.JSONDecodeError, unit: str = "line") -> str:
+    """What is wrong with a JSON text, for a message that already names the file and line: `invalid JSON
+    (expecting value at column 7)`. `unit` ("line" or "file") is what the text is, for "at the end of the line"."""
+    what = exc.msg[:1].lower() + exc.msg[1:]
+    control = what.startswith("invalid control character")
+    if not exc.doc[exc.pos :].strip():  # at the end: a cut-off record, or a line break inside a string
+        if control:
+            return f"invalid JSON (the {unit} ends inside a string)"
+        return f"invalid JSON ({what.removesuffix(' at')} at the end of the {unit})"
+    where = f"column {exc.colno}" if what.endswith(" at") else f"at column {exc.colno}"  # json's msg may end in "at"
+    hint = ": a tab or line break inside a string must be written as \\t or \\n" if control else ""
+    return f"invalid JSON ({what} {where}{hint})"
+
+
+def _utf8_problem(data: bytes, exc: UnicodeDecodeError) -> tuple[int, str]:
+    """The line of `data` where its UTF-8 breaks, and what is wrong there."""
+    line = data.count(b"\n", 0, exc.start) + 1
+    column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+    return line, f"not valid UTF-8 (byte 0x{data[exc.start : exc.start + 1].hex()} at column {column})"
+
+
 def _parse_line(raw: bytes, lineno: int, location: str, index: int) -> RawRecord:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        bad = raw[exc.start : exc.start + 1].hex()
-        reason = f"not valid UTF-8 (byte 0x{bad} at column {exc.start + 1})"
-        return RawRecord(index, location, error=f"{location}: {reason}")
+        return RawRecord(index, location, error=f"{location}: {_utf8_problem(raw, exc)[1]}")
     if lineno == 1:
         text = text.lstrip("\ufeff")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        return RawRecord(index, location, error=f"{location}: invalid JSON ({exc.msg} at column {exc.colno})")
+        return RawRecord(index, location, error=f"{location}: {_json_problem(exc)}")
     except RecursionError:
         return RawRecord(index, location, error=f"{location}: invalid JSON (nested too deeply)")
     if not isinstance(data, dict):
@@ -172,10 +191,17 @@ def _starts_with(path: Path, prefix: bytes) -> bool:
 
 
 def _read_json_array(path: Path, shown: str, start: int) -> Generator[RawRecord, None, None]:
+    data = path.read_bytes()
     try:
-        rows = json.loads(path.read_bytes().decode("utf-8").lstrip("\ufeff"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DatasetError(f"{shown}: cannot read the JSON array: {exc}") from None
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, problem = _utf8_problem(data, exc)
+        raise DatasetError(f"{shown}:{line}: {problem}; the JSON array cannot be read") from None
+    try:
+        rows = json.loads(text.lstrip("\ufeff"))
+    except json.JSONDecodeError as exc:
+        problem = _json_problem(exc, "file")
+        raise DatasetError(f"{shown}:{exc.lineno}: {problem}; the JSON array cannot be read") from None
     for i, data in enumerate(rows):
         location = f"{shown}#{i}"
         if isinstance(data, dict):
@@ -221,7 +247,8 @@ def _hf_files(path: Path, split: str | None) -> list[Path]:
     files = sorted(
         p
         for p in path.rglob("*")
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+        if p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(path).parts)
         and (p.suffix.lower() in suffixes or p.name.lower().endswith((".jsonl.gz", ".json.gz")))
     )
     if split is not None:
@@ -435,7 +462,7 @@ class ColumnMap:
     verl_sources: bool = False
 
     def describe(self) -> str:
-        parts = [f"response={self.response}", f"reference={self.reference}"]
+        parts = [f"response={self.response}", f"reference={self.reference or '(none)'}"]
         for name in ("prompt", "domain", "id"):
             if getattr(self, name):
                 parts.append(f"{name}={getattr(self, name)}")
@@ -551,8 +578,7 @@ def resolve_columns(
                 continue
             if record is not None and not has_path(record, column):
                 raise DatasetError(
-                    f"column {column!r} (the {name}) is not in the dataset; "
-                    f"columns present: {_columns_present(record)}"
+                    f"column {column!r} (the {name}) is not in the dataset; columns present: {_columns_present(record)}"
                 )
             resolved[name] = column
             continue
@@ -647,7 +673,7 @@ def to_item(raw: RawRecord, columns: ColumnMap, stem: str, known_domains: Sequen
         elif raw_domain is not None and str(raw_domain).strip():
             domain = str(raw_domain).strip()
     try:
-        sample = Sample(response, reference, prompt=prompt, domain=domain, metadata=metadata, id=item_id)
+        sample = Sample(response or "", reference, prompt=prompt, domain=domain, metadata=metadata, id=item_id)
     except (TypeError, ValueError) as exc:
         return fail(f"cannot build a sample: {exc}")
     return DatasetItem(item_id, raw.location, sample=sample)

@@ -33,6 +33,7 @@ from .verdict import Status
 __all__ = [
     "ALL",
     "STATUS_COLOURS",
+    "BatchTiming",
     "FailureGroup",
     "Histogram",
     "Latency",
@@ -88,10 +89,40 @@ class Histogram:
 
 
 @dataclass(frozen=True)
-class Latency:
-    """`elapsed_s` of the timed verdicts (elapsed 0 means not timed: cached, or rejected before any work)."""
+class BatchTiming:
+    """Verdicts whose `elapsed_s` is an even share of a batch's time (`batch_size` > 1, e.g. a model judge's batch).
 
-    n: int
+    A share says nothing about one sample (every verdict of a batch has the same), so these verdicts are summed
+    per batch instead of going into percentiles. A batch of k verdicts adds 1/k per verdict to `batches`, so the
+    figures are exact when every record of each batch is in the file.
+    """
+
+    verdicts: int
+    batches: float  # the number of batches: the sum of 1/batch_size over the verdicts
+    total_s: float  # the time spent in those batches: the sum of the shares
+    max_batch_s: float  # the longest batch: max of share x batch_size
+    max_batch_size: int
+
+    @property
+    def mean_batch_size(self) -> float:
+        return self.verdicts / self.batches
+
+    @property
+    def mean_batch_s(self) -> float:
+        return self.total_s / self.batches
+
+    @property
+    def per_verdict_s(self) -> float:
+        """The time per verdict in batches: throughput, not the latency of any one sample."""
+        return self.total_s / self.verdicts
+
+
+@dataclass(frozen=True)
+class Latency:
+    """`elapsed_s` of the verdicts timed on their own (elapsed 0 means not timed: cached, or rejected before any
+    work). Verdicts timed as a share of a batch are in `batched`, not in the percentiles."""
+
+    n: int  # timed on their own: the verdicts the percentiles are over
     untimed: int
     p50: float | None
     p90: float | None
@@ -99,6 +130,7 @@ class Latency:
     max: float | None
     exact: bool  # False: percentiles are the upper edges of fine log bins (within 3.9%); max is always exact
     histogram: Histogram
+    batched: BatchTiming | None = None  # verdicts whose elapsed_s is a batch share; None when there are none
 
 
 @dataclass(frozen=True)
@@ -194,6 +226,12 @@ def reason_prefix(reason: str) -> str:
     return clip(re.sub(r"\d+(?:\.\d+)?", "N", line), 80)
 
 
+def _batch_size(value: Any) -> int:
+    """A record's `batch_size` as `Verdict` reads it: a whole number >= 1, anything else (or none) is 1."""
+    number = _number(value)
+    return int(number) if number is not None and number >= 1 and number == int(number) else 1
+
+
 class _LatencyAcc:
     def __init__(self) -> None:
         self.values: list[float] | None = []
@@ -201,10 +239,20 @@ class _LatencyAcc:
         self.n = 0
         self.untimed = 0
         self.max = 0.0
+        self.shared = 0  # verdicts timed as a share of a batch
+        self.batches = self.shared_s = self.max_batch_s = 0.0
+        self.max_batch_size = 0
 
-    def add(self, seconds: float | None) -> None:
+    def add(self, seconds: float | None, batch_size: int = 1) -> None:
         if seconds is None or seconds <= 0:
             self.untimed += 1
+            return
+        if batch_size > 1:
+            self.shared += 1
+            self.batches += 1 / batch_size
+            self.shared_s += seconds
+            self.max_batch_s = max(self.max_batch_s, seconds * batch_size)
+            self.max_batch_size = max(self.max_batch_size, batch_size)
             return
         self.n += 1
         self.max = max(self.max, seconds)
@@ -248,6 +296,9 @@ class _LatencyAcc:
             max=self.max if self.n else None,
             exact=self.values is not None,
             histogram=Histogram(edges, counts, left_out),
+            batched=BatchTiming(self.shared, self.batches, self.shared_s, self.max_batch_s, self.max_batch_size)
+            if self.shared
+            else None,
         )
 
 
@@ -365,8 +416,9 @@ class ReportBuilder:
             self._scores.setdefault(verifier, [0] * SCORE_BINS)
             self._left_out.setdefault(verifier, Counter())[status.value] += 1
         elapsed = _number(verdict.get("elapsed_s"))
-        self._latency[ALL].add(elapsed)
-        self._latency.setdefault(verifier, _LatencyAcc()).add(elapsed)
+        batch_size = _batch_size(verdict.get("batch_size"))
+        self._latency[ALL].add(elapsed, batch_size)
+        self._latency.setdefault(verifier, _LatencyAcc()).add(elapsed, batch_size)
         if steps:
             self._steps.setdefault(verifier, _StepAcc()).add(steps)
         if status.is_failure:
@@ -674,19 +726,44 @@ def _scores(report: Report, ids: _Ids) -> str:
     )
 
 
+def _batch_table(report: Report) -> str:
+    """Per-batch figures of the verifiers timed per batch (model judges): their shares are not in the percentiles."""
+    rows = [
+        [_e(name), _int(b.verdicts), f"{b.batches:,.0f}", f"{b.mean_batch_size:.1f}", _int(b.max_batch_size),
+         _seconds(b.mean_batch_s), _seconds(b.max_batch_s), _seconds(b.per_verdict_s)]
+        for name, lat in report.latency.items() if (b := lat.batched) is not None
+    ]  # fmt: skip
+    if not rows:
+        return ""
+    headers = ["verifier", "verdicts", "batches", "mean size", "max size", "mean per batch", "max per batch",
+               "per verdict"]  # fmt: skip
+    return (
+        '<h3>Timed per batch</h3><p class="caption">These verdicts were verified together in batches (a model '
+        "judge): each one's elapsed_s is an even share of its batch's time (<b>batch share</b>), the same for "
+        "every verdict of the batch, so it says nothing about one sample and is not in the percentiles above. "
+        "Per verdict is the batches' time over their verdicts: throughput, not latency.</p>"
+        + _table(headers, rows, table_id="batch-table")
+    )
+
+
 def _latency(report: Report, ids: _Ids) -> str:
     rows = []
     for name, lat in report.latency.items():
         mark = "" if lat.exact else "≈ "
-        rows.append([_e(name), _int(lat.n), _int(lat.untimed),
-                     *(mark + _seconds(v) for v in (lat.p50, lat.p90, lat.p99)), _seconds(lat.max)])  # fmt: skip
+        shared = _int(lat.batched.verdicts) if lat.batched is not None else "0"
+        percentiles = (mark + _seconds(v) for v in (lat.p50, lat.p90, lat.p99))
+        rows.append([_e(name), _int(lat.n), _int(lat.untimed), *percentiles, _seconds(lat.max), shared])
+    headers = ["verifier", "timed", "untimed", "p50", "p90", "p99", "max", "batch share"]
     out = [
         (
-            '<p class="caption">elapsed_s per verdict. Percentiles are nearest-rank; "≈" marks a verifier with '
-            f"more than {_int(EXACT_LATENCIES)} timed verdicts, whose percentiles come from log bins (within 4%). "
-            "Verdicts with elapsed 0 were not timed (cached, or rejected before any work) and are left out.</p>"
+            '<p class="caption">elapsed_s per verdict timed on its own. Percentiles are nearest-rank; "≈" marks a '
+            f"verifier with more than {_int(EXACT_LATENCIES)} timed verdicts, whose percentiles come from log bins "
+            "(within 4%). Verdicts with elapsed 0 were not timed (cached, or rejected before any work) and are left "
+            "out; so are batch shares (verdicts timed together in a batch), counted in the last column and shown "
+            "per batch below.</p>"
         ),
-        _table(["verifier", "timed", "untimed", "p50", "p90", "p99", "max"], rows, table_id="latency-table"),
+        _table(headers, rows, table_id="latency-table"),
+        _batch_table(report),
     ]
     figures = []
     for name, lat in report.latency.items():
@@ -752,8 +829,12 @@ def _failures(report: Report) -> str:
         f"<p>{_int(report.failure_total)} ERROR/TIMEOUT verdicts, grouped by verifier, status and the reason's first "
         f"part (numbers replaced by N); {shown}. These are infrastructure failures, not wrong answers: rerun them with "
         "<code>verifiers run … --retry-errors</code> once fixed.</p>"
-        + _table(["count", "status", "verifier", "reason", "example (id: reason)"], rows, table_id="failures-table",
-                 text=(1, 2, 3, 4))
+        + _table(
+            ["count", "status", "verifier", "reason", "example (id: reason)"],
+            rows,
+            table_id="failures-table",
+            text=(1, 2, 3, 4),
+        )
     )
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-__all__ = ["Sample", "Status", "StepVerdict", "Verdict", "json_safe", "DECIDED"]
+__all__ = ["Sample", "Status", "StepVerdict", "Verdict", "FrozenDict", "FrozenList", "json_safe", "DECIDED"]
 
 
 class Status(str, enum.Enum):
@@ -75,6 +75,60 @@ def json_safe(value: Any, *, _depth: int = 0) -> Any:
     return repr(value)
 
 
+class FrozenDict(dict[str, Any]):
+    """A read-only `dict`: what `Verdict.evidence` and `Verdict.aspects` are.
+
+    A real `dict` subclass, so `json.dumps(verdict.evidence)` works as it does for any JSON data, while every
+    mutating method raises, so a verdict cannot change after the fact. Unhashable, like `dict`.
+    """
+
+    __slots__ = ()
+
+    def _read_only(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError(
+            "a verdict's evidence and aspects are read-only; copy with dict(...) or make a new verdict with "
+            "verdict.replace(evidence=...)"
+        )
+
+    __setitem__ = __delitem__ = __ior__ = _read_only
+    clear = pop = popitem = setdefault = update = _read_only
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickle and copy rebuild it whole (item by item would raise)
+        return (type(self), (dict(self),))
+
+
+class FrozenList(list[Any]):
+    """A read-only `list`: the lists inside `Verdict.evidence`. Equal to a `list` with the same items."""
+
+    __slots__ = ()
+
+    def _read_only(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("a verdict's evidence is read-only; copy with list(...) to change a list in it")
+
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _read_only
+    append = clear = extend = insert = pop = remove = reverse = sort = _read_only
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (list(self),))
+
+
+def _frozen_json(value: Any) -> Any:
+    """`value` (plain JSON data, as `json_safe` returns it) with every dict and list made read-only."""
+    if isinstance(value, dict):
+        return FrozenDict({k: _frozen_json(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return FrozenList(_frozen_json(v) for v in value)
+    return value
+
+
+def _batch_size(value: Any) -> int:
+    """A verdict's `batch_size`: a whole number >= 1; anything else reads as 1 (timed on its own), as a bad
+    `elapsed_s` reads as 0 (not timed): timing must never cost the verdict."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return 1
+    return int(value) if value >= 1 and value == int(value) else 1
+
+
 def _check_score(score: Any, where: str) -> float:
     if isinstance(score, bool) or not isinstance(score, (int, float)):
         raise TypeError(f"{where}: score must be a number in [0, 1], got {score!r}")
@@ -84,8 +138,9 @@ def _check_score(score: Any, where: str) -> float:
     return score
 
 
-def _freeze(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    return MappingProxyType(dict(json_safe(dict(mapping or {}))))
+def _freeze(mapping: Mapping[str, Any] | None) -> FrozenDict:
+    """Evidence as read-only JSON data: `json.dumps` takes it as it is, nothing can change it."""
+    return FrozenDict({k: _frozen_json(v) for k, v in json_safe(dict(mapping or {})).items()})
 
 
 @dataclass(frozen=True)
@@ -197,7 +252,12 @@ class StepVerdict:
 
 @dataclass(frozen=True)
 class Verdict:
-    """What a verifier concluded about one sample. `score` is the reward in [0, 1]."""
+    """What a verifier concluded about one sample. `score` is the reward in [0, 1].
+
+    `elapsed_s` and `batch_size` are timing, not part of what was concluded (they are not compared): `elapsed_s`
+    is the seconds spent on this sample, or, when `batch_size` > 1, an even share of one call that verified
+    `batch_size` samples together (a model judge's batch), which says nothing about this sample alone.
+    """
 
     status: Status
     score: float
@@ -206,7 +266,8 @@ class Verdict:
     steps: tuple[StepVerdict, ...] = ()
     aspects: Mapping[str, float] = field(default_factory=dict)
     evidence: Mapping[str, Any] = field(default_factory=dict)
-    elapsed_s: float = field(default=0.0, compare=False)  # timing is not part of what was concluded
+    elapsed_s: float = field(default=0.0, compare=False)
+    batch_size: int = field(default=1, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", Status(self.status))
@@ -219,15 +280,16 @@ class Verdict:
                 raise TypeError(f"Verdict.steps must hold StepVerdict objects, got {type(step).__name__}")
         object.__setattr__(self, "steps", steps)
         aspects = {str(k): _check_score(v, f"aspect {k!r}") for k, v in dict(self.aspects).items()}
-        object.__setattr__(self, "aspects", MappingProxyType(aspects))
+        object.__setattr__(self, "aspects", FrozenDict(aspects))
         object.__setattr__(self, "evidence", _freeze(self.evidence))
         elapsed = float(self.elapsed_s)
         object.__setattr__(self, "elapsed_s", elapsed if math.isfinite(elapsed) and elapsed >= 0 else 0.0)
+        object.__setattr__(self, "batch_size", _batch_size(self.batch_size))
 
-    def __reduce__(self) -> tuple[Any, ...]:  # mapping proxies do not pickle; rebuild from plain values
-        fields = (self.status, self.score, self.verifier, self.reason, self.steps, dict(self.aspects),
-                  dict(self.evidence), self.elapsed_s)
-        return (Verdict, fields)
+    def __reduce__(self) -> tuple[Any, ...]:  # rebuild from plain values (frozen containers refuse item-wise)
+        aspects, evidence = dict(self.aspects), dict(self.evidence)
+        return (Verdict, (self.status, self.score, self.verifier, self.reason, self.steps, aspects, evidence,
+                          self.elapsed_s, self.batch_size))  # fmt: skip
 
     # -- constructors for the common outcomes -------------------------------------------------------------
     @classmethod
@@ -274,13 +336,19 @@ class Verdict:
             "aspects": dict(self.aspects),
             "evidence": dict(self.evidence),
             "elapsed_s": self.elapsed_s,
+            "batch_size": self.batch_size,
         }
         data.update(changes)
         return Verdict(**data)
 
     # -- JSON ---------------------------------------------------------------------------------------------
-    def to_dict(self) -> dict[str, Any]:
-        return {
+    def to_dict(self, *, timing: bool = True) -> dict[str, Any]:
+        """The verdict as plain JSON data. `timing=False` leaves out `elapsed_s` and `batch_size`: only what was
+        concluded, for comparing verdicts or embedding one in another's evidence (equal input, equal data).
+
+        `batch_size` is written only when it is not 1, so verdicts timed one by one keep their old shape.
+        """
+        data: dict[str, Any] = {
             "status": self.status.value,
             "score": self.score,
             "verifier": self.verifier,
@@ -288,8 +356,12 @@ class Verdict:
             "steps": [s.to_dict() for s in self.steps],
             "aspects": dict(self.aspects),
             "evidence": json_safe(dict(self.evidence)),
-            "elapsed_s": self.elapsed_s,
         }
+        if timing:
+            data["elapsed_s"] = self.elapsed_s
+            if self.batch_size != 1:
+                data["batch_size"] = self.batch_size
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Verdict:
@@ -302,6 +374,7 @@ class Verdict:
             aspects=data.get("aspects") or {},
             evidence=data.get("evidence") or {},
             elapsed_s=data.get("elapsed_s", 0.0),
+            batch_size=data.get("batch_size", 1),
         )
 
     def to_json(self) -> str:
