@@ -46,7 +46,8 @@ _NET_ETC = ("/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf", "/etc/ssl", 
 
 
 # Syscalls a program never needs and kernel exploits often do (x86_64 numbers): tracing other processes (and
-# taking their descriptors or advising their memory: pidfd_getfd, process_madvise), keyrings, BPF, perf, userfaultfd, io_uring, module and kexec loading, mounts, namespaces, clocks, swap.
+# taking their descriptors or advising their memory: pidfd_getfd, process_madvise), keyrings, BPF, perf,
+# userfaultfd, io_uring, module and kexec loading, mounts, namespaces, clocks, swap.
 _DENIED_SYSCALLS = {
     "ptrace": 101, "syslog": 103, "uselib": 134, "modify_ldt": 154, "pivot_root": 155, "_sysctl": 156,
     "adjtimex": 159, "chroot": 161, "acct": 163, "settimeofday": 164, "mount": 165, "umount2": 166,
@@ -112,8 +113,9 @@ def _find_bwrap(path: str | None) -> str:
     found = path or shutil.which("bwrap") or ("/usr/bin/bwrap" if os.access("/usr/bin/bwrap", os.X_OK) else None)
     if not found or not os.access(found, os.X_OK):
         raise SandboxUnavailable(
-            "bubblewrap (bwrap) is not installed: install the Debian/Ubuntu package 'bubblewrap', or choose a "
-            "sandbox explicitly (get_sandbox('docker'), or the non-isolating get_sandbox('process'))"
+            "bubblewrap (bwrap) is not installed: install it with `sudo apt-get install bubblewrap` (or, in a clone "
+            "of verifier-suite, `sudo scripts/install-system-packages`), or choose another sandbox explicitly: the "
+            "code verifier's option `sandbox=\"docker\"`, or get_sandbox('docker')"
         )
     return found
 
@@ -306,8 +308,12 @@ class BwrapSandbox(SubprocessBackend):
         if (rc is None or rc < 0) and not (raw.timed_out or raw.output_exceeded or oom_killed):
             # bwrap itself died by a signal we did not send: killed from outside (an operator, the OOM killer of
             # the host): the program's run is unknown, never a verdict on it
-            return ExecResult(Outcome.SANDBOX_ERROR, exit_code=raw.returncode, wall_s=raw.wall_s,
-                              detail=f"bubblewrap was killed from outside (status {raw.returncode})")
+            return ExecResult(
+                Outcome.SANDBOX_ERROR,
+                exit_code=raw.returncode,
+                wall_s=raw.wall_s,
+                detail=f"bubblewrap was killed from outside (status {raw.returncode})",
+            )
         exit_code: int | None
         sig: int | None = None
         if rc is None or rc < 0:  # bwrap itself was killed (by us): the program has no exit status of its own
@@ -316,9 +322,7 @@ class BwrapSandbox(SubprocessBackend):
             exit_code, sig = None, rc - 128
         else:
             exit_code = rc
-        oom = oom_killed or (
-            cgroup.memory_limit_hit() and b"MemoryError" in raw.stderr[-4096:] and rc not in (0, None)
-        )
+        oom = oom_killed or (cgroup.memory_limit_hit() and b"MemoryError" in raw.stderr[-4096:] and rc not in (0, None))
         notes = []
         refused = cgroup.pids_refused()
         if refused:

