@@ -144,7 +144,7 @@ def run_many(
     return None, [sandbox.run(program, language=language, stdin=s, files=files, limits=limits) for s in stdins]
 
 
-from .pool import SandboxPool
+from .pool import SandboxPool  # noqa: E402  (the pool builds on the types above)
 
 
 def __getattr__(name: str) -> Any:

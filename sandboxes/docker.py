@@ -15,7 +15,8 @@ executions; when anything misbehaves (no status, the host-side backstop deadline
 container is killed and replaced instead of reused.
 
 Outcomes: wall or CPU time -> TIMEOUT; OOM kill (SIGKILL with the container's OOM counter raised, or a
-Python `MemoryError` while the cgroup hit its limit; without readable cgroups, any SIGKILL) -> MEMORY; more output than allowed -> OUTPUT_LIMIT; non-zero exit or a signal ->
+Python `MemoryError` while the cgroup hit its limit; without readable cgroups, any SIGKILL) -> MEMORY; more
+output than allowed -> OUTPUT_LIMIT; non-zero exit or a signal ->
 RUNTIME_ERROR; any failure of the engine or the container -> SANDBOX_ERROR with the reason in `detail`
 (`run` never raises for those).
 
@@ -85,9 +86,7 @@ def _import_docker() -> Any:
     try:
         import docker
     except ImportError as exc:
-        raise DockerUnavailable(
-            f"the docker sandbox needs the Docker SDK for Python: {INSTALL_HINT} ({exc})"
-        ) from exc
+        raise DockerUnavailable(f"the docker sandbox needs the Docker SDK for Python: {INSTALL_HINT} ({exc})") from exc
     return docker
 
 
@@ -118,7 +117,8 @@ class DockerSandbox:
     Options: `base_url` (engine address; default `DOCKER_HOST` or the local socket), `image` (a tag to use
     instead of building one), `pool_size` (warm containers kept, and the most executions at once),
     `node` (put node in the built image: None = when the host has it), `cpus` (CPU share per container),
-    `tmpfs_mb` (size of `/tmp` when `Limits` has no `disk_mb`), `acquire_timeout_s` (how long a run waits for a free container).
+    `tmpfs_mb` (size of `/tmp` when `Limits` has no `disk_mb`), `acquire_timeout_s` (how long a run waits for a
+    free container).
     """
 
     name = "docker"
@@ -357,15 +357,19 @@ class DockerSandbox:
     ) -> ExecResult:
         defaults = Limits()
         limits = dataclasses.replace(
-            limits, **{f.name: getattr(defaults, f.name) for f in dataclasses.fields(limits)
-                       if getattr(limits, f.name) is None}
+            limits,
+            **{
+                f.name: getattr(defaults, f.name) for f in dataclasses.fields(limits) if getattr(limits, f.name) is None
+            },
         )  # None means the default
         if limits.network:
             return ExecResult(Outcome.SANDBOX_ERROR, detail="the docker sandbox never grants network access")
         spec = get_language(language)  # UnknownLanguageError for a language nobody knows
         if spec.compiled:
-            return ExecResult(Outcome.SANDBOX_ERROR,
-                              detail=f"the docker image has no compiler for {spec.name!r} (interpreted languages only)")
+            return ExecResult(
+                Outcome.SANDBOX_ERROR,
+                detail=f"the docker image has no compiler for {spec.name!r} (interpreted languages only)",
+            )
         lang, main, argv = spec.name, spec.source, list(spec.run)
         payload_files: dict[str, str] = {}
         for name, text in (files or {}).items():
@@ -439,13 +443,18 @@ class DockerSandbox:
         if ended != "eof":
             _kill_quietly(slot.container)
             outcome = Outcome.TIMEOUT if ended == "timeout" else Outcome.OUTPUT_LIMIT
-            return ExecResult(outcome, stdout=_text(out), stderr=_text(err), wall_s=wall,
-                              detail=f"container killed by the host ({ended} backstop)"), False
+            return ExecResult(
+                outcome,
+                stdout=_text(out),
+                stderr=_text(err),
+                wall_s=wall,
+                detail=f"container killed by the host ({ended} backstop)",
+            ), False
         at = err.rfind(nonce.encode())
         if at < 0:
             return self._lost(slot, exec_id, out, err, wall, oom_before), False
         try:
-            status = json.loads(err[at + len(nonce):].strip() or b"{}")
+            status = json.loads(err[at + len(nonce) :].strip() or b"{}")
         except ValueError:
             return self._lost(slot, exec_id, out, err, wall, oom_before), False
         err = err[:at]
@@ -459,8 +468,9 @@ class DockerSandbox:
         if why == "timeout":
             return ExecResult(Outcome.TIMEOUT, **common, detail=f"wall clock limit of {limits.wall_s:g} s"), clean
         if why == "output_limit":
-            return ExecResult(Outcome.OUTPUT_LIMIT, **common,
-                              detail=f"more than {limits.output_bytes} bytes of output"), clean
+            return ExecResult(
+                Outcome.OUTPUT_LIMIT, **common, detail=f"more than {limits.output_bytes} bytes of output"
+            ), clean
         oom_after = _oom_kills(slot.id)
         if sig is not None:
             if sig == signal.SIGXCPU or (sig == signal.SIGKILL and cpu >= limits.cpu_s):
@@ -469,11 +479,13 @@ class DockerSandbox:
                 (oom_before is not None and oom_after is not None and oom_after > oom_before) or oom_after is None
             ):
                 how = "the OOM killer" if oom_after is not None else "SIGKILL, presumably the OOM killer"
-                return ExecResult(Outcome.MEMORY, **common,
-                                  detail=f"memory limit of {limits.memory_mb} MB ({how})"), clean
+                return ExecResult(
+                    Outcome.MEMORY, **common, detail=f"memory limit of {limits.memory_mb} MB ({how})"
+                ), clean
             if sig == signal.SIGXFSZ:
-                return ExecResult(Outcome.RUNTIME_ERROR, **common,
-                                  detail=f"file size limit of {limits.file_size_mb} MB"), clean
+                return ExecResult(
+                    Outcome.RUNTIME_ERROR, **common, detail=f"file size limit of {limits.file_size_mb} MB"
+                ), clean
             return ExecResult(Outcome.RUNTIME_ERROR, **common, detail=f"killed by signal {sig}"), clean
         if rc == 0:
             return ExecResult(Outcome.OK, **common), clean
@@ -485,8 +497,9 @@ class DockerSandbox:
             return ExecResult(Outcome.MEMORY, **common, detail=f"memory limit of {limits.memory_mb} MB"), clean
         return ExecResult(Outcome.RUNTIME_ERROR, **common, detail=f"exit status {rc}"), clean
 
-    def _lost(self, slot: _Slot, exec_id: str, out: bytes, err: bytes, wall: float,
-              oom_before: int | None) -> ExecResult:
+    def _lost(
+        self, slot: _Slot, exec_id: str, out: bytes, err: bytes, wall: float, oom_before: int | None
+    ) -> ExecResult:
         """The supervisor ended without a status: decide between the memory limit and a sandbox failure."""
         oom_after = _oom_kills(slot.id)
         exit_code = None
@@ -505,11 +518,22 @@ class DockerSandbox:
             state.get("OOMKilled")
         )
         if oom or (oom_after is None and exit_code == 137):
-            return ExecResult(Outcome.MEMORY, exit_code=exit_code, stdout=_text(out), stderr=_text(err), wall_s=wall,
-                              detail="the container hit its memory limit (OOM kill)")
-        return ExecResult(Outcome.SANDBOX_ERROR, exit_code=exit_code, stdout=_text(out), stderr=_text(err),
-                          wall_s=wall, detail=f"the supervisor ended without a status (exit {exit_code}, "
-                          f"container {state.get('Status', '?')})")
+            return ExecResult(
+                Outcome.MEMORY,
+                exit_code=exit_code,
+                stdout=_text(out),
+                stderr=_text(err),
+                wall_s=wall,
+                detail="the container hit its memory limit (OOM kill)",
+            )
+        return ExecResult(
+            Outcome.SANDBOX_ERROR,
+            exit_code=exit_code,
+            stdout=_text(out),
+            stderr=_text(err),
+            wall_s=wall,
+            detail=f"the supervisor ended without a status (exit {exit_code}, container {state.get('Status', '?')})",
+        )
 
 
 def _converse(raw: socket.socket, payload: bytes, deadline: float, cap: int) -> tuple[bytes, bytes, str]:
@@ -528,7 +552,7 @@ def _converse(raw: socket.socket, payload: bytes, deadline: float, cap: int) -> 
         r, w, _ = select.select([raw], [raw] if want_write else [], [], min(left, 1.0))
         if w:
             try:
-                sent += raw.send(view[sent:sent + 262144])
+                sent += raw.send(view[sent : sent + 262144])
             except (BlockingIOError, InterruptedError):
                 pass
             except OSError:
@@ -552,9 +576,9 @@ def _converse(raw: socket.socket, payload: bytes, deadline: float, cap: int) -> 
                 stream, size = pending[0], struct.unpack(">I", pending[4:8])[0]
                 if len(pending) < 8 + size:
                     break
-                bufs.get(stream, bufs[2]).extend(pending[8:8 + size])
+                bufs.get(stream, bufs[2]).extend(pending[8 : 8 + size])
                 total += size
-                del pending[:8 + size]
+                del pending[: 8 + size]
             if total > cap:
                 return bytes(bufs[1]), bytes(bufs[2]), "output"
 
@@ -577,8 +601,10 @@ def _memory_counters(container_id: str) -> tuple[int, int] | None:
             return kills, int(fh.read().strip() or 0)
     except (OSError, ValueError):
         pass
-    for path in (f"/sys/fs/cgroup/docker/{container_id}/memory.events",
-                 f"/sys/fs/cgroup/system.slice/docker-{container_id}.scope/memory.events"):
+    for path in (
+        f"/sys/fs/cgroup/docker/{container_id}/memory.events",
+        f"/sys/fs/cgroup/system.slice/docker-{container_id}.scope/memory.events",
+    ):
         try:
             with open(path) as fh:
                 events = dict(line.split() for line in fh if line.strip())

@@ -38,8 +38,17 @@ PYTHON_PATH = "/usr/bin/python3"
 NODE_PATH = "/usr/bin/node"
 
 # Standard-library folders that a sandboxed program never needs and that make up a third of its size.
-_STDLIB_SKIP = {"test", "idlelib", "tkinter", "turtledemo", "ensurepip", "lib2to3", "pydoc_data", "site-packages",
-                "dist-packages"}
+_STDLIB_SKIP = {
+    "test",
+    "idlelib",
+    "tkinter",
+    "turtledemo",
+    "ensurepip",
+    "lib2to3",
+    "pydoc_data",
+    "site-packages",
+    "dist-packages",
+}
 
 # Runs inside the container as root holding only CAP_SETUID/SETGID/KILL/CHOWN (every other capability is
 # dropped), once per execution, fed by the exec's stdin:
@@ -49,7 +58,7 @@ _STDLIB_SKIP = {"test", "idlelib", "tkinter", "turtledemo", "ensurepip", "lib2to
 # (first in line for the OOM killer), relays the child's stdout/stderr up to a byte cap, enforces the wall
 # clock, then kills every process left in the container (it is a child subreaper, so nothing escapes),
 # reaps them, wipes /tmp and /dev/shm, and writes one status line after the header's nonce on stderr.
-SUPERVISOR_SOURCE = r'''
+SUPERVISOR_SOURCE = r"""
 import ctypes, json, os, resource, selectors, shutil, signal, sys, time
 
 def wipe(path):
@@ -216,7 +225,7 @@ def main():
     sys.stderr.flush()
 
 main()
-'''
+"""
 
 
 class ImageSpec:
@@ -252,8 +261,16 @@ class ImageSpec:
     def write_tarball(self, fileobj: Any) -> None:
         """Write the root filesystem as an uncompressed tar to `fileobj`."""
         with tarfile.open(fileobj=fileobj, mode="w", format=tarfile.PAX_FORMAT) as tar:
-            dirs = {"/tmp": 0o1777, "/proc": 0o555, "/sys": 0o555, "/dev": 0o755, "/etc": 0o755,
-                    "/opt/verifiers": 0o755, "/usr/bin": 0o755, "/bin": 0o755}
+            dirs = {
+                "/tmp": 0o1777,
+                "/proc": 0o555,
+                "/sys": 0o555,
+                "/dev": 0o755,
+                "/etc": 0o755,
+                "/opt/verifiers": 0o755,
+                "/usr/bin": 0o755,
+                "/bin": 0o755,
+            }
             for dest in sorted(self.files):
                 d = os.path.dirname(dest)
                 while d not in ("/", ""):
@@ -297,8 +314,10 @@ def _host_python() -> str | None:
     version = f"python{sys.version_info.major}.{sys.version_info.minor}"
     candidates = [f"/usr/bin/{version}"] + sorted(glob.glob("/usr/bin/python3.[0-9]*"), reverse=True)
     for path in candidates:
-        if re.fullmatch(r"/usr/bin/python3\.\d+", path) and os.path.isfile(path) and os.path.isdir(
-            f"/usr/lib/{os.path.basename(path)}"
+        if (
+            re.fullmatch(r"/usr/bin/python3\.\d+", path)
+            and os.path.isfile(path)
+            and os.path.isdir(f"/usr/lib/{os.path.basename(path)}")
         ):
             return path
     return None
@@ -333,13 +352,16 @@ def host_files(python: str, node: str | None = None) -> dict[str, str]:
             if os.path.isfile(src):
                 files[src] = src
     for tool in ("dash", "sleep"):
-        src = shutil.which(tool, path="/usr/bin:/bin")
-        if src:
-            files[f"/usr/bin/{tool}"] = os.path.realpath(src)
+        found = shutil.which(tool, path="/usr/bin:/bin")
+        if found:
+            files[f"/usr/bin/{tool}"] = os.path.realpath(found)
     if node:
         files[NODE_PATH] = os.path.realpath(node)
-    binaries = [python, *(f for f in files.values() if f.endswith(".so")), *(files[k] for k in files if
-                k in ("/usr/bin/dash", "/usr/bin/sleep", NODE_PATH))]
+    binaries = [
+        python,
+        *(f for f in files.values() if f.endswith(".so")),
+        *(files[k] for k in files if k in ("/usr/bin/dash", "/usr/bin/sleep", NODE_PATH)),
+    ]
     for lib in _ldd(binaries):
         # keep the path ldd names (e.g. /lib64/ld-linux-x86-64.so.2) and copy the file it points to
         files[lib] = os.path.realpath(lib)

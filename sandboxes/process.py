@@ -420,4 +420,3 @@ class ProcessSandbox(SubprocessBackend):
         rc = raw.returncode
         sig = -rc if rc is not None and rc < 0 else None
         return classify(raw, limits, exit_code=None if sig else rc, sig=sig, detail="process backend (not isolating)")
-

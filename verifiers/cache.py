@@ -134,5 +134,3 @@ def open_cache(cache: Cache | str | Path | bool | None) -> Cache | None:
     if isinstance(cache, Cache):
         return cache
     raise TypeError(f"cache must be None, True, 'memory', a file path or a Cache object, got {cache!r}")
-
-

@@ -111,8 +111,7 @@ def encode(value, depth=0, budget=None, handles=None):
             return [tag, [encode(v, depth + 1, budget, handles) for v in items]]
     if _isinstance(value, dict):
         pairs = list(dict.items(value))
-        return ["d", [[encode(k, depth + 1, budget, handles), encode(v, depth + 1, budget, handles)]
-                      for k, v in pairs]]
+        return ["d", [[encode(k, depth + 1, budget, handles), encode(v, depth + 1, budget, handles)] for k, v in pairs]]
     if t is _KEYS_VIEW or t is _ITEMS_VIEW:  # compare as sets, as Python compares them
         return ["S", [encode(v, depth + 1, budget, handles) for v in list(t.__iter__(value))]]
     if handles is not None:
@@ -287,7 +286,7 @@ def _send_frame(fd, obj):
     data = json.dumps(obj, separators=(",", ":")).encode("utf-8", "surrogatepass")
     data = _len(data).to_bytes(4, "big") + data
     while data:
-        data = data[os.write(fd, data):]
+        data = data[os.write(fd, data) :]
 
 
 def _read_exact(fd, n, deadline=None):
@@ -365,9 +364,12 @@ def _rpc(op, target, **fields):
             return decode(reply.get("v"), handle=_Remote.handle), reply
     except BaseException as exc:  # EOF, reset, an oversized or malformed reply: the program's side failed
         _LINK.broken = "the program's process %s" % (
-            "ended or closed its side" if _isinstance(exc, (EOFError, OSError)) else
-            "answered with more than %d bytes" % (_LINK.cap,) if "over" in _message(exc) else
-            "gave no valid answer (%s)" % (_type(exc).__name__,))
+            "ended or closed its side"
+            if _isinstance(exc, (EOFError, OSError))
+            else "answered with more than %d bytes" % (_LINK.cap,)
+            if "over" in _message(exc)
+            else "gave no valid answer (%s)" % (_type(exc).__name__,)
+        )
         raise RemoteError(_LINK.broken) from None
     if error is None:
         raise StopIteration
@@ -654,7 +656,7 @@ def _session(namespace, tests, first, max_value_bytes, to_program, from_program,
         data = json.dumps(frame, separators=(",", ":")).encode("utf-8", "surrogatepass")
         data = _len(data).to_bytes(4, "big") + data
         while data:
-            data = data[os.write(results_fd, data):]
+            data = data[os.write(results_fd, data) :]
         if _LINK.broken:
             return
 
@@ -695,8 +697,9 @@ def _run_ops(ns, ops, max_value_bytes):
     return results
 
 
-_BUILTIN_TYPES = {t.__name__: t for t in (int, float, complex, bool, str, bytes, list, tuple, set, frozenset, dict,
-                                          type(None))}
+_BUILTIN_TYPES = {
+    t.__name__: t for t in (int, float, complex, bool, str, bytes, list, tuple, set, frozenset, dict, type(None))
+}
 
 
 class _LeafTable(dict):
@@ -736,8 +739,22 @@ def _marked(data, table):
     return data
 
 
-_NEVER_IMPORTED = frozenset({"antigravity", "this", "turtle", "turtledemo", "tkinter", "idlelib", "webbrowser",
-                             "pydoc", "pdb", "code", "ensurepip", "venv"})
+_NEVER_IMPORTED = frozenset(
+    {
+        "antigravity",
+        "this",
+        "turtle",
+        "turtledemo",
+        "tkinter",
+        "idlelib",
+        "webbrowser",
+        "pydoc",
+        "pdb",
+        "code",
+        "ensurepip",
+        "venv",
+    }
+)
 
 
 def _stdlib_module(name):
@@ -821,7 +838,7 @@ def _stdio_child(code_obj, input_text, max_output_bytes, err_fd):
         in_fd = _memfd("stdin")
         data = input_text.encode("utf-8", "surrogatepass")
         while data:
-            data = data[os.write(in_fd, data):]
+            data = data[os.write(in_fd, data) :]
         os.lseek(in_fd, 0, os.SEEK_SET)
         os.dup2(in_fd, 0)
         os.dup2(out_fd, 1)
@@ -941,8 +958,15 @@ class _Session:
                 for sig in (signal.SIGALRM, signal.SIGTERM, signal.SIGINT):
                     signal.signal(sig, signal.SIG_DFL)
                 _limit_child(self.payload, cpu=float(self.payload["total_timeout"]) + 1)
-                _session(namespace, self.payload["tests"], first, int(self.payload["max_value_bytes"]),
-                         self.requests_w, self.replies_r, results_w)
+                _session(
+                    namespace,
+                    self.payload["tests"],
+                    first,
+                    int(self.payload["max_value_bytes"]),
+                    self.requests_w,
+                    self.replies_r,
+                    results_w,
+                )
             except BaseException:
                 os._exit(121)
             os._exit(0)
@@ -963,7 +987,7 @@ class _Session:
                 if size > self.cap:
                     return None
                 if _len(self.buffer) >= 4 + size:
-                    frame, self.buffer = self.buffer[4:4 + size], self.buffer[4 + size:]
+                    frame, self.buffer = self.buffer[4 : 4 + size], self.buffer[4 + size :]
                     try:
                         return json.loads(frame.decode("utf-8", "surrogatepass"))
                     except ValueError:
@@ -1024,8 +1048,14 @@ def main():
     if hasattr(sys, "set_int_max_str_digits"):
         sys.set_int_max_str_digits(0)
     if not secured:  # the program could read and write this process's memory: refuse to judge anything
-        records.emit({"k": "loaded", "ok": False, "infra": "the driver could not make itself non-dumpable "
-                      "(prctl through ctypes failed): no test is run without that protection"})
+        records.emit(
+            {
+                "k": "loaded",
+                "ok": False,
+                "infra": "the driver could not make itself non-dumpable "
+                "(prctl through ctypes failed): no test is run without that protection",
+            }
+        )
         return
     _PROGRAM_PATH[:] = _read_only_path()
     mode = payload["mode"]
@@ -1083,8 +1113,11 @@ def main():
         session = None
         result = _status_fields(status)
         if result["x"] == "ok":
-            result = {"x": "bad", "rc": result["rc"]} if frame is not None else {"x": "died", "rc": result["rc"],
-                                                                                   "sig": None}
+            result = (
+                {"x": "bad", "rc": result["rc"]}
+                if frame is not None
+                else {"x": "died", "rc": result["rc"], "sig": None}
+            )
         result["t"] = seconds
         records.emit({"k": "test", "i": i, "r": result})
         i += 1

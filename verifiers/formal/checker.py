@@ -283,7 +283,9 @@ def lean_options(toolchain: Toolchain) -> list[str]:
     return options
 
 
-def _render(prepared: Sequence[_Prepared], nonce: str, toolchain: Toolchain, heartbeats: int) -> tuple[str, list[_Span]]:
+def _render(
+    prepared: Sequence[_Prepared], nonce: str, toolchain: Toolchain, heartbeats: int
+) -> tuple[str, list[_Span]]:
     lines = _prelude(nonce, toolchain).rstrip("\n").split("\n")
     spans: list[_Span] = []
     for p in prepared:
@@ -358,7 +360,9 @@ def _evaluate(span: _Span, messages: list[dict[str, Any]], nonce: str) -> Snippe
         return SnippetResult(Outcome.REJECTED, reason, mine, axioms, prepared.source)
     errors = [m for m in mine if m.severity == "error"]
     if record["status"] == "failed":
-        return SnippetResult(Outcome.FAILED, reason or (errors[0].text if errors else "not proved"), mine, axioms, prepared.source)
+        return SnippetResult(
+            Outcome.FAILED, reason or (errors[0].text if errors else "not proved"), mine, axioms, prepared.source
+        )
     if errors:  # an "ok" record never carries errors; refuse rather than trust a record that contradicts itself
         return SnippetResult(Outcome.FAILED, errors[0].text, mine, axioms, prepared.source)
     if not theorems or (prepared.mode is not Mode.CODE and "thm" not in theorems):

@@ -31,7 +31,8 @@ class Patch:
 _SYMBOL_INDEX = (
     "var leanSymbolNames=lib=>{if(lib.leanNamesFor!==lib.exports){lib.leanNames=Object.keys(lib.exports);"
     "lib.leanNamesFor=lib.exports;lib.leanIndex=new Map(lib.leanNames.map((n,i)=>[n,i]))}return lib.leanNames};"
-    "var leanSymbolIndex=(lib,symbol)=>{leanSymbolNames(lib);var i=lib.leanIndex.get(symbol);return i===undefined?-1:i};"
+    "var leanSymbolIndex=(lib,symbol)=>{leanSymbolNames(lib);var i=lib.leanIndex.get(symbol);"
+    "return i===undefined?-1:i};"
 )
 
 _EXTRA_MOUNTS = (
@@ -80,8 +81,12 @@ def patches(fastfs_js: str) -> list[Patch]:
         _hook("function ___syscall_newfstatat(dirfd,path,buf,flags)", _maybe("stat(dirfd,path,buf)")),
         _hook("function ___syscall_fstat64(fd,buf)", _fast_fd("LEAN_FASTFS.fstat(fd,buf)")),
         _hook("function _fd_read(fd,iov,iovcnt,pnum)", _fast_fd("LEAN_FASTFS.read(fd,iov,iovcnt,pnum)")),
-        _hook("function _fd_pread(fd,iov,iovcnt,offset,pnum)", _fast_fd("LEAN_FASTFS.pread(fd,iov,iovcnt,offset,pnum)")),
-        _hook("function _fd_seek(fd,offset,whence,newOffset)", _fast_fd("LEAN_FASTFS.seek(fd,offset,whence,newOffset)")),
+        _hook(
+            "function _fd_pread(fd,iov,iovcnt,offset,pnum)", _fast_fd("LEAN_FASTFS.pread(fd,iov,iovcnt,offset,pnum)")
+        ),
+        _hook(
+            "function _fd_seek(fd,offset,whence,newOffset)", _fast_fd("LEAN_FASTFS.seek(fd,offset,whence,newOffset)")
+        ),
         _hook("function _fd_close(fd)", _fast_fd("LEAN_FASTFS.close(fd)")),
         _hook("function _fd_fdstat_get(fd,pbuf)", _fast_fd("LEAN_FASTFS.fdstat(fd,pbuf)")),
         _hook(

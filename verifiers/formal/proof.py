@@ -144,7 +144,7 @@ def check_proofs(
                 jobs.append(("statement", pi, si, Snippet(statement=step.statement, placeholder=True)))
             if not step.verify and results[pi][si] is None:
                 results[pi][si] = StepResult(name, StepOutcome.SKIPPED)
-        for si, step in enumerate(proof.steps):
+        for si in range(len(proof.steps)):
             if results[pi][si] is None:
                 jobs.append(("proof", pi, si, _step_snippet(proof, si, names[pi], parsed[pi], None)))
     first = checker.check([job for *_, job in jobs] + list(also))

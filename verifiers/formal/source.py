@@ -5,8 +5,9 @@ is harmless, while `«sorry»` and `Foo.sorry` are caught. It rejects everything
 into a neighbouring snippet of the same batch file: `sorry`/`admit`, axioms and their kin, compiler trust
 (`native_decide`, `implemented_by`, `extern`), `unsafe`/`partial`/`opaque`, options, new syntax, meta-code,
 `#` commands, imports, attributes and instances (global effects), `open … in`, and any top-level command inside a
-proof. What passes is then decided by Lean: the prelude parses the snippet with Lean's own parser, refuses syntax outside
-its allowlist, re-checks declarations with the kernel and audits axioms (`checker.py`, `lean/AuditPrelude.lean`).
+proof. What passes is then decided by Lean: the prelude parses the snippet with Lean's own parser, refuses syntax
+outside its allowlist, re-checks declarations with the kernel and audits axioms (`checker.py`,
+`lean/AuditPrelude.lean`).
 This lexer is not Lean's (strings, char literals, interpolation and Unicode identifiers differ in corner cases), so
 the policy here is a fast first gate with clear messages, never the decision.
 """
@@ -88,7 +89,9 @@ def tokenize(text: str) -> list[Token]:
             tokens.append(Token("attr", "@[", i, i + 2))
             i += 2
         elif ch.isdigit():
-            m = re.compile(r"0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO][0-7_]+|\d[\d_]*(?:\.\d+)?(?:[eE][-+]?\d+)?").match(text, i)
+            m = re.compile(r"0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO][0-7_]+|\d[\d_]*(?:\.\d+)?(?:[eE][-+]?\d+)?").match(
+                text, i
+            )
             assert m is not None
             tokens.append(Token("number", m.group(), i, m.end()))
             i = m.end()
@@ -141,29 +144,130 @@ def _ident_end(text: str, i: int) -> int:
 # Words rejected anywhere (as a token or a component of a dotted name).
 FORBIDDEN_WORDS = frozenset(
     {
-        "sorry", "admit", "sorryAx", "axiom", "axioms", "native_decide", "implemented_by", "extern", "unsafe",
-        "opaque", "partial", "set_option", "macro", "macro_rules", "syntax", "notation", "infix", "infixl",
-        "infixr", "prefix", "postfix", "elab", "elab_rules", "declare_syntax_cat", "import", "run_cmd", "run_tac",
-        "run_elab", "run_meta", "by_elab", "ofReduceBool", "ofReduceNat", "trustCompiler", "reduceBool",
-        "reduceNat", "instance", "attribute", "initialize", "builtin_initialize", "deriving", "_root_", "export",
-        "mutual", "namespace", "section", "end", "class", "structure", "inductive", "universe", "local", "scoped",
-        "meta", "omit", "include", "module",
+        "sorry",
+        "admit",
+        "sorryAx",
+        "axiom",
+        "axioms",
+        "native_decide",
+        "implemented_by",
+        "extern",
+        "unsafe",
+        "opaque",
+        "partial",
+        "set_option",
+        "macro",
+        "macro_rules",
+        "syntax",
+        "notation",
+        "infix",
+        "infixl",
+        "infixr",
+        "prefix",
+        "postfix",
+        "elab",
+        "elab_rules",
+        "declare_syntax_cat",
+        "import",
+        "run_cmd",
+        "run_tac",
+        "run_elab",
+        "run_meta",
+        "by_elab",
+        "ofReduceBool",
+        "ofReduceNat",
+        "trustCompiler",
+        "reduceBool",
+        "reduceNat",
+        "instance",
+        "attribute",
+        "initialize",
+        "builtin_initialize",
+        "deriving",
+        "_root_",
+        "export",
+        "mutual",
+        "namespace",
+        "section",
+        "end",
+        "class",
+        "structure",
+        "inductive",
+        "universe",
+        "local",
+        "scoped",
+        "meta",
+        "omit",
+        "include",
+        "module",
         # commands that register meta-code or change global state (they would leak into later snippets)
-        "simproc", "dsimproc", "builtin_simproc", "builtin_dsimproc", "simproc_decl", "dsimproc_decl",
-        "builtin_simproc_decl", "register_simp_attr", "declare_simp_like_tactic", "grind_pattern", "seal", "unseal",
-        "add_decl_doc", "recommended_spelling", "register_tactic_tag", "tactic_extension", "register_option",
-        "register_builtin_option", "register_error_explanation", "declare_config_elab", "binder_predicate",
-        "init_quot", "end_local_scope", "compile_inductive", "gen_injective_theorems", "coinductive",
+        "simproc",
+        "dsimproc",
+        "builtin_simproc",
+        "builtin_dsimproc",
+        "simproc_decl",
+        "dsimproc_decl",
+        "builtin_simproc_decl",
+        "register_simp_attr",
+        "declare_simp_like_tactic",
+        "grind_pattern",
+        "seal",
+        "unseal",
+        "add_decl_doc",
+        "recommended_spelling",
+        "register_tactic_tag",
+        "tactic_extension",
+        "register_option",
+        "register_builtin_option",
+        "register_error_explanation",
+        "declare_config_elab",
+        "binder_predicate",
+        "init_quot",
+        "end_local_scope",
+        "compile_inductive",
+        "gen_injective_theorems",
+        "coinductive",
     }
 )
 
 # Keywords that start a top-level command (with the modifiers that may precede one).
 COMMAND_WORDS = frozenset(
     {
-        "theorem", "lemma", "def", "example", "abbrev", "instance", "axiom", "opaque", "structure", "class",
-        "inductive", "namespace", "section", "end", "open", "variable", "universe", "set_option", "attribute",
-        "import", "mutual", "noncomputable", "private", "protected", "public", "nonrec", "deriving", "export",
-        "omit", "include", "initialize", "macro", "syntax", "notation", "elab",
+        "theorem",
+        "lemma",
+        "def",
+        "example",
+        "abbrev",
+        "instance",
+        "axiom",
+        "opaque",
+        "structure",
+        "class",
+        "inductive",
+        "namespace",
+        "section",
+        "end",
+        "open",
+        "variable",
+        "universe",
+        "set_option",
+        "attribute",
+        "import",
+        "mutual",
+        "noncomputable",
+        "private",
+        "protected",
+        "public",
+        "nonrec",
+        "deriving",
+        "export",
+        "omit",
+        "include",
+        "initialize",
+        "macro",
+        "syntax",
+        "notation",
+        "elab",
     }
 )
 

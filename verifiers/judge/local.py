@@ -163,7 +163,9 @@ class TransformersBackend:
             ids = self.tokenizer(tail, add_special_tokens=False)["input_ids"]
             keep = max(0, len(ids) - (tokens - budget) - 8)  # a little slack: tokens re-merge at the cut
             tail = ELLIPSIS + self.tokenizer.decode(ids[len(ids) - keep :]) if keep else ""
-        return Failure(f"the judge prompt does not fit the model's context of {budget} tokens even without the response")
+        return Failure(
+            f"the judge prompt does not fit the model's context of {budget} tokens even without the response"
+        )
 
     # -- batching ----------------------------------------------------------------------------------------------
     def _batched(
@@ -175,7 +177,7 @@ class TransformersBackend:
         lengths = {i: f[1] for i, f in enumerate(fitted) if not isinstance(f, Failure)}
         for chunk in self._chunks(sorted(lengths, key=lengths.__getitem__), lengths):
             texts = [fitted[i][0] for i in chunk]  # type: ignore[index]
-            for i, out in zip(chunk, self._run_splitting(chunk, texts, run)):  # type: ignore[arg-type,misc]
+            for i, out in zip(chunk, self._run_splitting(chunk, texts, run)):  # type: ignore[arg-type]
                 results[i] = out
         return results
 
@@ -240,7 +242,9 @@ class TransformersBackend:
         except RuntimeError as exc:
             return [Failure(str(exc))] * len(prompts)
         if not yes_ids or not no_ids:
-            return [Failure(f"the tokenizer of {self.model_name!r} has no single token for 'yes' or 'no'")] * len(prompts)
+            return [Failure(f"the tokenizer of {self.model_name!r} has no single token for 'yes' or 'no'")] * len(
+                prompts
+            )
         fitted = [self._fitted(p) for p in prompts]
 
         def run(_: list[int], batch: list[str]) -> list[tuple[float, float]]:
@@ -248,7 +252,9 @@ class TransformersBackend:
 
             ids, mask, positions = self._encode(batch)
             last_only = {"logits_to_keep": 1} if self._keeps_logits else {}  # no vocabulary-wide head per position
-            logits = self.model(input_ids=ids, attention_mask=mask, position_ids=positions, **last_only).logits[:, -1, :]
+            logits = self.model(input_ids=ids, attention_mask=mask, position_ids=positions, **last_only).logits[
+                :, -1, :
+            ]
             logprobs = torch.log_softmax(logits.float(), dim=-1)
             yes = torch.logsumexp(logprobs[:, yes_ids], dim=-1).exp()
             no = torch.logsumexp(logprobs[:, no_ids], dim=-1).exp()

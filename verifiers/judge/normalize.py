@@ -1,8 +1,8 @@
 """What the judge guards compare: text with its invisible characters removed and its look-alike letters folded.
 
 A policy under RL that learns "Solution" is rejected tries `Sol\\u200bution` (a zero-width space), `Sol\\u00adution`
-(a soft hyphen), `Sоlution` (a Cyrillic о), `𝐒𝐨𝐥𝐮𝐭𝐢𝐨𝐧` (mathematical bold) or `Ｓｏｌｕｔｉｏｎ` (full width) next. Every
-one of them reads "Solution" to a judge model, so the guards match on `fold(text)`:
+(a soft hyphen), `Sоlution` (a Cyrillic о), `𝐒𝐨𝐥𝐮𝐭𝐢𝐨𝐧` (mathematical bold) or `Ｓｏｌｕｔｉｏｎ` (full width)
+next. Every one of them reads "Solution" to a judge model, so the guards match on `fold(text)`:
 
   remove_invisible(text)  drop format characters (Unicode category Cf: zero-width spaces and joiners, the soft
                           hyphen, bidirectional controls, tag characters), variation selectors, the combining

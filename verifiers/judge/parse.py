@@ -40,7 +40,9 @@ _GRADE_PATTERNS = (
     re.compile(r"\\boxed\{\s*(?:\\text\{)?\s*([A-Z])\s*\}?\s*\}"),
     re.compile(r"\[\[\s*([A-Z])\s*\]\]"),
     # the label in any case, the letter in capitals ("Grade: a" is too easily an article)
-    re.compile(r"(?i:(?:final\s+)?(?:grade|answer|decision|verdict|judg(?:e)?ment))\s*[:：=]\s*(?:\*\*)?\(?([A-Z])\b\)?"),
+    re.compile(
+        r"(?i:(?:final\s+)?(?:grade|answer|decision|verdict|judg(?:e)?ment))\s*[:：=]\s*(?:\*\*)?\(?([A-Z])\b\)?"
+    ),
 )
 
 

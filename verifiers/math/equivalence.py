@@ -23,9 +23,10 @@ import contextvars
 import random
 import re
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 import sympy
@@ -60,7 +61,9 @@ _RETRY_DIGITS = 250
 _MAX_DIGITS = 600
 _I = sympy.Symbol("i")
 _DECIMAL_LITERAL = re.compile(r"(?<![0-9.])[0-9]*\.[0-9]+(?:[eE][-+]?[0-9]{1,4})?")
-_WRITTEN: contextvars.ContextVar[dict[float, str]] = contextvars.ContextVar("written_decimals", default={})
+_WRITTEN: contextvars.ContextVar[Mapping[float, str]] = contextvars.ContextVar(
+    "written_decimals", default=MappingProxyType({})
+)
 
 
 @dataclass(frozen=True)
@@ -271,7 +274,10 @@ def _numbers_equal(a: sympy.Basic, b: sympy.Basic, policy: Policy) -> bool | Non
         return _all_true([_numbers_equal(x, y, policy) for x, y in parts])
     if isinstance(a, sympy.Float) or isinstance(b, sympy.Float):
         sig = max(written(_float_text(v), Fraction(1)).sig for v in (a, b) if isinstance(v, sympy.Float))
-        wa, wb = _as_written(_rationalized_unless_float(a), sig + 25), _as_written(_rationalized_unless_float(b), sig + 25)
+        wa, wb = (
+            _as_written(_rationalized_unless_float(a), sig + 25),
+            _as_written(_rationalized_unless_float(b), sig + 25),
+        )
         if wa is None or wb is None:
             return None
         return agree(wa, wb, rounding=policy.rounding, min_sig=policy.min_sig_digits)
@@ -301,6 +307,7 @@ def _points(symbols: Sequence[sympy.Symbol], rng: random.Random) -> list[dict[sy
     point): all positive, all negative, alternating, then random signs (positive-only points would make `x` equal
     `|x|`); random denominators, so no periodic term vanishes on all of them (a fixed grid k/1000 hides
     `\\sin(1000\\pi x)`)."""
+
     def sign(k: int, j: int) -> int:
         if k < 3:
             return (1, -1, 1 if j % 2 == 0 else -1)[k]
@@ -310,12 +317,16 @@ def _points(symbols: Sequence[sympy.Symbol], rng: random.Random) -> list[dict[sy
 
     def value(k: int) -> sympy.Basic:
         if k == _SAMPLES - 1:
-            return sympy.Integer(rng.randint(2, 9))  # an integer point: `\\lceil x \\rceil` is not `\\lfloor x \\rfloor + 1`
+            return sympy.Integer(
+                rng.randint(2, 9)
+            )  # an integer point: `\\lceil x \\rceil` is not `\\lfloor x \\rfloor + 1`
         mantissa = sympy.Rational(rng.randint(10**6, 10**7), rng.randint(10**5, 10**6))
         return mantissa * sympy.Rational(10) ** _MAGNITUDES[k % len(_MAGNITUDES)]
 
-    return [{s: sign(k, j) * value(k if k == _SAMPLES - 1 else k + j) for j, s in enumerate(symbols)}
-            for k in range(_SAMPLES)]
+    return [
+        {s: sign(k, j) * value(k if k == _SAMPLES - 1 else k + j) for j, s in enumerate(symbols)}
+        for k in range(_SAMPLES)
+    ]
 
 
 def _fresh_rng() -> random.Random:
@@ -448,8 +459,12 @@ def _named_tuple(value: Any) -> dict[sympy.Symbol, Any] | None:
     if isinstance(rhs, sympy.Interval) and rhs.left_open and rhs.right_open:
         rhs = sympy.Tuple(rhs.start, rhs.end)  # `(5, 6)` read as an open interval
     names = list(value.lhs)
-    if isinstance(rhs, sympy.Tuple) and len(names) == len(rhs) and all(isinstance(n, sympy.Symbol) for n in names) \
-            and len(set(names)) == len(names):
+    if (
+        isinstance(rhs, sympy.Tuple)
+        and len(names) == len(rhs)
+        and all(isinstance(n, sympy.Symbol) for n in names)
+        and len(set(names)) == len(names)
+    ):
         return dict(zip(names, rhs))
     return None
 
@@ -541,8 +556,9 @@ def _as_interval(value: Any) -> Any:
 def _interval_and_variable(value: Any) -> tuple[Any, Any]:
     """(interval, the unknown it constrains) for `a < E < b` / `E > a`; (value, None) for anything else."""
     rels = None
-    if isinstance(value, sympy.And) and all(isinstance(a, Relational) and not isinstance(a, (sympy.Eq, sympy.Ne))
-                                             for a in value.args):
+    if isinstance(value, sympy.And) and all(
+        isinstance(a, Relational) and not isinstance(a, (sympy.Eq, sympy.Ne)) for a in value.args
+    ):
         rels = list(value.args)
     elif isinstance(value, Relational) and not isinstance(value, (sympy.Eq, sympy.Ne)):
         rels = [value]
@@ -620,8 +636,13 @@ def _elements(value: Any) -> list[Any] | None:
     return None
 
 
-def _match_all(a: Sequence[Any], b: Sequence[Any], policy: Policy, ordered: bool,
-               equal: Callable[[Any, Any, Policy], bool | None] | None = None) -> bool | None:
+def _match_all(
+    a: Sequence[Any],
+    b: Sequence[Any],
+    policy: Policy,
+    ordered: bool,
+    equal: Callable[[Any, Any, Policy], bool | None] | None = None,
+) -> bool | None:
     """Whether the answer's items `a` match the gold's `b`, in order or as sets (each gold item used once)."""
     equal = equal or _equal
     if len(a) != len(b):
@@ -697,8 +718,9 @@ _AMBIGUOUS = sympy.Symbol("ambiguous conditions")
 def _union_of_conditions(values: list[Any], text: str) -> Any:
     """Several conditions on the same unknown as one set: joined by "or" (or commas) their union, by "and" their
     intersection (`x < -2 or x > 3`; `x > 1 and x < 3`)."""
-    if len(values) < 2 or not all(isinstance(v, (Relational, sympy.And, sympy.Or)) and
-                                  not isinstance(v, (sympy.Eq, sympy.Ne)) for v in values):
+    if len(values) < 2 or not all(
+        isinstance(v, (Relational, sympy.And, sympy.Or)) and not isinstance(v, (sympy.Eq, sympy.Ne)) for v in values
+    ):
         return None
     sets = [_solution_set(v) for v in values]
     free = {frozenset(v.free_symbols) for v in values}
@@ -725,8 +747,9 @@ def _sets_equal(a: sympy.Set, b: sympy.Set) -> bool | None:
     if difference is sympy.S.EmptySet:
         return True
     if isinstance(difference, (sympy.Interval, sympy.FiniteSet)) or (
-            isinstance(difference, sympy.Union) and all(isinstance(x, (sympy.Interval, sympy.FiniteSet))
-                                                        for x in difference.args)):
+        isinstance(difference, sympy.Union)
+        and all(isinstance(x, (sympy.Interval, sympy.FiniteSet)) for x in difference.args)
+    ):
         return False
     return None
 
@@ -753,8 +776,12 @@ def _equal(a: Any, b: Any, policy: Policy) -> bool | None:
             body_a = body_a.xreplace({va: vb})
         return _equal(body_a, body_b, policy)
     for eq, other, flip in ((a, b, False), (b, a, True)):
-        if isinstance(eq, sympy.Eq) and isinstance(other, sympy.Expr) and not _symbolic_only(eq.lhs) \
-                and not _symbolic_only(eq.rhs):
+        if (
+            isinstance(eq, sympy.Eq)
+            and isinstance(other, sympy.Expr)
+            and not _symbolic_only(eq.lhs)
+            and not _symbolic_only(eq.rhs)
+        ):
             solutions = _solved_for(eq, other)
             if solutions is not None:
                 results = [_equal(s, other, policy) if flip else _equal(other, s, policy) for s in solutions]
@@ -781,8 +808,12 @@ def _equal(a: Any, b: Any, policy: Policy) -> bool | None:
     sets = (sympy.Interval, sympy.Union)
     # `0 < f(x) < 1` is an interval of f(x); `1 \le |z|` is no interval of z
     plain = all(v is None or isinstance(v, (sympy.Symbol, AppliedUndef)) for v in (a_var, b_var))
-    if plain and isinstance(a_int, sets) and isinstance(b_int, sets) and (a_var is None or b_var is None or
-                                                                           a_var == b_var):
+    if (
+        plain
+        and isinstance(a_int, sets)
+        and isinstance(b_int, sets)
+        and (a_var is None or b_var is None or a_var == b_var)
+    ):
         a, b = a_int, b_int
     if isinstance(a, Relational) and isinstance(b, Relational):
         return _relations_equal(a, b)
@@ -866,13 +897,23 @@ def _parsed(text: str) -> Any:
 _APPROX = re.compile(r"\\approx|≈|\\simeq")
 _EQ_SPLIT = re.compile(r"(?<![<>!=\\])=(?!=)")
 _TIME = re.compile(r"^\d{1,2}:\d{2}(?::\d{2})?(?:\s*[ap]\.?m\.?)?$", re.IGNORECASE)
-_LABEL = re.compile(r"^\s*([A-Za-z][A-Za-z ]{0,29}?)\s*(?:_\{?([A-Za-z0-9]{1,8})\}?)?\s*(?:=|(?<=[A-Za-z]{3}):)\s*(?=\S)")
+_LABEL = re.compile(
+    r"^\s*([A-Za-z][A-Za-z ]{0,29}?)\s*(?:_\{?([A-Za-z0-9]{1,8})\}?)?\s*(?:=|(?<=[A-Za-z]{3}):)\s*(?=\S)"
+)
 """`x = 5`, `a_1 = 3`, `Maximum = 2`, `Minimum: 1` (a colon only after a word: `A:B = 1` is a ratio)."""
 _SHORT_LABELS = frozenset({"max", "min", "sum", "lcm", "gcd", "area"})
-_LABEL_ALIASES = {"maximum": "max", "minimum": "min", "largest": "max", "smallest": "min", "greatest": "max",
-                  "least": "min"}
-_HEDGES = re.compile(r"(?i)(?<![A-Za-z\\])(?:probably|maybe|perhaps|possibly|likely|unlikely|might|guess|unsure|"
-                     r"not|wrong|incorrect|false|except|unknown)(?![A-Za-z])|\u0338|\\not(?![A-Za-z])")
+_LABEL_ALIASES = {
+    "maximum": "max",
+    "minimum": "min",
+    "largest": "max",
+    "smallest": "min",
+    "greatest": "max",
+    "least": "min",
+}
+_HEDGES = re.compile(
+    r"(?i)(?<![A-Za-z\\])(?:probably|maybe|perhaps|possibly|likely|unlikely|might|guess|unsure|"
+    r"not|wrong|incorrect|false|except|unknown)(?![A-Za-z])|\u0338|\\not(?![A-Za-z])"
+)
 _ELLIPSES = ("...", "…", "\\dots", "\\ldots", "\\cdots")
 _DENIAL = re.compile(r"(?i)n't(?![A-Za-z])|(?<![A-Za-z])(?:not|non|no|nicht|pas)(?![A-Za-z])|不|非|没")
 _STANDALONE_LETTER = re.compile(r"(?<![A-Za-z])[A-J](?![A-Za-z])")
@@ -889,8 +930,11 @@ def final_value_text(item: str) -> str:
     sides = [p.strip() for p in _EQ_SPLIT.split(item)]
     if len(sides) >= 3 and all(sides):
         return sides[-1]
-    if len(sides) == 2 and all(sides) and not any(re.search(r"[A-Za-z]", re.sub(r"\\[A-Za-z]+", "", side))
-                                                  for side in sides):
+    if (
+        len(sides) == 2
+        and all(sides)
+        and not any(re.search(r"[A-Za-z]", re.sub(r"\\[A-Za-z]+", "", side)) for side in sides)
+    ):
         return sides[1]  # a numeric statement: the value it ends with
     return item
 
@@ -933,7 +977,7 @@ def _labelled(items: list[str]) -> list[tuple[str, str]] | None:
         while (m := _LABEL.match(rest)) is not None and len(keys) < 8:  # `a = b = -2` labels both
             key = re.sub(r"[^a-z]", "", m.group(1).casefold())
             keys.append(_LABEL_ALIASES.get(key, key) + (f"_{m.group(2)}" if m.group(2) else ""))
-            rest = rest[m.end():].strip()
+            rest = rest[m.end() :].strip()
         if not keys:
             return None
         out.extend((key, rest) for key in keys)
@@ -945,12 +989,15 @@ def _same_label(a: str, b: str) -> bool:
     (word_a, _, sub_a), (word_b, _, sub_b) = a.partition("_"), b.partition("_")
     if sub_a != sub_b:
         return False
-    return word_a == word_b or (min(len(word_a), len(word_b)) >= 3 and (word_a.startswith(word_b) or
-                                                                        word_b.startswith(word_a)))
+    return word_a == word_b or (
+        min(len(word_a), len(word_b)) >= 3 and (word_a.startswith(word_b) or word_b.startswith(word_a))
+    )
 
 
-_PARAMETER = re.compile(r"^(?:(?:where|for|with|and)\s+)?([A-Za-z])\s*(?:\\in\s*\\mathbb\s*\{?\s*Z\s*\}?|"
-                        r"\\in\s*\\Z(?![A-Za-z])|is\s+an?\s+integer)$")
+_PARAMETER = re.compile(
+    r"^(?:(?:where|for|with|and)\s+)?([A-Za-z])\s*(?:\\in\s*\\mathbb\s*\{?\s*Z\s*\}?|"
+    r"\\in\s*\\Z(?![A-Za-z])|is\s+an?\s+integer)$"
+)
 _FAMILY_NAMES = frozenset("knmjl")
 _SHIFTS = range(-3, 4)
 
@@ -1035,8 +1082,11 @@ def _compare(p: NormalForm, g: NormalForm, policy: Policy, evidence: dict[str, A
         if other_unknowns(p, g):
             return Comparison(Status.INCORRECT, "the answer gives another unknown than the gold", evidence)
         ok = numbers_match(pn, p.percent or pn.percent, gn, g.percent or gn.percent, policy)
-        return Comparison(Status.CORRECT if ok else Status.INCORRECT,
-                          f"numbers {'equal' if ok else 'differ'}: {clip(pn.text, 40)} vs {clip(gn.text, 40)}", evidence)
+        return Comparison(
+            Status.CORRECT if ok else Status.INCORRECT,
+            f"numbers {'equal' if ok else 'differ'}: {clip(pn.text, 40)} vs {clip(gn.text, 40)}",
+            evidence,
+        )
     letter = _choice(g)
     if letter is not None:
         letters = parse_choices(p.text, whole=True) or parse_choices(p.text)
@@ -1125,35 +1175,63 @@ def _compare(p: NormalForm, g: NormalForm, policy: Policy, evidence: dict[str, A
             if isinstance(pair, sympy.Tuple) and len(pair) == len(many):  # `1, 3` written for `(1, 3)`
                 r = _match_all(list(pair), many, policy, ordered=True)
                 if r is not None:
-                    return Comparison(Status.CORRECT if r else Status.INCORRECT,
-                                      "tuple written without brackets " + ("matches" if r else "differs"), evidence)
+                    return Comparison(
+                        Status.CORRECT if r else Status.INCORRECT,
+                        "tuple written without brackets " + ("matches" if r else "differs"),
+                        evidence,
+                    )
     if policy.list_order == "set":
         p_values, g_values = _distinct_values(p_values), _distinct_values(g_values)
     if len(g_values) == 1 and len(p_values) > 1:
-        return Comparison(Status.INCORRECT, f"several different answers ({len(p_values)}) for a single gold value",
-                          evidence)
+        return Comparison(
+            Status.INCORRECT, f"several different answers ({len(p_values)}) for a single gold value", evidence
+        )
     ordered = policy.list_order == "ordered" or ordered_by_label
     r = _match_all(p_values, g_values, policy, ordered)
     if r is None:
         return Comparison(Status.UNDECIDED, "could not decide equivalence of the lists", evidence)
-    return Comparison(Status.CORRECT if r else Status.INCORRECT,
-                      "lists match" if r else f"lists differ ({len(p_values)} vs {len(g_values)} items)", evidence)
+    return Comparison(
+        Status.CORRECT if r else Status.INCORRECT,
+        "lists match" if r else f"lists differ ({len(p_values)} vs {len(g_values)} items)",
+        evidence,
+    )
 
 
-def _compare_families(p_values: list[Any], g_values: list[Any], k: sympy.Symbol, p_params: list[sympy.Symbol],
-                      policy: Policy, evidence: dict[str, Any]) -> Comparison:
+def _compare_families(
+    p_values: list[Any],
+    g_values: list[Any],
+    k: sympy.Symbol,
+    p_params: list[sympy.Symbol],
+    policy: Policy,
+    evidence: dict[str, Any],
+) -> Comparison:
     """Families of answers over an integer parameter, compared up to renaming, shifting and reflecting it."""
     gold_free: set[Any] = set().union(*(getattr(v, "free_symbols", set()) for v in g_values))
     pred_free: set[Any] = set().union(*(getattr(v, "free_symbols", set()) for v in p_values))
     extra = pred_free - gold_free
-    own = p_params[0] if len(p_params) == 1 else next(iter(extra)) \
-        if len(extra) == 1 and next(iter(extra)).name in _FAMILY_NAMES else None
+    own = (
+        p_params[0]
+        if len(p_params) == 1
+        else next(iter(extra))
+        if len(extra) == 1 and next(iter(extra)).name in _FAMILY_NAMES
+        else None
+    )
     if own is not None and own != k and k not in pred_free:
         p_values = [v.xreplace({own: k}) if isinstance(v, sympy.Basic) else v for v in p_values]
-    r = _match_all(_distinct_values(p_values), _distinct_values(g_values), policy, ordered=False,
-                   equal=lambda a, b, pol: _family_equal(a, b, k, pol))
-    return _decided(r, f"the same family over the integer {k}", f"different families over the integer {k}",
-                    "could not decide the families", evidence)
+    r = _match_all(
+        _distinct_values(p_values),
+        _distinct_values(g_values),
+        policy,
+        ordered=False,
+        equal=lambda a, b, pol: _family_equal(a, b, k, pol),
+    )
+    return _decided(
+        r,
+        f"the same family over the integer {k}",
+        f"different families over the integer {k}",
+        "could not decide the families",
+        evidence,
+    )
 
 
 def _several_for_one(p_items: list[str], gold: str, policy: Policy, evidence: dict[str, Any]) -> Comparison | None:
@@ -1163,15 +1241,25 @@ def _several_for_one(p_items: list[str], gold: str, policy: Policy, evidence: di
         gold_value = _assigned(_parsed(final_value_text(gold)))
     except _Undecidable:
         return None
-    collections = (sympy.Tuple, sympy.Interval, sympy.Union, sympy.FiniteSet, sympy.MatrixBase, sympy.Set,
-                   Relational, sympy.And, sympy.Or)  # a condition is a set too: `x \neq 0` is `x < 0 or x > 0`
+    collections = (
+        sympy.Tuple,
+        sympy.Interval,
+        sympy.Union,
+        sympy.FiniteSet,
+        sympy.MatrixBase,
+        sympy.Set,
+        Relational,
+        sympy.And,
+        sympy.Or,
+    )  # a condition is a set too: `x \neq 0` is `x < 0 or x > 0`
     if isinstance(gold_value, collections) and not isinstance(gold_value, sympy.Eq):
         return None
     return Comparison(Status.INCORRECT, f"several answers ({len(p_items)}) for a single gold value", evidence)
 
 
-def _compare_labelled(p: list[tuple[str, str]], g: list[tuple[str, str]], policy: Policy,
-                      evidence: dict[str, Any]) -> Comparison:
+def _compare_labelled(
+    p: list[tuple[str, str]], g: list[tuple[str, str]], policy: Policy, evidence: dict[str, Any]
+) -> Comparison:
     """Labelled components (`a = -2, b = 3`): matched by label; a label of the answer that the gold does not have
     (`b = -2, c = 3` for `a = -2, b = 3`), or one used twice, is INCORRECT."""
     if len(p) != len(g):
@@ -1181,13 +1269,19 @@ def _compare_labelled(p: list[tuple[str, str]], g: list[tuple[str, str]], policy
     for key, value in p:
         hit = next((j for j in unused if _same_label(key, g[j][0])), None)
         if hit is None:
-            return Comparison(Status.INCORRECT, f"the label {key!r} is not among the gold's "
-                                                f"({', '.join(k for k, _ in g)})", evidence)
+            return Comparison(
+                Status.INCORRECT, f"the label {key!r} is not among the gold's ({', '.join(k for k, _ in g)})", evidence
+            )
         unused.remove(hit)
         pairs.append((value, g[hit][1]))
     results = [_equal(_parsed(final_value_text(a)), _parsed(final_value_text(b)), policy) for a, b in pairs]
-    return _decided(_all_true(results), "labelled values match", "a labelled value differs",
-                    "could not decide a labelled value", evidence)
+    return _decided(
+        _all_true(results),
+        "labelled values match",
+        "a labelled value differs",
+        "could not decide a labelled value",
+        evidence,
+    )
 
 
 def _compare_units(p: NormalForm, g: NormalForm, policy: Policy, evidence: dict[str, Any]) -> Comparison:
@@ -1201,19 +1295,30 @@ def _compare_units(p: NormalForm, g: NormalForm, policy: Policy, evidence: dict[
         return Comparison(Status.UNDECIDED, "an angle in degrees against a value with a unit", evidence)
     (p_scale, p_dim), (g_scale, g_dim) = convert(p_unit), convert(g_unit)
     if p_dim != g_dim:
-        return Comparison(Status.INCORRECT, f"units of different dimensions: {p_unit.text} vs {g_unit.text}",
-                          evidence)
+        return Comparison(Status.INCORRECT, f"units of different dimensions: {p_unit.text} vs {g_unit.text}", evidence)
     pv, gv = _parsed(final_value_text(p.text)), _parsed(final_value_text(g.text))
     if not (isinstance(pv, sympy.Expr) and isinstance(gv, sympy.Expr)):
         return Comparison(Status.UNDECIDED, "a value with a unit that is not a number", evidence)
-    if isinstance(pv, (sympy.Float, sympy.Rational)) and isinstance(gv, (sympy.Float, sympy.Rational)) and \
-            p_scale.is_Rational and g_scale.is_Rational:
+    if (
+        isinstance(pv, (sympy.Float, sympy.Rational))
+        and isinstance(gv, (sympy.Float, sympy.Rational))
+        and p_scale.is_Rational
+        and g_scale.is_Rational
+    ):
         wp, wg = _as_written(pv, 40), _as_written(gv, 40)
         assert wp is not None and wg is not None
-        ok: bool | None = agree(wp.scaled(Fraction(int(p_scale.p), int(p_scale.q))),
-                                wg.scaled(Fraction(int(g_scale.p), int(g_scale.q))),
-                                rounding=policy.rounding, min_sig=policy.min_sig_digits)
+        ok: bool | None = agree(
+            wp.scaled(Fraction(int(p_scale.p), int(p_scale.q))),
+            wg.scaled(Fraction(int(g_scale.p), int(g_scale.q))),
+            rounding=policy.rounding,
+            min_sig=policy.min_sig_digits,
+        )
     else:
         ok = _equal(pv * p_scale, gv * g_scale, policy)
-    return _decided(ok, f"equal after converting {p_unit.text} to {g_unit.text}",
-                    f"different amounts: {p_unit.text} vs {g_unit.text}", "could not compare the amounts", evidence)
+    return _decided(
+        ok,
+        f"equal after converting {p_unit.text} to {g_unit.text}",
+        f"different amounts: {p_unit.text} vs {g_unit.text}",
+        "could not compare the amounts",
+        evidence,
+    )

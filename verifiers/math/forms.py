@@ -29,11 +29,15 @@ __all__ = ["FORMS", "NeedsSympy", "check_form", "check_form_option"]
 
 FORMS = ("lowest_terms", "decimals:N", "sig_figs:N", "scientific", "factored", "expanded")
 _FORM = re.compile(r"^(lowest_terms|scientific|factored|expanded)$|^(decimals|sig_figs):([0-9]{1,2})$")
-_FRACTION = re.compile(r"^\s*([-+]?)\s*(?:\\frac\s*\{\s*([0-9]{1,400})\s*\}\s*\{\s*([0-9]{1,400})\s*\}|"
-                       r"([0-9]{1,400})\s*/\s*([0-9]{1,400}))\s*$")
+_FRACTION = re.compile(
+    r"^\s*([-+]?)\s*(?:\\frac\s*\{\s*([0-9]{1,400})\s*\}\s*\{\s*([0-9]{1,400})\s*\}|"
+    r"([0-9]{1,400})\s*/\s*([0-9]{1,400}))\s*$"
+)
 _INTEGER = re.compile(r"^\s*[-+]?[0-9]{1,400}\s*$")
-_SCIENTIFIC = re.compile(r"^\s*[-+]?([0-9](?:\.[0-9]+)?)\s*(?:\\times|\\cdot|×|\*|x)\s*10\s*\^\s*\{?\s*[-+]?[0-9]{1,4}\s*\}?\s*$"
-                         r"|^\s*[-+]?([0-9](?:\.[0-9]+)?)[eE][-+]?[0-9]{1,4}\s*$")
+_SCIENTIFIC = re.compile(
+    r"^\s*[-+]?([0-9](?:\.[0-9]+)?)\s*(?:\\times|\\cdot|×|\*|x)\s*10\s*\^\s*\{?\s*[-+]?[0-9]{1,4}\s*\}?\s*$"
+    r"|^\s*[-+]?([0-9](?:\.[0-9]+)?)[eE][-+]?[0-9]{1,4}\s*$"
+)
 _PRODUCT = re.compile(r"\\cdot|\\times|×|\*")
 _PRIME_POWER = re.compile(r"^\s*\(?\s*([0-9]{1,13})\s*\)?\s*(?:\^\s*\{?\s*([0-9]{1,3})\s*\}?)?\s*$")
 
@@ -47,8 +51,7 @@ def check_form_option(value: object, name: str) -> None:
     if value is None:
         return
     if not isinstance(value, str) or _FORM.match(value) is None:
-        raise OptionError(f"{name}: option 'form' must be one of {', '.join(FORMS)} (N a whole number), got "
-                          f"{value!r}")
+        raise OptionError(f"{name}: option 'form' must be one of {', '.join(FORMS)} (N a whole number), got {value!r}")
 
 
 def _is_prime(n: int) -> bool:
@@ -102,8 +105,11 @@ def check_form(answer: str, form: str) -> str | None:
         shape = written(number.text, number.value)
         n = int(m.group(3))
         if m.group(2) == "sig_figs":
-            ok = shape.sig == n or (shape.exact and number.value.denominator == 1 and
-                                    len(str(abs(number.value.numerator)).rstrip("0")) <= n <= len(str(abs(number.value.numerator))))
+            ok = shape.sig == n or (
+                shape.exact
+                and number.value.denominator == 1
+                and len(str(abs(number.value.numerator)).rstrip("0")) <= n <= len(str(abs(number.value.numerator)))
+            )
             return None if ok else f"{number.text} does not have {n} significant figures"
         places = 0 if shape.ulp is None else -_exponent(shape.ulp)
         if shape.ulp is not None and shape.ulp > 1:
@@ -111,8 +117,11 @@ def check_form(answer: str, form: str) -> str | None:
         if places != n or (shape.exact and number.value.denominator != 1):
             return f"{number.text} does not have {n} decimal places"
         return None
-    if form == "factored" and (_INTEGER.match(text) or _PRODUCT.search(text) or "^" in text) and \
-            not re.search(r"[A-Za-z]", text.replace("\\cdot", "").replace("\\times", "")):
+    if (
+        form == "factored"
+        and (_INTEGER.match(text) or _PRODUCT.search(text) or "^" in text)
+        and not re.search(r"[A-Za-z]", text.replace("\\cdot", "").replace("\\times", ""))
+    ):
         if _INTEGER.match(text):
             n = abs(int(text))
             if n >= 10**12:
@@ -149,8 +158,12 @@ def check_expression_form(value: object, form: str) -> str | None:
         for node in sympy.preorder_traversal(value):
             if isinstance(node, sympy.Mul) and any(isinstance(a, sympy.Add) for a in node.args):
                 return "not expanded (a product with a sum is left)"
-            if isinstance(node, sympy.Pow) and isinstance(node.base, sympy.Add) and node.exp.is_Integer \
-                    and node.exp > 1:
+            if (
+                isinstance(node, sympy.Pow)
+                and isinstance(node.base, sympy.Add)
+                and node.exp.is_Integer
+                and node.exp > 1
+            ):
                 return "not expanded (a power of a sum is left)"
         return None
     factors = value.args if isinstance(value, sympy.Mul) else (value,)

@@ -46,8 +46,12 @@ _NORMALIZATION = NormalizationConfig(
 )
 """The parser's own unit stripping is off: it deleted letters that look like units anywhere (`64t` read as 64,
 `x + 5h` as x + 5). Units are split off before parsing (`units.split_unit`), only after a value."""
-_CONVERSION = ConversionConfig(interpret_as_mixed_fractions=True, interpret_simple_eq_as_assignment=False,
-                               interpret_contains_as_eq=True, lowercase_symbols=False)
+_CONVERSION = ConversionConfig(
+    interpret_as_mixed_fractions=True,
+    interpret_simple_eq_as_assignment=False,
+    interpret_contains_as_eq=True,
+    lowercase_symbols=False,
+)
 
 
 @dataclass(frozen=True)
@@ -71,7 +75,84 @@ _INT = re.compile(r"\d+")
 _TOWER_FLAT = re.compile(r"\^\s*[\w.]+\s*\^")
 _WORDS = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{3,}")
 _KNOWN_WORDS = frozenset(
-    ["sin", "cos", "tan", "cot", "sec", "csc", "log", "ln", "exp", "sqrt", "frac", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "lim", "sum", "prod", "int", "max", "min", "gcd", "lcm", "mod", "pmod", "bmod", "det", "infty", "pi", "cup", "cap", "text", "mathrm", "operatorname", "begin", "end", "pmatrix", "bmatrix", "matrix", "array", "cdot", "times", "div", "pm", "mp", "leq", "geq", "neq", "le", "ge", "lt", "gt", "approx", "sim", "equiv", "in", "notin", "emptyset", "varnothing", "mathbb", "dfrac", "tfrac", "binom", "choose", "floor", "ceil", "lfloor", "rfloor", "lceil", "rceil", "circ", "deg", "and", "or"]
+    [
+        "sin",
+        "cos",
+        "tan",
+        "cot",
+        "sec",
+        "csc",
+        "log",
+        "ln",
+        "exp",
+        "sqrt",
+        "frac",
+        "arcsin",
+        "arccos",
+        "arctan",
+        "sinh",
+        "cosh",
+        "tanh",
+        "lim",
+        "sum",
+        "prod",
+        "int",
+        "max",
+        "min",
+        "gcd",
+        "lcm",
+        "mod",
+        "pmod",
+        "bmod",
+        "det",
+        "infty",
+        "pi",
+        "cup",
+        "cap",
+        "text",
+        "mathrm",
+        "operatorname",
+        "begin",
+        "end",
+        "pmatrix",
+        "bmatrix",
+        "matrix",
+        "array",
+        "cdot",
+        "times",
+        "div",
+        "pm",
+        "mp",
+        "leq",
+        "geq",
+        "neq",
+        "le",
+        "ge",
+        "lt",
+        "gt",
+        "approx",
+        "sim",
+        "equiv",
+        "in",
+        "notin",
+        "emptyset",
+        "varnothing",
+        "mathbb",
+        "dfrac",
+        "tfrac",
+        "binom",
+        "choose",
+        "floor",
+        "ceil",
+        "lfloor",
+        "rfloor",
+        "lceil",
+        "rceil",
+        "circ",
+        "deg",
+        "and",
+        "or",
+    ]
 )
 
 
@@ -177,18 +258,34 @@ def looks_like_text(text: str) -> bool:
 
 _PY_TOKEN = re.compile(r"\s+|\*\*|[A-Za-z_][A-Za-z_0-9]*|[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?|.", re.DOTALL)
 _PY_CALLS = {
-    "sqrt": ("\\sqrt{", "}"), "exp": ("e^{", "}"), "log": ("\\ln\\left(", "\\right)"), "ln": ("\\ln\\left(", "\\right)"),
-    "abs": ("\\left|", "\\right|"), "Abs": ("\\left|", "\\right|"), "sin": ("\\sin\\left(", "\\right)"),
-    "cos": ("\\cos\\left(", "\\right)"), "tan": ("\\tan\\left(", "\\right)"), "asin": ("\\arcsin\\left(", "\\right)"),
-    "acos": ("\\arccos\\left(", "\\right)"), "atan": ("\\arctan\\left(", "\\right)"),
-    "sinh": ("\\sinh\\left(", "\\right)"), "cosh": ("\\cosh\\left(", "\\right)"), "tanh": ("\\tanh\\left(", "\\right)"),
+    "sqrt": ("\\sqrt{", "}"),
+    "exp": ("e^{", "}"),
+    "log": ("\\ln\\left(", "\\right)"),
+    "ln": ("\\ln\\left(", "\\right)"),
+    "abs": ("\\left|", "\\right|"),
+    "Abs": ("\\left|", "\\right|"),
+    "sin": ("\\sin\\left(", "\\right)"),
+    "cos": ("\\cos\\left(", "\\right)"),
+    "tan": ("\\tan\\left(", "\\right)"),
+    "asin": ("\\arcsin\\left(", "\\right)"),
+    "acos": ("\\arccos\\left(", "\\right)"),
+    "atan": ("\\arctan\\left(", "\\right)"),
+    "sinh": ("\\sinh\\left(", "\\right)"),
+    "cosh": ("\\cosh\\left(", "\\right)"),
+    "tanh": ("\\tanh\\left(", "\\right)"),
     "asinh": ("\\operatorname{arcsinh}\\left(", "\\right)"),
-    "acosh": ("\\operatorname{arccosh}\\left(", "\\right)"), "atanh": ("\\operatorname{arctanh}\\left(", "\\right)"), "cot": ("\\cot\\left(", "\\right)"),
-    "sec": ("\\sec\\left(", "\\right)"), "csc": ("\\csc\\left(", "\\right)"), "acot": ("\\cot^{-1}\\left(", "\\right)"),
+    "acosh": ("\\operatorname{arccosh}\\left(", "\\right)"),
+    "atanh": ("\\operatorname{arctanh}\\left(", "\\right)"),
+    "cot": ("\\cot\\left(", "\\right)"),
+    "sec": ("\\sec\\left(", "\\right)"),
+    "csc": ("\\csc\\left(", "\\right)"),
+    "acot": ("\\cot^{-1}\\left(", "\\right)"),
 }
 _PY_NAMES = {"pi": "\\pi ", "oo": "\\infty ", "sqrt": None}
-_PY_MARKERS = re.compile(r"\*\*|(?<![A-Za-z])(?:" + "|".join(_PY_CALLS) + r")\s*\(|(?<![A-Za-z])(?:pi|oo)(?![A-Za-z])"
-                         r"|(?<![\w.])[0-9]+(?:\.[0-9]+)?j(?![\w])")
+_PY_MARKERS = re.compile(
+    r"\*\*|(?<![A-Za-z])(?:" + "|".join(_PY_CALLS) + r")\s*\(|(?<![A-Za-z])(?:pi|oo)(?![A-Za-z])"
+    r"|(?<![\w.])[0-9]+(?:\.[0-9]+)?j(?![\w])"
+)
 _PY_IMAGINARY = re.compile(r"(?<![\w.])([0-9]+(?:\.[0-9]+)?)j(?![\w])")
 
 

@@ -69,7 +69,7 @@ _PERCENT_END = re.compile(r"\\?%$")
 _SCIENTIFIC_NOISE = re.compile(r"\s+|[{}$]|\\[,;:! ]|\\left|\\right")
 _SCIENTIFIC = re.compile(
     r"(?P<sign>[-+]?)(?:(?P<mant>[0-9]*(?:\.[0-9]*)?)(?:[eE]|(?:\\times|\\cdot|×|·|\*|x)10\^)|10\^)"
-    r"(?P<exp>[-+]?[0-9]{1,%d})" % MAX_EXPONENT_DIGITS
+    rf"(?P<exp>[-+]?[0-9]{{1,{MAX_EXPONENT_DIGITS}}})"
 )
 
 
