@@ -9,14 +9,28 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-BENCH_DIR = Path(os.environ.get("VERIFIERS_BENCH_DIR") or Path(__file__).resolve().parents[1].parent / "shared" / "bench")
+BENCH_DIR = Path(os.environ.get("VERIFIERS_BENCH_DIR") or Path(__file__).resolve().parents[2] / "shared" / "bench")
+"""The public bench data: `$VERIFIERS_BENCH_DIR`, else `shared/bench/` next to the repository (a clone has neither:
+`tests/data/bench/` holds only the cases the tests read, and a subset would give misleading figures)."""
+
+
+def require_bench(*names: str) -> None:
+    """Exit with a message saying what is missing and where it was looked for, unless every file is there."""
+    missing = [name for name in names if not (BENCH_DIR / name).is_file()]
+    if not missing:
+        return
+    where = "$VERIFIERS_BENCH_DIR" if os.environ.get("VERIFIERS_BENCH_DIR") else "shared/bench/ next to the repository"
+    sys.exit(
+        f"benchmark data not found: {', '.join(missing)} in {BENCH_DIR} ({where}).\n"
+        f"The benchmarks read the public bench data, which is not part of the repository: set VERIFIERS_BENCH_DIR "
+        f"to the folder that holds {', '.join(missing)} (tests/data/bench/ has only the few cases the tests need)."
+    )
 
 
 def load_bench(name: str, limit: int | None = None) -> list[dict[str, Any]]:
-    """The rows of `shared/bench/<name>` (or `$VERIFIERS_BENCH_DIR/<name>`); exits with a message when missing."""
+    """The rows of `<BENCH_DIR>/<name>`; exits with `require_bench`'s message when the file is missing."""
+    require_bench(name)
     path = BENCH_DIR / name
-    if not path.exists():
-        sys.exit(f"benchmark data not found: {path} (set VERIFIERS_BENCH_DIR to the folder that holds it)")
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     return rows[:limit] if limit else rows
 

@@ -22,7 +22,7 @@ import statistics
 import time
 from typing import Any
 
-from _common import load_bench, table
+from _common import load_bench, require_bench, table
 
 import verifiers
 from verifiers import Sample
@@ -59,6 +59,8 @@ def main() -> None:
     parser.add_argument("--workload", choices=("all", "math", "code"), default="all")
     args = parser.parse_args()
 
+    files = {"math": "math_responses.jsonl", "code": "code_problems.jsonl"}
+    require_bench(*(file for name, file in files.items() if args.workload in ("all", name)))  # before Ray's slow start
     import ray
 
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")

@@ -7,15 +7,19 @@ takes precedence, where registering the plugin module a second time would be an 
 
 from __future__ import annotations
 
-import os
 import socket
 from collections.abc import Iterator
 
 import pytest
+from support.system import missing, requirements
 
 from verifiers.testing import register_plugin  # noqa: F401  (a fixture, found by pytest by name)
 
 pytest_plugins = ["pytester"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    requirements()  # a misspelt VERIFIERS_REQUIRE stops the run before any test, instead of demanding nothing
 
 
 @pytest.fixture
@@ -37,12 +41,11 @@ def loopback_listener() -> Iterator[socket.socket]:
 @pytest.fixture(scope="session")
 def lean_toolchain():
     """The Lean the suite checks with (installing the WebAssembly one on first use); skips when none can be had,
-    unless VERIFIERS_REQUIRE_LEAN is set (CI), where a missing toolchain is a failure."""
+    unless the run demands Lean (`VERIFIERS_REQUIRE=lean` or `VERIFIERS_REQUIRE_LEAN=1`, as CI does): then a
+    missing toolchain is a failure."""
     from verifiers.formal import LeanUnavailable, find_toolchain
 
     try:
         return find_toolchain()
     except LeanUnavailable as exc:
-        if os.environ.get("VERIFIERS_REQUIRE_LEAN"):
-            raise
-        pytest.skip(f"no Lean toolchain: {exc}")
+        missing("lean", f"no Lean toolchain: {exc}")

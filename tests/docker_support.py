@@ -75,7 +75,7 @@ def _unmount_under(root: str) -> None:
 def get_engine() -> Engine | str:
     """A reachable engine, or a started one, or the reason why there is none."""
     try:
-        import docker
+        import docker  # noqa: F401  (only whether the SDK is there; `_ping` uses it)
     except ImportError:
         return "the Docker SDK is not installed (pip install 'verifier-suite[docker]')"
     for url in filter(None, [os.environ.get("DOCKER_HOST"), "unix:///var/run/docker.sock"]):

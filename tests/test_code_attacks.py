@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from support.bench import bench_rows
 from test_code import bwrap_sandbox, fenced
 
 from verifiers import Sample, Status, verify_batch
@@ -337,14 +338,7 @@ def _variants(problem: dict) -> dict[str, str]:
 
 @pytest.mark.slow
 def test_verdicts_agree_with_the_official_harness_on_public_problems(sandbox):
-    from test_code import BENCH
-
-    if not BENCH.exists():
-        pytest.skip(f"{BENCH} not found")
-    import json
-
-    problems = [json.loads(line) for line in BENCH.read_text().splitlines() if line.strip()]
-    problems = [p for p in problems if p["test_type"] == "assert"]
+    problems = [p for p in bench_rows("code_problems.jsonl") if p["test_type"] == "assert"]
     samples, expected, labels = [], [], []
     for problem in problems:
         for name, program in _variants(problem).items():

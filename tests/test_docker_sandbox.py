@@ -15,6 +15,8 @@ import time
 
 import docker_support
 import pytest
+from support.extras import install_hint
+from support.system import missing
 
 from sandboxes import ExecResult, Limits, Outcome
 
@@ -23,7 +25,7 @@ from sandboxes import ExecResult, Limits, Outcome
 def engine():
     found = docker_support.get_engine()
     if isinstance(found, str):
-        pytest.skip(found)
+        missing("docker", found)
     try:
         yield found
     finally:
@@ -39,7 +41,7 @@ def sandbox(engine):
     try:
         sb.client()  # connects and builds (or finds) the image
     except Exception as exc:  # pragma: no cover - depends on the host
-        pytest.skip(f"cannot build the sandbox image: {exc}")
+        missing("docker", f"cannot build the sandbox image: {exc}")
     built = time.monotonic() - t0
     image = sb.client().images.get(sb.image)
     print(f"\nimage {sb.image}: {image.attrs['Size'] / 1e6:.1f} MB, ready in {built:.2f} s")
@@ -68,6 +70,7 @@ def test_missing_sdk_names_the_extra(monkeypatch):
 
 
 def test_unreachable_engine_is_a_sandbox_error(tmp_path):
+    pytest.importorskip("docker", reason=install_hint("docker", "docker"))
     from sandboxes.docker import DockerSandbox
 
     sb = DockerSandbox(base_url=f"unix://{tmp_path}/no-engine.sock")

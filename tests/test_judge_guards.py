@@ -7,8 +7,7 @@ import sys
 import unicodedata
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from support.properties import given, settings, st
 
 from verifiers.judge import MASTER_KEYS, is_master_key, screen
 from verifiers.judge.guards import non_answer

@@ -12,9 +12,8 @@ import re
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from support.tiny_models import build_model
+from support.extras import install_hint
+from support.properties import given, settings, st
 
 from verifiers import Sample, Status
 from verifiers.judge import (
@@ -112,6 +111,15 @@ class AlwaysYes:
 def no_judge_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in (ENV_MODEL, ENV_BASE_URL, "VERIFIERS_JUDGE_SERVER_MODEL", "VERIFIERS_JUDGE_API_KEY", "OPENAI_API_KEY"):
         monkeypatch.delenv(name, raising=False)
+
+
+def build_model(directory: Any, **options: Any) -> Any:
+    """`support.tiny_models.build_model`; the tests that need a real model skip without the judge extra."""
+    for module in ("torch", "transformers"):
+        pytest.importorskip(module, reason=install_hint(module, "judge"))
+    from support.tiny_models import build_model as build
+
+    return build(directory, **options)
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from support.properties import given, settings, st
 
 from verifiers.judge.parse import parse_decision, parse_grade, parse_principles
 from verifiers.judge.templates import TEMPLATES, TemplateError

@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-import torch
-import transformers
-
+from support.extras import install_hint
 from support.openai_server import OpenAIServer
-from support.tiny_models import (
+
+torch = pytest.importorskip("torch", reason=install_hint("torch", "judge"))
+transformers = pytest.importorskip("transformers", reason=install_hint("transformers", "judge"))
+
+from support.tiny_models import (  # noqa: E402  (after the skip: it imports torch)
     SINGLE_TOKENS,
     SPECIAL_TOKENS,
     build_model,

@@ -2,8 +2,8 @@
 
 Each attack is checked twice: end to end through `verify_batch` (the Python pre-filter first, then Lean), and
 straight through Lean with the pre-filter bypassed (`_check_chunk` on prepared snippets), because the decision
-must hold on Lean's own parse even where the Python lexer is fooled. One Lean process per fixture (slow under
-WebAssembly: ~15 s of start-up each).
+must hold on Lean's own parse even where the Python lexer is fooled. One Lean process per fixture where it can
+(slow under WebAssembly: ~15 s of start-up each): the end-to-end samples, step proofs included, are one batch.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import json
 import random
 
 import pytest
+from support.sampling import trials
 
 import verifiers
 from verifiers import Sample, Status
@@ -116,16 +117,34 @@ def _grouped(results: list) -> dict:
     return groups
 
 
+# Step proofs: one resting on a step that is not verified, an empty response, a right and a half-right answer.
+_STEP_REFERENCE = {"steps": [{"statement": "theorem a : 2 + 2 = 4"}, {"statement": "theorem b : 3 + 3 = 6"}]}
+STEP_PROOFS = [
+    Sample(json.dumps({"steps": [
+        {"statement": "theorem h : False", "verify": False},
+        {"statement": "theorem t : (1 : Nat) = 2", "proof": "h.elim"},
+    ]}), None, domain="lean"),
+    Sample("", _STEP_REFERENCE),
+    Sample(json.dumps(["by decide", "by decide"]), _STEP_REFERENCE),
+    Sample(json.dumps(["by decide", "rfl"]),
+           {"steps": [{"statement": "theorem a : 2 + 2 = 4"}, {"statement": "theorem b : 3 + 3 = 7"}]}),
+]  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def end_to_end(lean_toolchain):
+    """Every end-to-end sample in one `verify_batch`: the theorems and the step proofs share one Lean run."""
     samples = [Sample(p, "theorem t : (1 : Nat) = 2") for p in PROOFS.values()]
     samples += [Sample(code, None, domain="lean") for code in [*SNIPPETS.values(), POISON, *AFTER_POISON, *HONEST]]
     statements = [Sample(proof, statement) for statement, proof, _ in STATEMENTS.values()]
-    verdicts = verifiers.verify_batch([*samples, *statements, Sample(NESTED, "theorem t : (1 : Nat) = 2")])
+    nested = Sample(NESTED, "theorem t : (1 : Nat) = 2")
+    verdicts = verifiers.verify_batch([*samples, *statements, nested, *STEP_PROOFS])
+    after = len(samples) + len(statements)
     return {
         **_grouped(verdicts[: len(samples)]),
-        "statements": dict(zip(STATEMENTS, verdicts[len(samples) : -1])),
-        "nested": verdicts[-1],
+        "statements": dict(zip(STATEMENTS, verdicts[len(samples) : after])),
+        "nested": verdicts[after],
+        "step_proofs": verdicts[after + 1 :],
     }
 
 
@@ -140,9 +159,31 @@ def test_deep_nesting_is_a_clear_refusal(end_to_end):
     assert verdict.status is Status.INCORRECT and "nested deeper than" in verdict.reason
 
 
+# Lean's side alone, as if the Python pre-filter had a hole: what the audit must refuse (proved?), checked in the
+# same run as the attacks.
+BYPASS = {
+    "sorry": ("theorem thm : 1 = 2 := by sorry", False),
+    "sorryAx by name": ("theorem thm : 1 = 2 := sorryAx _ false", False),
+    "ofReduceBool by name": ("theorem thm : 1 = 2 := Lean.ofReduceBool _ _ (Eq.refl _) |> fun _ => sorryAx _ false", False),
+    "sorry with warn.sorry off": ("set_option warn.sorry false in\ntheorem thm : 1 = 2 := by sorry", False),
+    "sorry hidden in a macro": ('macro "done!" : tactic => `(tactic| sorry)\ntheorem thm : 1 = 2 := by done!', False),
+    "an injected axiom": ("axiom cheat : 1 = 2\ntheorem thm : 1 = 2 := cheat", False),
+    "an axiom behind a helper lemma": ("axiom cheat : False\ntheorem h : 1 = 2 := cheat.elim\ntheorem thm : 1 = 2 := h", False),
+    "native_decide": ("theorem thm : 2 + 2 = 4 := by native_decide", False),
+    "implemented_by and native_decide": (
+        "def f (_ : Nat) : Bool := false\n@[implemented_by f] def g (_ : Nat) : Bool := true\n"
+        "theorem thm : g 0 = false := by native_decide",
+        False,
+    ),
+    "#exit stops the file": ("theorem thm : 1 = 1 := rfl\n#exit", False),
+    "after the #exit": ("theorem thm : 2 = 2 := rfl", True),
+    "a plain good proof": ("theorem thm (a b : Nat) : a + b = b + a := by omega", True),
+}
+
+
 @pytest.fixture(scope="module")
 def lean_only(lean_toolchain):
-    """The same attacks with the Python pre-filter bypassed: Lean's side decides alone."""
+    """The same attacks, and `BYPASS`, with the Python pre-filter bypassed: Lean's side decides alone, in one run."""
     header = "theorem thm : (1 : Nat) = 2\n"
     prepared = [_Prepared(i, f"{header}:=\n  {p}", Mode.THEOREM, len(header)) for i, p in enumerate(PROOFS.values())]
     for code in [*SNIPPETS.values(), POISON, *AFTER_POISON, *HONEST]:
@@ -150,15 +191,44 @@ def lean_only(lean_toolchain):
     # The old header, on one line: the statement's comment swallows the verifier's `:=` (at byte `assign`).
     swallowed = "theorem thm : (1 : Nat) = 2 -- hard :=\n  ∨ True := Or.inr trivial"
     prepared.append(_Prepared(len(prepared), swallowed, Mode.THEOREM, len(swallowed.split(":=")[0].encode())))
+    bypass = len(prepared)
+    prepared += [_Prepared(bypass + i, source, Mode.CODE) for i, (source, _) in enumerate(BYPASS.values())]
     checker = LeanChecker(lean_toolchain, processes=1)
     results = checker._check_chunk(prepared)
     ordered = [results[i] for i in range(len(prepared))]
-    return {**_grouped(ordered[:-1]), "swallowed": ordered[-1], "runs": checker.runs}
+    return {
+        **_grouped(ordered[: bypass - 1]),
+        "swallowed": ordered[bypass - 1],
+        "bypass": dict(zip(BYPASS, ordered[bypass:])),
+        "runs": checker.runs,
+    }
 
 
 def test_lean_refuses_a_statement_that_swallows_the_verifiers_assignment(lean_only):
     result = lean_only["swallowed"]
     assert result.outcome is Outcome.REJECTED and "does not end where the verifier ended it" in result.reason
+
+
+@pytest.mark.parametrize("case", BYPASS)
+def test_the_audit_refuses_what_the_policy_would_miss(lean_only, case):
+    result = lean_only["bypass"][case]
+    assert (result.outcome is Outcome.PROVED) == BYPASS[case][1], (result.outcome, result.reason)
+
+
+def test_lean_names_what_it_refuses(lean_only):
+    results = lean_only["bypass"]
+    assert "sorryAx" in results["sorryAx by name"].reason
+    assert results["sorry"].outcome is Outcome.REJECTED and "tacticSorry" in results["sorry"].reason
+    assert "Command.axiom" in results["an injected axiom"].reason
+    assert "nativeDecide" in results["native_decide"].reason
+    assert "attributes" in results["implemented_by and native_decide"].reason
+
+
+def test_a_snippet_cannot_end_the_file_so_one_run_decides_all(lean_only):
+    results = lean_only["bypass"]
+    assert results["#exit stops the file"].outcome is Outcome.REJECTED
+    assert results["after the #exit"].outcome is Outcome.PROVED
+    assert lean_only["runs"] == 1
 
 
 @pytest.mark.parametrize("attack", PROOFS)
@@ -212,27 +282,19 @@ def test_verdicts_do_not_depend_on_batch_order_or_company(lean_toolchain, lean_o
     sources = [POISON, *AFTER_POISON, *HONEST, *SNIPPETS.values()]
     expected = {**lean_only["after_poison"], **lean_only["honest"]}
     rng = random.Random(16)
-    for _ in range(2):
+    for _ in range(trials(1, 2)):  # each shuffle costs 2-3 Lean runs: the seeded first one, both when full
         order = list(range(len(sources)))
         rng.shuffle(order)
-        checker = LeanChecker(lean_toolchain, processes=1, batch_size=rng.randint(3, 8))
+        # the shuffled order in two chunks: every snippet in other company and at another position than in
+        # `lean_only`'s single run (more, smaller chunks only add Lean start-ups)
+        checker = LeanChecker(lean_toolchain, processes=1, batch_size=-(-len(sources) // 2))
         results = checker.check([Snippet(code=sources[i]) for i in order])
         by_source = {sources[i]: r for i, r in zip(order, results)}
         assert {code: by_source[code].outcome for code in expected} == {c: r.outcome for c, r in expected.items()}
 
 
-def test_a_step_proof_cannot_rest_on_an_unverified_step(lean_toolchain):
-    steps = [
-        {"statement": "theorem h : False", "verify": False},
-        {"statement": "theorem t : (1 : Nat) = 2", "proof": "h.elim"},
-    ]
-    reference = {"steps": [{"statement": "theorem a : 2 + 2 = 4"}, {"statement": "theorem b : 3 + 3 = 6"}]}
-    verdicts = verifiers.verify_batch([
-        Sample(json.dumps({"steps": steps}), None, domain="lean"),
-        Sample("", reference),
-        Sample(json.dumps(["by decide", "by decide"]), reference),
-        Sample(json.dumps(["by decide", "rfl"]), {"steps": [{"statement": "theorem a : 2 + 2 = 4"}, {"statement": "theorem b : 3 + 3 = 7"}]}),
-    ])  # fmt: skip
+def test_a_step_proof_cannot_rest_on_an_unverified_step(end_to_end):
+    verdicts = end_to_end["step_proofs"]
     assert verdicts[0].status is Status.PARTIAL and verdicts[0].evidence["unverified_assumptions"] == ["h"]
     assert verdicts[1].status is Status.INCORRECT and verdicts[1].score == 0.0
     assert verdicts[2].status is Status.CORRECT

@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from support.bench import BENCH_DIR
+from support.bench import bench_rows
 
 import verifiers
 from verifiers import Sample, Status
@@ -20,8 +21,6 @@ from verifiers.formal import LeanChecker, Outcome, Snippet
 from verifiers.formal.checker import Mode, _Prepared
 
 pytestmark = pytest.mark.slow
-
-BENCH = BENCH_DIR / "lean_cases.jsonl"
 
 
 @pytest.fixture(scope="module")
@@ -32,20 +31,6 @@ def toolchain(lean_toolchain):
 @pytest.fixture(scope="module")
 def checker(toolchain):
     return LeanChecker(toolchain)
-
-
-def _bench_rows() -> list[dict]:
-    """The public bench cases, or none when the data is not next to the repository (its tests then skip)."""
-    if not BENCH.is_file():
-        return []
-    return [json.loads(line) for line in BENCH.read_text().splitlines() if line.strip()]
-
-
-@pytest.fixture
-def bench(batch):
-    if not batch["rows"]:
-        pytest.skip(f"{BENCH} is not present (set VERIFIERS_BENCH_DIR)")
-    return batch
 
 
 # Snippets that pass the source policy, so only Lean and the audit can refuse them; (statement, proof, proved?).
@@ -71,7 +56,7 @@ ISOLATION = [
 def batch(checker):
     """One `check` call for the public bench (as statement + proof, as complete code, and each statement alone),
     the cheats that reach Lean, and the isolation pair."""
-    rows = _bench_rows()
+    rows = bench_rows("lean_cases.jsonl")
     snippets = [Snippet(r["statement"], r["proof"]) for r in rows]
     snippets += [Snippet(code=r["code"]) for r in rows]
     snippets += [Snippet(r["statement"], placeholder=True) for r in rows]
@@ -91,38 +76,38 @@ def batch(checker):
     }
 
 
-def test_bench_agreement_is_at_least_97_percent(bench):
+def test_bench_agreement_is_at_least_97_percent(batch):
     disagreements = [
         (row["id"], row["category"], res.outcome.value, res.reason[:120])
-        for row, res in zip(bench["rows"], bench["bench"])
+        for row, res in zip(batch["rows"], batch["bench"])
         if (res.outcome is Outcome.PROVED) != row["expected_valid"]
     ]
-    agreement = 1 - len(disagreements) / len(bench["rows"])
+    agreement = 1 - len(disagreements) / len(batch["rows"])
     assert agreement >= 0.97, disagreements
 
 
-def test_bench_as_complete_snippets_agrees_too(bench):
+def test_bench_as_complete_snippets_agrees_too(batch):
     """The same cases given as whole snippets (`example`s named by the verifier, the snippet's own header)."""
     disagreements = [
         (row["id"], res.outcome.value, res.reason[:120])
-        for row, res in zip(bench["rows"], bench["bench_code"])
+        for row, res in zip(batch["rows"], batch["bench_code"])
         if (res.outcome is Outcome.PROVED) != row["expected_valid"]
     ]
-    assert 1 - len(disagreements) / len(bench["rows"]) >= 0.97, disagreements
+    assert 1 - len(disagreements) / len(batch["rows"]) >= 0.97, disagreements
 
 
-def test_every_bench_statement_elaborates_on_its_own(bench):
+def test_every_bench_statement_elaborates_on_its_own(batch):
     """The placeholder check behind FORMALIZATION_FAILED: every bench statement, true or false, is well-formed."""
-    assert [row["id"] for row, res in zip(bench["rows"], bench["bench_statements"])
+    assert [row["id"] for row, res in zip(batch["rows"], batch["bench_statements"])
             if res.outcome is not Outcome.PROVED] == []  # fmt: skip
 
 
-def test_bench_has_no_infrastructure_failures(bench):
-    assert [r.outcome for r in bench["bench"] if r.outcome in (Outcome.ERROR, Outcome.TIMEOUT)] == []
+def test_bench_has_no_infrastructure_failures(batch):
+    assert [r.outcome for r in batch["bench"] if r.outcome in (Outcome.ERROR, Outcome.TIMEOUT)] == []
 
 
-def test_every_invalid_bench_case_is_refused(bench):
-    accepted = [row["id"] for row, res in zip(bench["rows"], bench["bench"])
+def test_every_invalid_bench_case_is_refused(batch):
+    accepted = [row["id"] for row, res in zip(batch["rows"], batch["bench"])
                 if not row["expected_valid"] and res.outcome is Outcome.PROVED]  # fmt: skip
     assert accepted == []
 
@@ -145,59 +130,6 @@ def test_snippets_cannot_see_each_others_names(batch):
     assert second.outcome is Outcome.FAILED and "helper" in second.reason
 
 
-# -- Lean's side alone, as if the Python pre-filter had a hole ------------------------------------------------------
-
-BYPASS = {
-    "sorry": ("theorem thm : 1 = 2 := by sorry", False),
-    "sorryAx by name": ("theorem thm : 1 = 2 := sorryAx _ false", False),
-    "ofReduceBool by name": ("theorem thm : 1 = 2 := Lean.ofReduceBool _ _ (Eq.refl _) |> fun _ => sorryAx _ false", False),
-    "sorry with warn.sorry off": ("set_option warn.sorry false in\ntheorem thm : 1 = 2 := by sorry", False),
-    "sorry hidden in a macro": ('macro "done!" : tactic => `(tactic| sorry)\ntheorem thm : 1 = 2 := by done!', False),
-    "an injected axiom": ("axiom cheat : 1 = 2\ntheorem thm : 1 = 2 := cheat", False),
-    "an axiom behind a helper lemma": ("axiom cheat : False\ntheorem h : 1 = 2 := cheat.elim\ntheorem thm : 1 = 2 := h", False),
-    "native_decide": ("theorem thm : 2 + 2 = 4 := by native_decide", False),
-    "implemented_by and native_decide": (
-        "def f (_ : Nat) : Bool := false\n@[implemented_by f] def g (_ : Nat) : Bool := true\n"
-        "theorem thm : g 0 = false := by native_decide",
-        False,
-    ),
-    "#exit stops the file": ("theorem thm : 1 = 1 := rfl\n#exit", False),
-    "after the #exit": ("theorem thm : 2 = 2 := rfl", True),
-    "a plain good proof": ("theorem thm (a b : Nat) : a + b = b + a := by omega", True),
-}
-
-
-@pytest.fixture(scope="module")
-def bypass(toolchain):
-    checker = LeanChecker(toolchain, processes=1)
-    prepared = [_Prepared(i, source, Mode.CODE) for i, (source, _) in enumerate(BYPASS.values())]
-    results = checker._check_chunk(prepared)
-    return {name: results[i] for i, name in enumerate(BYPASS)}, checker
-
-
-@pytest.mark.parametrize("case", BYPASS)
-def test_the_audit_refuses_what_the_policy_would_miss(bypass, case):
-    results, _ = bypass
-    result = results[case]
-    assert (result.outcome is Outcome.PROVED) == BYPASS[case][1], (result.outcome, result.reason)
-
-
-def test_lean_names_what_it_refuses(bypass):
-    results, _ = bypass
-    assert "sorryAx" in results["sorryAx by name"].reason
-    assert results["sorry"].outcome is Outcome.REJECTED and "tacticSorry" in results["sorry"].reason
-    assert "Command.axiom" in results["an injected axiom"].reason
-    assert "nativeDecide" in results["native_decide"].reason
-    assert "attributes" in results["implemented_by and native_decide"].reason
-
-
-def test_a_snippet_cannot_end_the_file_so_one_run_decides_all(bypass):
-    results, checker = bypass
-    assert results["#exit stops the file"].outcome is Outcome.REJECTED
-    assert results["after the #exit"].outcome is Outcome.PROVED
-    assert checker.runs == 1
-
-
 # -- wall clock, memory, infrastructure ---------------------------------------------------------------------------
 
 STALL = (
@@ -210,8 +142,9 @@ finds out after splitting every `≠` (2^21 cases)."""
 
 
 def test_a_stalled_snippet_times_out_alone_and_the_others_keep_their_results(toolchain):
-    # generous for the good snippets on a loaded machine; no heartbeat limit, so only the watchdog ends the stall
-    checker = LeanChecker(toolchain, timeout=15, processes=1, heartbeats=0)
+    # generous for `rfl` on a loaded machine (the stall is waited out twice: in the batch, then alone); no heartbeat
+    # limit, so only the watchdog ends the stall
+    checker = LeanChecker(toolchain, timeout=10, processes=1, heartbeats=0)
     prepared = [
         _Prepared(0, "theorem thm : 1 = 1 := rfl", Mode.CODE),
         _Prepared(1, STALL, Mode.CODE),
@@ -297,7 +230,46 @@ def test_repeated_answers_are_answered_from_memory(toolchain):
     assert checker.runs == runs and [v.status for v in again] == [first.status] * 2
 
 
+def _until(condition: Callable[[], object], timeout: float) -> bool:
+    """Poll `condition` every 0.2 s until it holds (True) or `timeout` seconds pass (False)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
+def _processes_in(folder: Path) -> list[int]:
+    """Live processes whose working directory is under `folder` (the checker runs Lean in a temporary folder)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and os.readlink(entry / "cwd").startswith(str(folder)):
+                found.append(int(entry.name))
+        except OSError:  # gone, a zombie, or not ours to read
+            continue
+    return found
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time the processes have used so far (0 for those already gone)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def test_interrupting_a_check_leaves_no_lean_process(toolchain, tmp_path):
+    """Ctrl-C in the middle of a check kills Lean (it runs in its own session, so nothing else would).
+
+    Waits on conditions, not fixed sleeps, with deadlines generous enough for a loaded 2-core machine: Lean has
+    started and burnt CPU in the stall, then the interrupted process exits, then no Lean process may remain.
+    """
     import signal
     import subprocess
     import sys
@@ -307,26 +279,24 @@ def test_interrupting_a_check_leaves_no_lean_process(toolchain, tmp_path):
         f"LeanChecker(heartbeats=0)._check_chunk([_Prepared(0, {STALL!r}, Mode.CODE)])\n"
     )
     child = subprocess.Popen([sys.executable, "-c", script], env={**os.environ, "TMPDIR": str(tmp_path)})
-
-    def lean_processes() -> list[int]:
-        found = []
-        for entry in Path("/proc").iterdir():
+    try:
+        assert _until(lambda: _processes_in(tmp_path), 300), "Lean never started"
+        # into the stall: Lean has loaded (~5 s of CPU under WebAssembly) and has been elaborating for a while
+        _until(lambda: _cpu_seconds(_processes_in(tmp_path)) >= 15, 300)
+        assert _processes_in(tmp_path) and child.poll() is None, "the check ended before it could be interrupted"
+        child.send_signal(signal.SIGINT)
+        child.wait(timeout=300)
+        # the interrupted checker killed Lean's whole session: nothing may be left, however long we wait
+        _until(lambda: not _processes_in(tmp_path), 30)
+        assert _processes_in(tmp_path) == []
+    finally:  # never leave the hours-long stall running, whatever failed above
+        child.kill()
+        child.wait()
+        for pid in _processes_in(tmp_path):
             try:
-                if entry.name.isdigit() and os.readlink(entry / "cwd").startswith(str(tmp_path)):
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-        return found
-
-    deadline = time.monotonic() + 120
-    while not lean_processes() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert lean_processes(), "Lean never started"
-    time.sleep(15)  # into the stall
-    child.send_signal(signal.SIGINT)
-    child.wait(timeout=60)
-    time.sleep(0.5)
-    assert lean_processes() == []
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
 
 # -- the persistent worker behind the checker (here, not in test_lean_worker.py, whose module-scoped worker and

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from support.properties import given, settings, st
 
 from verifiers.math.equivalence import compare, final_value_text, split_items
 from verifiers.math.normalize import Policy

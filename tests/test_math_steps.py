@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from hypothesis import assume, given, settings
-from hypothesis import strategies as st
-from support.bench import BENCH_DIR
+from support.bench import bench_rows
+from support.properties import assume, given, settings, st
 
 import verifiers
 from verifiers import OptionError, Sample, Status, Verdict
 from verifiers.math.claims import split_steps
 from verifiers.math.steps import MathSteps
-
-BENCH = BENCH_DIR / "math_responses.jsonl"
 
 
 def check(text: str, **options: object) -> Verdict:
@@ -28,10 +23,7 @@ def claims(verdict: Verdict) -> dict[str, Status]:
 
 @pytest.fixture(scope="module")
 def responses() -> dict[str, dict[str, object]]:
-    if not BENCH.exists():
-        pytest.skip(f"benchmark data not found at {BENCH}")
-    rows = [json.loads(line) for line in BENCH.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return {row["id"]: row for row in rows}
+    return {row["id"]: row for row in bench_rows("math_responses.jsonl")}
 
 
 # -- real responses ---------------------------------------------------------------------------------------

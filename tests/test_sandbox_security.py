@@ -13,13 +13,14 @@ import uuid
 from pathlib import Path
 
 import pytest
+from support.system import skip_without
 
 from sandboxes import Limits, Outcome
 from sandboxes.bwrap import BwrapSandbox, bwrap_usable, seccomp_filter
 from sandboxes.cgroups import detect
 
 _REASON = bwrap_usable()
-pytestmark = pytest.mark.skipif(bool(_REASON), reason=f"bubblewrap cannot run here: {_REASON}")
+pytestmark = skip_without("bwrap", _REASON and f"bubblewrap cannot run here: {_REASON}")
 needs_cgroups = pytest.mark.skipif(
     detect().memory is None or detect().pids is None, reason="no writable memory/pids cgroup (needs root, cgroup v1)"
 )

@@ -7,6 +7,7 @@ import time
 import warnings
 
 import pytest
+from support.system import missing, skip_without
 
 from sandboxes import (
     ExecResult,
@@ -23,8 +24,9 @@ from sandboxes.bwrap import BwrapSandbox, bwrap_usable
 from sandboxes.languages import get_language
 from sandboxes.process import ProcessSandbox
 
-_REASON = bwrap_usable()
-needs_bwrap = pytest.mark.skipif(bool(_REASON), reason=f"bubblewrap cannot run here: {_REASON}")
+_PROBLEM = bwrap_usable()
+_REASON = f"bubblewrap cannot run here: {_PROBLEM}" if _PROBLEM else ""
+needs_bwrap = skip_without("bwrap", _REASON)
 
 
 def _needs(*tools: str) -> pytest.MarkDecorator:
@@ -38,7 +40,7 @@ CPP_SUM = "#include <iostream>\nint main(){long a,b; std::cin>>a>>b; std::cout<<
 @pytest.fixture(scope="module")
 def sandbox() -> BwrapSandbox:
     if _REASON:
-        pytest.skip(f"bubblewrap cannot run here: {_REASON}")
+        missing("bwrap", _REASON)
     return BwrapSandbox()
 
 
@@ -253,7 +255,7 @@ def test_default_sandbox_never_falls_back_to_process() -> None:
 def test_a_finished_program_does_not_wait_for_its_background_children(backend: str) -> None:
     if backend == "bwrap":
         if _REASON:
-            pytest.skip(_REASON)
+            missing("bwrap", _REASON)
         sandbox: Sandbox = BwrapSandbox()
     else:
         with warnings.catch_warnings():

@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.extras import install_hint
 
-pytest.importorskip("trl")
+pytest.importorskip("trl", reason=install_hint("trl", "dev"))
 
 import huggingface_hub.constants
 import torch
