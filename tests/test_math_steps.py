@@ -437,3 +437,15 @@ def test_a_value_near_the_right_one_is_wrong(claim):
 def test_a_rounded_or_truncated_value_holds(claim):
     verdict = verifiers.verify("First, $12 \\times 13 = 156$.\n" + claim, verifier="math.steps")
     assert verdict.status is Status.CORRECT, verdict.reason
+
+
+def test_repeated_display_claims_do_not_push_a_binding_out_of_reach() -> None:
+    """Found by hypothesis: each "We get \\[...\\]" split into a prose lead-in and a math row, and the lead-ins
+    moved the binding window, so two repeats left the wrong `2x + 1 = 6` unchecked and the score rose to 1."""
+    shown = "We get \\[ 10 + 10 = 20 \\]"
+    wrong = "\n".join(["Let \\(x = 2\\).", shown, shown, "Then \\(2x + 1 = 6\\).", shown])
+    verdict = check(wrong)
+    assert verdict.status is Status.INCORRECT and verdict.score == 0.0
+    assert verdict.evidence["first_wrong_step"]["claim"] == "2x + 1 = 6"
+    # the twin: the same padding around the right value keeps the solution correct
+    assert check(wrong.replace("= 6", "= 5")).status is Status.CORRECT

@@ -30,7 +30,8 @@ Variables
   and is skipped, as is anything the parser cannot read. Skipped pieces that hold a relation are counted as
   "unchecked" in the evidence. The window counts only the steps that state no relation (prose), bind a new
   value or open a case: a step of claims alone (checked or not, repeated or not) does not count, so claims
-  inserted between a binding and its use never move the use out of reach (prose still does).
+  inserted between a binding and its use never move the use out of reach (prose still does, except a lead-in
+  that the display math after it completes: "We get \\[ ... \\]" is one step of the clock).
 
 Tolerance
   `=` is exact (rational arithmetic; irrational values are compared to 40 significant digits), except that a
@@ -593,7 +594,7 @@ class StepChecker:
         # case; a step of claims alone does not count, so inserted claims never move a binding out of reach.
         clock = 0
         carry: tuple[int | None, str] | None = None
-        for step in steps:
+        for k, step in enumerate(steps):
             if scan.truncated:
                 break
             tick = clock + 1
@@ -657,7 +658,10 @@ class StepChecker:
                         bound_here[symbol] = _Binding(value, tick)
                         active[symbol] = value
             bindings.update(bound_here)
-            if moves or not pieces:
+            # prose moves the clock, except a lead-in that the display math after it completes ("We get \[...\]"):
+            # one sentence is one step, so repeating it cannot push a binding out of reach
+            leads_in = not step.math and k + 1 < len(steps) and steps[k + 1].math
+            if moves or (not pieces and not leads_in):
                 clock = tick
         return scan
 
