@@ -293,8 +293,11 @@ def test_bindings_do_not_reach_unrelated_later_lines() -> None:
         "Now solve \\(x^2 = 16\\) for the new unknown."
     )
     verdict = check(text)
-    assert verdict.status is Status.CORRECT
-    assert "x^2 = 16" not in claims(verdict)
+    assert "x^2 = 16" not in claims(verdict)  # not checked as 3^2 = 16: the binding is out of reach
+    # ... but it fails under that old value, and prose padding must not hide such a use: open, never CORRECT
+    assert verdict.status is Status.UNDECIDED and verdict.evidence["stale_claim"]["claim"] == "x^2 = 16"
+    reused = text.replace("Now solve", "Case 2: now solve")  # a new case drops the old value: the reuse is fine
+    assert check(reused).status is Status.CORRECT
 
 
 def test_a_new_case_drops_earlier_values() -> None:
@@ -449,3 +452,17 @@ def test_repeated_display_claims_do_not_push_a_binding_out_of_reach() -> None:
     assert verdict.evidence["first_wrong_step"]["claim"] == "2x + 1 = 6"
     # the twin: the same padding around the right value keeps the solution correct
     assert check(wrong.replace("= 6", "= 5")).status is Status.CORRECT
+
+
+def test_prose_between_a_binding_and_a_wrong_use_cannot_earn_a_correct() -> None:
+    """Padding prose pushes `x = 2` out of the binding window; the wrong use it would hide keeps the verdict open."""
+    padded = "\n".join(["Let \\(x = 2\\).", "We go on.", "Next we add them up.", "Then \\(2x + 1 = 6\\).",
+                        "\\(10 + 10 = 20\\)"])  # fmt: skip
+    verdict = check(padded)
+    assert verdict.status is Status.UNDECIDED and verdict.reward is None
+    assert verdict.evidence["stale_claim"]["claim"] == "2x + 1 = 6"
+    # the twin: the right use under the old value stays CORRECT; without the padding the wrong one is INCORRECT
+    assert check(padded.replace("= 6", "= 5")).status is Status.CORRECT
+    assert check(padded.replace("We go on.\nNext we add them up.\n", "")).status is Status.INCORRECT
+    # a new case or supposition drops the old value: reusing the name there is not held against the solution
+    assert check(padded.replace("We go on.", "Case 2: suppose instead x is new.")).status is Status.CORRECT

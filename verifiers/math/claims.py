@@ -31,7 +31,9 @@ Variables
   "unchecked" in the evidence. The window counts only the steps that state no relation (prose), bind a new
   value or open a case: a step of claims alone (checked or not, repeated or not) does not count, so claims
   inserted between a binding and its use never move the use out of reach (prose still does, except a lead-in
-  that the display math after it completes: "We get \\[ ... \\]" is one step of the clock).
+  that the display math after it completes: "We get \\[ ... \\]" is one step of the clock). Prose cannot hide a
+  wrong use either: a claim left unchecked that fails under a value bound before the window keeps the verdict
+  UNDECIDED, never CORRECT (the name may have been reused, so it is not called wrong).
 
 Tolerance
   `=` is exact (rational arithmetic; irrational values are compared to 40 significant digits), except that a
@@ -570,6 +572,8 @@ class _Scan:
     unchecked: int = 0
     repeated: int = 0
     truncated: bool = False
+    stale: _Check | None = None
+    """The first unchecked claim that fails under a binding out of the window (see `_check_steps`)."""
 
 
 class StepChecker:
@@ -603,6 +607,7 @@ class StepChecker:
                 bindings.clear()  # a new case or supposition: earlier values no longer apply
                 moves = True
             active = {s: b.value for s, b in bindings.items() if not b.conflict and tick - b.tick <= window}
+            expired = {s: b.value for s, b in bindings.items() if not b.conflict and s not in active}
             bound_here: dict[Any, _Binding] = {}  # bindings made in this step apply to its later claims
             continued = carry[1] if carry is not None and step.math and carry[0] == step.block else None
             pieces = _step_pieces(step, continued)
@@ -641,6 +646,12 @@ class StepChecker:
                     outcome = self._check_link(rel, i, active, config)
                     if outcome is None:
                         scan.unchecked += 1
+                        # Prose between a binding and its use must not hide a wrong use: a claim that fails under
+                        # a value out of the window keeps the verdict from CORRECT (it may be a reused name).
+                        if scan.stale is None and expired:
+                            stale = self._check_link(rel, i, {**expired, **active}, config)
+                            if stale is not None and not stale[0]:
+                                scan.stale = _Check(step, claim, False, stale[1], False)
                         continue
                     holds, detail, _, trivial = outcome
                     seen.add(key)
@@ -766,6 +777,14 @@ class StepChecker:
             reason = (
                 f"all {held} checked claims hold, but the response has more than max_claims="
                 f"{self.config['max_claims']}; the rest is not checked"
+            )
+            return Verdict.undecided(self.name, reason, steps=step_verdicts, evidence=evidence)
+        if scan.stale is not None:
+            evidence["stale_claim"] = {"index": scan.stale.step.index, "claim": clip(scan.stale.claim, 200),
+                                       "detail": scan.stale.detail}  # fmt: skip
+            reason = (
+                f"all {held} checked claims hold, but step {scan.stale.step.index}: {clip(scan.stale.claim, 80)} "
+                f"fails under a value bound more than binding_window steps earlier; it cannot be decided"
             )
             return Verdict.undecided(self.name, reason, steps=step_verdicts, evidence=evidence)
         if held == evidence["trivial"]:

@@ -32,7 +32,7 @@ class MathSteps(Verifier):
     name = "math.steps"
     domains = ()
     cost = 5.0
-    version = "3"  # 2: min-aggregation instead of the fraction of claims; 3: a display lead-in does not age bindings
+    version = "3"  # 2: min-aggregation; 3: lead-ins do not age bindings, a wrong use of an aged one is UNDECIDED
     cpu_bound = True
     timeout = 5.0
     options = {
