@@ -286,10 +286,12 @@ def test_an_option_no_verifier_takes_fails_before_any_record_is_written(tmp_path
     assert main(["run", str(data), "-o", str(out), "--option", "nosuch=1", "--no-progress"]) == 2
     assert "nosuch" in capsys.readouterr().err
     assert not out.exists()
-    # the twin: an option one domain's cascade takes is applied there and left out elsewhere; every row verified
+    # the twin: an option one domain's cascade takes runs; a row whose cascade does not take it is an ERROR record
+    # naming it (never verified without the option the caller set)
     assert main(["run", str(data), "-o", str(out), "--option", "rel_tol=0.01", "--no-progress"]) == 0
     records = [json.loads(line) for line in out.read_text().splitlines()]
-    assert [(r["id"], r["verdict"]["status"]) for r in records] == [("a", "correct"), ("b", "correct")]
+    assert [(r["id"], r["verdict"]["status"]) for r in records] == [("a", "correct"), ("b", "error")]
+    assert "rel_tol" in records[1]["verdict"]["reason"]
 
 
 def test_non_tty_progress_does_not_spam(tmp_path: Path) -> None:

@@ -55,12 +55,14 @@ def test_an_unknown_option_fails_before_any_sample_runs(contract):
         verifiers.verify_batch([Sample("a", "a")], options={"nosuch": 1})
     with pytest.raises(OptionError, match=r"\['rel_tol'\].*'text' cascade"):
         verifiers.verify_batch([Sample("a", "a")], domain="text", options={"rel_tol": 0.1})
-    # twin: an option some domain's cascade declares is accepted, and goes only to the stages that declare it
+    # twin: an option some domain's cascade declares is accepted; a sample routed to a domain whose cascade does
+    # not take it gets an ERROR saying so (a tightening option is never silently left out), the others go on
     verdicts = verifiers.verify_batch(
-        [Sample("The answer is 10.", "10", domain="numeric"), Sample("B", "B", domain="multiple_choice")],
+        [Sample("The answer is 10.", "10", domain="numeric"), Sample("x = 3.14", "\\pi", domain="math")],
         options={"rel_tol": 0.5},
     )
-    assert [v.status for v in verdicts] == [Status.CORRECT, Status.CORRECT]
+    assert [v.status for v in verdicts] == [Status.CORRECT, Status.ERROR]
+    assert "rel_tol" in verdicts[1].reason and "'math' cascade" in verdicts[1].reason
     near = verifiers.verify("The answer is 14.", "10", domain="numeric", options={"rel_tol": 0.5})
     assert near.status is Status.CORRECT
     far = verifiers.verify("The answer is 25.", "10", domain="numeric", options={"rel_tol": 0.5})

@@ -61,12 +61,11 @@ def resolve_verifier(
     *,
     policy: Policy = "first",
     options: Mapping[str, Any] | None = None,
-    strict: bool = True,
 ) -> VerifierLike:
     """A verifier object from a name, an object, or a domain (the domain's default cascade).
 
-    `options` go to the named verifier; for a domain cascade, each stage gets the ones it declares, and with
-    `strict` an option no stage declares is an `OptionError`. `policy` is the cascade's ("first": only UNDECIDED
+    `options` go to the named verifier; for a domain cascade, each stage gets the ones it declares, and an option
+    no stage declares is an `OptionError`. `policy` is the cascade's ("first": only UNDECIDED
     moves on; "addon": INCORRECT too, so a closing judge re-checks rejections).
     """
     options = dict(options or {})
@@ -90,7 +89,7 @@ def resolve_verifier(
         used.update(stage_options)
         stages.append(plugins.get_verifier(name, **stage_options))
     unused = sorted(set(options) - used)
-    if unused and strict:
+    if unused:
         raise OptionError(f"no verifier of the {domain!r} cascade ({', '.join(names)}) takes option(s) {unused}")
     if len(stages) == 1:
         return stages[0]
@@ -105,8 +104,9 @@ class Router:
     `domain` wins over the sample's own (what `verifiers run --domain` does). `policy`: the cascades' policy.
 
     `options` are checked here, before any sample: an option that no verifier it could choose declares is an
-    `OptionError` (a typo never turns into a run of ERROR verdicts). When samples are routed by domain, each
-    domain's cascade takes the options its stages declare and leaves the others to other domains.
+    `OptionError` (a typo never turns into a run of ERROR verdicts). When samples are routed by domain, a sample
+    whose domain's cascade does not take every option gets an ERROR verdict saying which: an option the caller
+    set (a tighter `rel_tol`) is never silently left out.
     """
 
     def __init__(
@@ -157,9 +157,7 @@ class Router:
         domain = domain_of(sample, self.domain)
         if domain not in self._by_domain:
             try:
-                self._by_domain[domain] = resolve_verifier(
-                    domain=domain, policy=self.policy, options=self.options, strict=False
-                )
+                self._by_domain[domain] = resolve_verifier(domain=domain, policy=self.policy, options=self.options)
             except VerifiersError as exc:  # remembered: one bad domain is looked up once
                 self._by_domain[domain] = exc
         chosen = self._by_domain[domain]
