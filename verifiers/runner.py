@@ -54,7 +54,8 @@ class Runner:
         """Verdicts for `samples`, in order."""
         # A composite's parts are cached one by one as they run through this runner; caching the whole would
         # also keep it stale when a part's version changes.
-        cache = None if traits(verifier).kind == "composite" else self.cache
+        composite = traits(verifier).kind == "composite"
+        cache = None if composite else self.cache
         cached: list[tuple[int, Verdict]] = []
         keys: dict[int, str] = {}
         todo: list[int] = []
@@ -70,7 +71,7 @@ class Runner:
                 todo.append(i)
             else:
                 cached.append((i, hit))
-        fresh = list(zip(todo, self._execute(verifier, [samples[i] for i in todo]))) if todo else []
+        fresh = list(zip(todo, self._execute(verifier, [samples[i] for i in todo], composite))) if todo else []
         if cache is not None:
             for i, verdict in fresh:
                 if i not in keys:
@@ -81,9 +82,18 @@ class Runner:
                     warnings.warn(f"verdict cache write failed: {type(exc).__name__}: {exc}", stacklevel=2)
         return gather(len(samples), cached, fresh)
 
-    def _execute(self, verifier: Any, samples: list[Sample]) -> list[Verdict]:
-        if traits(verifier).kind == "composite":
+    def _execute(self, verifier: Any, samples: list[Sample], composite: bool) -> list[Verdict]:
+        if composite:
             return call_verify_batch(verifier, samples, runner=self)
         if self.uses_pool(verifier):
             return shared_pool(self.workers).run(verifier, samples, timeout=self.deadline(verifier))
         return call_verify_batch(verifier, samples)
+
+    def close(self) -> None:
+        """Nothing to release: the worker pool is shared and long-lived (see `verifiers.pool`)."""
+
+    def __enter__(self) -> Runner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

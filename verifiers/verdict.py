@@ -140,7 +140,8 @@ def _check_score(score: Any, where: str) -> float:
 
 def _freeze(mapping: Mapping[str, Any] | None) -> FrozenDict:
     """Evidence as read-only JSON data: `json.dumps` takes it as it is, nothing can change it."""
-    return FrozenDict({k: _frozen_json(v) for k, v in json_safe(dict(mapping or {})).items()})
+    frozen: FrozenDict = _frozen_json(json_safe(dict(mapping or {})))
+    return frozen
 
 
 @dataclass(frozen=True)
