@@ -41,8 +41,11 @@ open Lean Elab Command
 -- parallel tasks and run out of its 2 GB WebAssembly heap
 set_option Elab.async false
 
+-- Every recursive helper below is `partial`: they are only run, never reasoned about, and `partial` skips their
+-- termination proofs, which cost ~3 s of every Lean start-up under WebAssembly.
+
 /-- The lines of a string (`String.splitOn` is not accessible from `meta` code). -/
-__META__def lines : List Char → String → List String → List String
+__META__partial def lines : List Char → String → List String → List String
   | [], cur, acc => cur :: acc
   | c :: cs, cur, acc => if c == '\n' then lines cs "" (cur :: acc) else lines cs (cur.push c) acc
 
@@ -50,14 +53,14 @@ __META__def lines : List Char → String → List String → List String
 folds into a list of characters, costs the language server more memory than it has. -/
 @[noinline] __META__def allowedText : String := "__KINDS__"
 
-__META__def toSet : List String → NameSet → NameSet
+__META__partial def toSet : List String → NameSet → NameSet
   | [], acc => acc
   | k :: ks, acc => toSet ks (acc.insert (Name.mkSimple k))
 
 /-- The allowed kinds as a set of one-component names (a string set with a compiled lookup). -/
 __META__def allowed : NameSet := toSet (lines allowedText.toList "" []) {}
 
-__META__def mem (s : String) : List String → Bool
+__META__partial def mem (s : String) : List String → Bool
   | [] => false
   | x :: xs => x == s || mem s xs
 
@@ -66,7 +69,7 @@ __META__def mem (s : String) : List String → Bool
 
 __META__def notable : List String := lines notableText.toList "" []
 
-__META__def len {α : Type} : List α → Nat
+__META__partial def len {α : Type} : List α → Nat
   | [] => 0
   | _ :: xs => len xs + 1
 
@@ -113,7 +116,7 @@ __META__def declOf (cmd : Syntax) : String × Name :=
     if inner.getKind == ``Lean.Parser.Command.example then (k, .anonymous) else (k, inner[1][0].getId)
   else (cmd.getKind.toString, .anonymous)
 
-__META__def argsEmpty (args : Array Syntax) (i : Nat) : Bool :=
+__META__partial def argsEmpty (args : Array Syntax) (i : Nat) : Bool :=
   if h : i < args.size then args[i].getNumArgs == 0 && argsEmpty args (i + 1) else true
 
 __META__def modifiersEmpty (cmd : Syntax) : Bool :=
@@ -176,7 +179,7 @@ __META__partial def messagesJson (msgs : Array Message) (i : Nat) (acc : Array J
   else return (acc, false)
 
 /-- `n` without a leading `_root_` (which only says "declared at the root"). -/
-__META__def unroot : Name → Name
+__META__partial def unroot : Name → Name
   | .str .anonymous "_root_" => .anonymous
   | .str p s => Name.str (unroot p) s
   | .num p i => Name.num (unroot p) i
@@ -200,36 +203,36 @@ __META__def userName (n : Name) : Name :=
   | some u => u
   | none => n
 
-__META__def under (s : Name → Name) : List Name → List Name
+__META__partial def under (s : Name → Name) : List Name → List Name
   | [] => []
   | q :: qs => s q :: under s qs
 
 /-- Every suffix of a name, the anonymous one first: `A.B` → anonymous, `B`, `A.B`. -/
-__META__def suffixes : Name → List Name
+__META__partial def suffixes : Name → List Name
   | .anonymous => [.anonymous]
   | .str p s => .anonymous :: under (fun q => Name.str q s) (suffixes p)
   | .num p i => .anonymous :: under (fun q => Name.num q i) (suffixes p)
 
 /-- The first suffix of the snippet's declaration `n` that `base` declares (`Foo.False` → `False`). -/
-__META__def shadowed (base : Environment) : List Name → Option Name
+__META__partial def shadowed (base : Environment) : List Name → Option Name
   | [] => none
   | q :: qs => if q != .anonymous && base.contains q then some q else shadowed base qs
 
-__META__def memName (n : Name) : List Name → Bool
+__META__partial def memName (n : Name) : List Name → Bool
   | [] => false
   | m :: ms => m == n || memName n ms
 
-__META__def known (n : Name) : List (Name × ConstantInfo) → Bool
+__META__partial def known (n : Name) : List (Name × ConstantInfo) → Bool
   | [] => false
   | (m, _) :: rest => m == n || known n rest
 
 /-- A declared theorem that is not among the declarations to re-check (none should be). -/
-__META__def unchecked (thms : List Name) (mine : List (Name × ConstantInfo)) : Option Name :=
+__META__partial def unchecked (thms : List Name) (mine : List (Name × ConstantInfo)) : Option Name :=
   match thms with
   | [] => none
   | n :: rest => if known n mine then unchecked rest mine else some n
 
-__META__def names (l : Array Name) (i : Nat) (acc : List Name) : List Name :=
+__META__partial def names (l : Array Name) (i : Nat) (acc : List Name) : List Name :=
   if h : i < l.size then names l (i + 1) (l[i] :: acc) else acc
 
 /-- The constants a declaration's type and value mention. -/
@@ -270,7 +273,7 @@ end
 /-- Without unsafe or partial definitions: only the compiler's own can be here (`f._unsafe_rec`; the syntax that
 declares others is refused), and the kernel lets no safe declaration use one, so a replayed theorem that mentions
 one fails for want of it. -/
-__META__def withoutUnsafe : List (Name × ConstantInfo) → List (Name × ConstantInfo)
+__META__partial def withoutUnsafe : List (Name × ConstantInfo) → List (Name × ConstantInfo)
   | [] => []
   | (n, c) :: rest => match c with
     | .defnInfo v => if v.safety != .safe then withoutUnsafe rest else (n, c) :: withoutUnsafe rest
@@ -291,12 +294,12 @@ __META__def kindName : ConstantInfo → String
   | .quotInfo _ => "a quotient primitive"
   | .thmInfo _ => "a theorem"
 
-__META__def ready (env : Environment) (self : Name) : List Name → Bool
+__META__partial def ready (env : Environment) (self : Name) : List Name → Bool
   | [] => true
   | d :: ds => (env.contains d || d == self) && ready env self ds
 
 /-- One pass of the kernel replay: adds each constant whose dependencies are present; returns the rest. -/
-__META__def replayPass (env : Environment) : List (Name × ConstantInfo) → Except String (Environment × List (Name × ConstantInfo))
+__META__partial def replayPass (env : Environment) : List (Name × ConstantInfo) → Except String (Environment × List (Name × ConstantInfo))
   | [] => Except.ok (env, [])
   | (n, c) :: rest =>
     if ready env n (uses c) then
@@ -309,7 +312,7 @@ __META__def replayPass (env : Environment) : List (Name × ConstantInfo) → Exc
       | Except.ok (env', left) => Except.ok (env', (n, c) :: left)
       | Except.error e => Except.error e
 
-__META__def replay (env : Environment) (todo : List (Name × ConstantInfo)) : Nat → Except String Environment
+__META__partial def replay (env : Environment) (todo : List (Name × ConstantInfo)) : Nat → Except String Environment
   | 0 => Except.error "the snippet's declarations could not be re-checked (circular dependencies)"
   | fuel + 1 => match todo with
     | [] => Except.ok env
@@ -319,7 +322,7 @@ __META__def replay (env : Environment) (todo : List (Name × ConstantInfo)) : Na
         else replay env' left fuel
       | Except.error e => Except.error e
 
-__META__def shadowing (base : Environment) : List (Name × ConstantInfo) → Option String
+__META__partial def shadowing (base : Environment) : List (Name × ConstantInfo) → Option String
   | [] => none
   | (n, _) :: rest => match shadowed base (suffixes (userName n)) with
     | some s => some ("`" ++ (userName n).toString ++ "` shadows `" ++ s.toString ++ "`, a declaration of the library")
@@ -340,7 +343,7 @@ __META__def axiomEntry (env : Environment) (n : Name) : Option String :=
   -- imported names only the `notable` ones are listed, the rest is the trusted library.
   if origin == "imported" && !(mem n.toString notable) then none else some (n.toString ++ ":" ++ kind ++ ":" ++ origin)
 
-__META__def axiomEntries (env : Environment) (axs : Array Name) (i : Nat) (acc : Array Json) : Array Json :=
+__META__partial def axiomEntries (env : Environment) (axs : Array Name) (i : Nat) (acc : Array Json) : Array Json :=
   if h : i < axs.size then
     axiomEntries env axs (i + 1) (match axiomEntry env axs[i] with
       | some e => acc.push (Json.str e)
@@ -353,7 +356,7 @@ __META__def axiomsOf (env : Environment) (n : Name) : Array Name :=
 
 /-- Axiom entries of every new declaration: the snippet's theorems always, the others (definitions, auxiliary
 lemmas) when they have any, so a `sorry` in a `where` lemma or a definition fails the snippet too. -/
-__META__def audit (env : Environment) (thms : List Name) : List (Name × ConstantInfo) → Array Json → Array Json
+__META__partial def audit (env : Environment) (thms : List Name) : List (Name × ConstantInfo) → Array Json → Array Json
   | [], acc => acc
   | (n, _) :: rest, acc =>
     let entries := axiomEntries env (axiomsOf env n) 0 #[]

@@ -17,7 +17,7 @@ from support.sampling import trials
 import verifiers
 from verifiers import Sample, Status
 from verifiers.formal import LeanChecker, Outcome, Snippet
-from verifiers.formal.checker import Mode, _Prepared
+from verifiers.formal.checker import MAX_CHARS, Mode, _Prepared
 
 pytestmark = pytest.mark.slow
 
@@ -131,6 +131,21 @@ STEP_PROOFS = [
 ]  # fmt: skip
 
 
+def _padded_proof(statement: str, size: int) -> Sample:
+    """A right proof of `statement` with a comment that makes statement and proof `size` characters together."""
+    proof = "by\n  -- \n  rfl"
+    pad = size - len(statement) - len(proof)
+    return Sample(proof.replace("-- ", "-- " + "x" * pad), statement)
+
+
+# A right proof at the size limit is checked; one character more is refused before Lean runs (the attack: megabytes
+# of junk that cost Lean tens of seconds each).
+SIZED = {
+    "at the limit": _padded_proof("theorem t : (1 : Nat) = 1", MAX_CHARS),
+    "one character over": _padded_proof("theorem t : (1 : Nat) = 1", MAX_CHARS + 1),
+}
+
+
 @pytest.fixture(scope="module")
 def end_to_end(lean_toolchain):
     """Every end-to-end sample in one `verify_batch`: the theorems and the step proofs share one Lean run."""
@@ -138,13 +153,14 @@ def end_to_end(lean_toolchain):
     samples += [Sample(code, None, domain="lean") for code in [*SNIPPETS.values(), POISON, *AFTER_POISON, *HONEST]]
     statements = [Sample(proof, statement) for statement, proof, _ in STATEMENTS.values()]
     nested = Sample(NESTED, "theorem t : (1 : Nat) = 2")
-    verdicts = verifiers.verify_batch([*samples, *statements, nested, *STEP_PROOFS])
+    verdicts = verifiers.verify_batch([*samples, *statements, nested, *SIZED.values(), *STEP_PROOFS])
     after = len(samples) + len(statements)
     return {
         **_grouped(verdicts[: len(samples)]),
         "statements": dict(zip(STATEMENTS, verdicts[len(samples) : after])),
         "nested": verdicts[after],
-        "step_proofs": verdicts[after + 1 :],
+        "sized": dict(zip(SIZED, verdicts[after + 1 : after + 1 + len(SIZED)])),
+        "step_proofs": verdicts[after + 1 + len(SIZED) :],
     }
 
 
@@ -157,6 +173,12 @@ def test_a_statement_ends_where_the_verifier_ends_it(end_to_end, case):
 def test_deep_nesting_is_a_clear_refusal(end_to_end):
     verdict = end_to_end["nested"]
     assert verdict.status is Status.INCORRECT and "nested deeper than" in verdict.reason
+
+
+def test_a_proof_over_the_size_limit_is_refused_and_one_at_it_is_checked(end_to_end):
+    at_limit, over = end_to_end["sized"]["at the limit"], end_to_end["sized"]["one character over"]
+    assert at_limit.status is Status.CORRECT, at_limit.reason
+    assert over.status is Status.INCORRECT and f"the limit is {MAX_CHARS:,}" in over.reason
 
 
 # Lean's side alone, as if the Python pre-filter had a hole: what the audit must refuse (proved?), checked in the
@@ -287,7 +309,7 @@ def test_verdicts_do_not_depend_on_batch_order_or_company(lean_toolchain, lean_o
         rng.shuffle(order)
         # the shuffled order in two chunks: every snippet in other company and at another position than in
         # `lean_only`'s single run (more, smaller chunks only add Lean start-ups)
-        checker = LeanChecker(lean_toolchain, processes=1, batch_size=-(-len(sources) // 2))
+        checker = LeanChecker(lean_toolchain, processes=2, batch_size=-(-len(sources) // 2))  # side by side
         results = checker.check([Snippet(code=sources[i]) for i in order])
         by_source = {sources[i]: r for i, r in zip(order, results)}
         assert {code: by_source[code].outcome for code in expected} == {c: r.outcome for c, r in expected.items()}

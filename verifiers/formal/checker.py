@@ -10,8 +10,9 @@ unchecked, never proved.
 
 Lean elaborates a file in order and prints each command's messages as it finishes, so a watchdog sees progress
 snippet by snippet: when a batch stops making progress (wall-clock timeout), runs out of memory or crashes, the
-snippets already audited keep their results, the snippet in progress is retried alone (and then gets TIMEOUT or
-ERROR), and the rest go to a new batch.
+snippets already audited keep their results and the rest go to a new batch. A snippet that stalls after Lean's
+start-up gets TIMEOUT at once; after a crash, a memory kill or a whole-batch deadline the snippet in progress is
+retried alone (and then gets TIMEOUT or ERROR).
 """
 
 from __future__ import annotations
@@ -160,25 +161,31 @@ class _Span:
 class _Run:
     messages: list[dict[str, Any]]
     returncode: int | None
-    killed: str | None  # "timeout", "memory" or None
+    killed: str | None  # "stall" (the snippet in progress made no progress), "timeout", "memory" or None
     stderr: str
 
 
 MAX_NESTING = 200
 """Brackets nested deeper than this are refused before Lean runs (deep nesting overflows the WebAssembly stack)."""
 
+MAX_CHARS = 200_000
+"""A snippet longer than this (statement, hypotheses and proof, or the whole code, together) is refused before Lean
+runs: real proofs are a few kilobytes, and Lean would spend tens of seconds parsing megabytes of junk."""
+
 
 def _prepare(index: int, snippet: Snippet) -> _Prepared | SnippetResult:
     """The snippet as Lean will check it, or the reason the Python pre-filter refuses it. The pre-filter is a first
     gate only (cheap, clear messages); what runs is decided by the prelude on Lean's own parse."""
+    size = sum(len(text) for text in _texts(snippet))
+    if size > MAX_CHARS:
+        return SnippetResult(Outcome.REJECTED, f"the snippet is {size:,} characters long; the limit is {MAX_CHARS:,}")
     snippet = _with_lf(snippet)  # Lean reads CRLF as LF: the byte offset of the verifier's `:=` must agree
-    texts = [snippet.statement, snippet.proof, snippet.code, *(t for pair in snippet.hypotheses for t in pair)]
-    for text in texts:
-        if text is not None and not _is_encodable(text):
+    for text in _texts(snippet):
+        if not _is_encodable(text):
             return SnippetResult(Outcome.REJECTED, "the text is not valid Unicode (it contains lone surrogates)")
-        if text is not None and "\x00" in text:
+        if "\x00" in text:
             return SnippetResult(Outcome.REJECTED, "the text contains a NUL character")
-        if text is not None and _nesting(text) > MAX_NESTING:
+        if _nesting(text) > MAX_NESTING:
             return SnippetResult(Outcome.REJECTED, f"brackets are nested deeper than {MAX_NESTING} levels")
     try:
         if snippet.code is None:
@@ -202,6 +209,12 @@ def _prepare(index: int, snippet: Snippet) -> _Prepared | SnippetResult:
     if not any(d.keyword == "theorem" and d.name for d in decls):
         return SnippetResult(Outcome.REJECTED, "the snippet declares no theorem to check")
     return _Prepared(index, "\n".join(d.text for d in decls), Mode.CODE)
+
+
+def _texts(snippet: Snippet) -> list[str]:
+    """Every piece of source text the snippet has."""
+    pieces = [snippet.statement, snippet.proof, snippet.code, *(t for pair in snippet.hypotheses for t in pair)]
+    return [text for text in pieces if text is not None]
 
 
 def _with_lf(snippet: Snippet) -> Snippet:
@@ -501,8 +514,12 @@ class LeanChecker:
             if not unresolved:
                 continue
             failure = self._failure(run, unresolved)
-            if failure is not None and len(batch) == 1:
-                results[batch[0].index] = failure
+            if failure is not None and (len(batch) == 1 or run.killed == "stall"):
+                # A stall is the first unresolved snippet's own: Lean was past its start-up and had finished the
+                # snippet before it, so it is not waited out a second time alone.
+                results[unresolved[0].prepared.index] = failure
+                if len(unresolved) > 1:
+                    queue.append([s.prepared for s in unresolved[1:]])
                 continue
             if failure is None and len(unresolved) == len(spans) and len(batch) == 1:
                 results[batch[0].index] = SnippetResult(
@@ -521,7 +538,7 @@ class LeanChecker:
 
     def _failure(self, run: _Run, unresolved: list[_Span]) -> SnippetResult | None:
         source = unresolved[0].prepared.source
-        if run.killed == "timeout":
+        if run.killed in ("stall", "timeout"):
             return SnippetResult(Outcome.TIMEOUT, f"no result within {self.timeout:g} s", source=source)
         if run.killed == "memory":
             return SnippetResult(Outcome.ERROR, f"Lean exceeded the {self.memory_mb} MB memory cap", source=source)
@@ -574,7 +591,7 @@ class LeanChecker:
             text=True, encoding="utf-8", errors="replace", start_new_session=True,
         )  # fmt: skip
         messages: list[dict[str, Any]] = []
-        last_progress = [time.monotonic(), self.startup_timeout]
+        progress = {"at": time.monotonic(), "ready": False}  # the last READY/SNIPPET record; Lean started?
         stderr_parts: list[str] = []
 
         def read_stdout() -> None:
@@ -589,7 +606,7 @@ class LeanChecker:
                 if isinstance(msg, dict) and "severity" in msg:
                     messages.append(msg)
                     if str(msg.get("data", "")).startswith(("SNIPPET ", "READY ")):
-                        last_progress[:] = [time.monotonic(), self.timeout]
+                        progress.update(at=time.monotonic(), ready=True)
 
         def read_stderr() -> None:
             assert proc.stderr is not None
@@ -606,7 +623,11 @@ class LeanChecker:
                 self.peak_rss_mb = max(self.peak_rss_mb, rss)
                 if rss > self.memory_mb:
                     killed = "memory"
-                elif time.monotonic() - last_progress[0] > last_progress[1] or time.monotonic() - start > deadline:
+                elif progress["ready"] and time.monotonic() - progress["at"] > self.timeout:
+                    killed = "stall"
+                elif not progress["ready"] and time.monotonic() - progress["at"] > self.startup_timeout:
+                    killed = "timeout"
+                elif time.monotonic() - start > deadline:
                     killed = "timeout"
                 if killed:
                     break

@@ -3,8 +3,10 @@
 Starting Lean and importing `Lean` costs seconds per process; a file worker pays it once and then checks each new
 version of its one document in a fraction of a second, reusing the imported environment. Each check replaces the
 whole document, so names and options cannot leak from one check into the next. The worker's memory grows with
-every version, so a process is recycled after `max_documents` checks; a spare process is started in the background
-so that the next check usually does not wait for a start-up. The Node driver is `lean/worker.mjs`.
+every version, so a process is recycled after `max_documents` checks; two checks before that, a spare process is
+started in the background, so that the check after the recycling usually does not wait for a start-up. A worker
+used for only a few checks never starts a spare (on a small machine, a start-up competes with the checks). The Node
+driver is `lean/worker.mjs`.
 """
 
 from __future__ import annotations
@@ -161,13 +163,17 @@ def _kill_all(processes: list[_Process]) -> None:
     processes.clear()
 
 
+SPARE_LEAD = 2
+"""How many checks before a process retires its spare is started (a start-up takes seconds; a check a fraction)."""
+
+
 class LeanWorker:
     """Check whole Lean documents that share one header (their imports) with a persistent Lean worker.
 
     `check(text)` returns the document's messages in the shape of `lean --json` output: dicts with `severity`
     ("error", "warning" or "information"), `pos` and `endPos` (`{"line": 1-based, "column": 0-based}`) and `data`
     (the text). Every document must start with `header`. Processes are recycled after `max_documents` checks;
-    with `spare`, the next process is started in the background as soon as the current one is ready.
+    with `spare`, the next process is started in the background `SPARE_LEAD` checks before the current one retires.
     Thread-safe (checks are serialized). Needs the WebAssembly toolchain.
     """
 
@@ -214,6 +220,11 @@ class LeanWorker:
                     self._retire(process)
 
     @property
+    def processes(self) -> int:
+        """How many Lean processes this worker holds now (the active one, and a spare once started); for monitoring."""
+        return len(self._processes)
+
+    @property
     def pid(self) -> int | None:
         """The process id of the process that serves the next check (None before one is started); for monitoring."""
         return self._processes[0].popen.pid if self._processes else None
@@ -228,7 +239,7 @@ class LeanWorker:
             except LeanUnavailable:
                 self._processes.remove(process)
                 raise
-        if self.spare and len(self._processes) == 1:
+        if self.spare and len(self._processes) == 1 and process.documents + SPARE_LEAD >= self.max_documents:
             self._processes.append(_Process(self.toolchain, self.header))
         return process
 
