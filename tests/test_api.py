@@ -23,7 +23,9 @@ references = st.one_of(
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(response=st.text(), reference=references, data=st.data())
 def test_verify_never_raises_and_scores_stay_in_unit_interval(response, reference, data):
-    name = data.draw(st.sampled_from(all_verifier_names()))
+    # not `lean`: a random statement would start a Lean process (~15 s) per draw; arbitrary text through Lean is
+    # TestBuiltinConformance's (test_testing.py), with one warm checker
+    name = data.draw(st.sampled_from([n for n in all_verifier_names() if n != "lean"]))
     verdict = verifiers.verify(response, reference, verifier=name)
     assert isinstance(verdict, Verdict)
     assert 0.0 <= verdict.score <= 1.0
