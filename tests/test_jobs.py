@@ -374,11 +374,31 @@ def _progress_output(width: int, *updates: ProgressInfo) -> list[str]:
     return _shown_lines(buffer.getvalue())
 
 
+def test_a_dumb_terminal_gets_plain_lines_not_a_live_display(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from rich.console import Console
+
+    from verifiers.cli import _Progress
+
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setenv("TERM", "dumb")  # Emacs shells, some CI runners: no cursor movement
+    buffer = io.StringIO()
+    progress = _Progress(Console(file=buffer, width=80, force_terminal=True, color_system=None), enabled=True,
+                         label="data.jsonl")  # fmt: skip
+    progress(_EARLY)
+    progress(_BUSY)
+    progress.close()
+    assert "\x1b[" not in buffer.getvalue()  # no redraw sequences
+    assert buffer.getvalue().splitlines() == ["verifying data.jsonl (500000 rows)"]
+
+
 @pytest.mark.parametrize("width", [40, 60, 80, 100, 200])
 def test_progress_display_fits_the_terminal(width: int, monkeypatch: pytest.MonkeyPatch) -> None:
     from rich.cells import cell_len
 
     monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")  # a terminal that can redraw (TERM=dumb cannot)
     lines = _progress_output(width, _EARLY, _BUSY)
     assert lines and max(cell_len(line) for line in lines) <= width, lines
     final = " ".join(lines[-2:])
@@ -388,6 +408,7 @@ def test_progress_display_fits_the_terminal(width: int, monkeypatch: pytest.Monk
 def test_progress_display_at_80_columns_keeps_every_status_count(monkeypatch: pytest.MonkeyPatch) -> None:
     """The issue's case: at 80 columns the bar, count and time share a line, the scores get their own."""
     monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")  # a terminal that can redraw (TERM=dumb cannot)
     head, scores = _progress_output(80, _BUSY)[-2:]
     assert "123456/500000" in head and "━" in head
     assert scores.startswith("mean 0.734")
@@ -410,6 +431,7 @@ def test_verifiers_run_progress_on_an_80_column_terminal(tmp_path: Path, monkeyp
     from verifiers.cli import main
 
     monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")  # a terminal that can redraw (TERM=dumb cannot)
     monkeypatch.setenv("FORCE_COLOR", "1")  # rich then treats stderr as a terminal
     monkeypatch.setenv("COLUMNS", "80")
     data = tmp_path / ("x" * 60 + ".jsonl")

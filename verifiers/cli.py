@@ -377,12 +377,13 @@ def _interrupt(signum: int, frame: Any) -> None:
 
 class _Progress:
     """Where `verifiers run` stands: on a terminal a live display fitted to its width (`_progress_lines`), redrawn
-    as rows finish; on a pipe or in CI a plain line at most every 30 s."""
+    as rows finish; on a pipe, a dumb terminal (`TERM=dumb`, which cannot redraw) or in CI a plain line at most
+    every 30 s."""
 
     def __init__(self, console: Any, *, enabled: bool, label: str) -> None:
         self.console = console
         self.enabled = enabled
-        self.live = enabled and console.is_terminal and not os.environ.get("CI")
+        self.live = enabled and console.is_interactive and not os.environ.get("CI")
         self.label = label  # plain text, not rich markup
         self.total: int | None = None
         self._info: Any = None
