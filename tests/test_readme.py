@@ -147,7 +147,10 @@ def run_script(tmp_path: Path, *, present=(), uid=0, apt=True, no_candidate=(), 
         fail = '[ "$1" = install ] && exit 100\n' if install_fails else ""
         _stub(bin_dir, "apt-get", f'echo "$*" >> {calls}\n{fail}exit 0')
         none = "|".join(shlex.quote(p) for p in no_candidate) or "-"
-        policy = f'case "$2" in {none}) echo "  Candidate: (none)";; *) echo "  Candidate: 1.0";; esac'
+        # as apt-cache does: the candidate, then a version table (here longer than a pipe's buffer, so a reader
+        # that stops at the candidate line makes this writer fail)
+        table = 'for ((i = 0; i < 3000; i++)); do echo "        500 http://deb.debian.org/debian bookworm/main"; done'
+        policy = f'case "$2" in {none}) echo "  Candidate: (none)";; *) echo "  Candidate: 1.0";; esac\n{table}'
         _stub(bin_dir, "apt-cache", policy)
     proc = subprocess.run([BASH, str(SCRIPT)], env={"PATH": str(bin_dir)}, capture_output=True, text=True, timeout=60)
     return proc.returncode, proc.stdout + proc.stderr, calls.read_text().splitlines() if calls.exists() else []
