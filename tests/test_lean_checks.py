@@ -316,7 +316,7 @@ def test_the_checker_uses_a_warm_worker_for_small_batches(lean_toolchain) -> Non
              Snippet("theorem c : 1 = 2", "by native_decide")]
         )
         (again,) = checker.check([Snippet("theorem u : 3 = 3", "rfl")])
-        assert checker._worker is not None and checker._worker.processes == 1  # two checks start no spare
+        assert checker._worker is not None and checker._worker.live_processes == 1  # two checks start no spare
     finally:
         checker.close()
     assert (good.outcome, bad.outcome, cheat.outcome, again.outcome) == (

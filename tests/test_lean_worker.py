@@ -51,7 +51,7 @@ def test_processes_are_recycled(worker: LeanWorker) -> None:
         text = HEADER + f"theorem ok{i} (n : Nat) : n + {i} = {i} + n := by omega\nexample : {i} = {i + 1} := by rfl\n"
         found = errors(worker.check(text))
         assert [m["pos"]["line"] for m in found] == [3], found
-        held.append(worker.processes)
+        held.append(worker.live_processes)
         if worker.pid != first:
             break
     assert worker.pid != first

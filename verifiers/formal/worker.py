@@ -220,7 +220,7 @@ class LeanWorker:
                     self._retire(process)
 
     @property
-    def processes(self) -> int:
+    def live_processes(self) -> int:
         """How many Lean processes this worker holds now (the active one, and a spare once started); for monitoring."""
         return len(self._processes)
 
