@@ -184,7 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve rewards over HTTP (OpenRLHF's remote reward protocol: POST /get_reward)",
         description='An HTTP reward server: POST /get_reward with {"query": [...], "prompts": [...], '
         '"labels": [...]} returns {"rewards", "scores", "extra_logs", "statuses"}; GET /health. '
-        "Give OpenRLHF --remote_rm_url http://HOST:PORT/get_reward.",
+        "Give OpenRLHF --reward.remote_url http://HOST:PORT/get_reward (--remote_rm_url before 0.10).",
     )
     serve.add_argument("--host", default="127.0.0.1", help="the address to listen on (default: 127.0.0.1)")
     serve.add_argument("--port", type=_non_negative_int, default=8000, help="the port (0: any free one)")

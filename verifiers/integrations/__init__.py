@@ -2,7 +2,7 @@
 
 - `verifiers.integrations.trl`: `reward_function(...)` / `async_reward_function(...)` for TRL's `reward_funcs`.
 - `verifiers.integrations.verl`: `compute_score` and `compute_score_batch`, loadable by verl from the file path.
-- `verifiers.integrations.openrlhf`: `reward_func(queries, prompts, labels)` for `--remote_rm_url file.py`.
+- `verifiers.integrations.openrlhf`: `reward_func(queries, prompts, labels)` for `--reward.remote_url file.py`.
 - `verifiers.integrations.server`: the HTTP reward server (`verifiers serve`) speaking OpenRLHF's remote-reward
   protocol.
 

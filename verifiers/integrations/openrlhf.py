@@ -1,9 +1,11 @@
-"""OpenRLHF: `reward_func(queries, prompts, labels)` for `--remote_rm_url /path/to/this/file.py`.
+"""OpenRLHF: `reward_func(queries, prompts, labels)` for `--reward.remote_url /path/to/this/file.py`.
 
 OpenRLHF loads the file by path and calls `reward_func` with the full texts (prompt + response, special tokens
-included), the prompts and the labels (`--label_key`). Point it at this file:
+included), the prompts and the labels (`--data.label_key`). Point it at this file:
 
-    --remote_rm_url $(python -c "import verifiers.integrations.openrlhf as m; print(m.__file__)")
+    --reward.remote_url $(python -c "import verifiers.integrations.openrlhf as m; print(m.__file__)")
+
+(OpenRLHF before 0.10 spelled these `--remote_rm_url` and `--label_key`.)
 
 and configure it through the environment: `VERIFIERS_DOMAIN` (e.g. "math"), `VERIFIERS_VERIFIER`, and
 `VERIFIERS_OPTIONS` (a JSON object of settings, verifier options under "options", e.g.

@@ -5,7 +5,7 @@
     GET  /health       {"status": "ok", "requests": N, "samples": N, "failures": N, "timed_out": N, "refused": N,
                         "in_flight": N}
 
-`query` holds the full texts (prompt + response), as OpenRLHF sends them (`--remote_rm_url
+`query` holds the full texts (prompt + response), as OpenRLHF sends them (`--reward.remote_url
 http://host:port/get_reward`); `prompts` and `labels` are optional and as long as `query`. The rewards are those of
 `verifiers.integrations.openrlhf.RewardFunc` (the number for UNDECIDED/ERROR/TIMEOUT is configurable and the
 status is reported per sample). Requests are served on threads; the ones that arrive while batches run are
