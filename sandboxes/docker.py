@@ -517,22 +517,16 @@ class DockerSandbox:
         oom = (oom_before is not None and oom_after is not None and oom_after > oom_before) or bool(
             state.get("OOMKilled")
         )
-        if oom or (oom_after is None and exit_code == 137):
-            return ExecResult(
-                Outcome.MEMORY,
-                exit_code=exit_code,
-                stdout=_text(out),
-                stderr=_text(err),
-                wall_s=wall,
-                detail="the container hit its memory limit (OOM kill)",
-            )
+        memory = oom or (oom_after is None and exit_code == 137)
         return ExecResult(
-            Outcome.SANDBOX_ERROR,
+            Outcome.MEMORY if memory else Outcome.SANDBOX_ERROR,
             exit_code=exit_code,
             stdout=_text(out),
             stderr=_text(err),
             wall_s=wall,
-            detail=f"the supervisor ended without a status (exit {exit_code}, container {state.get('Status', '?')})",
+            detail="the container hit its memory limit (OOM kill)"
+            if memory
+            else f"the supervisor ended without a status (exit {exit_code}, container {state.get('Status', '?')})",
         )
 
 

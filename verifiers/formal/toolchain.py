@@ -208,9 +208,8 @@ def _extract_safely(archive: Path, target: Path) -> None:
                 link = (path.parent / member.linkname).resolve()
             elif member.islnk():
                 link = (root / member.linkname).resolve()
-            if not (member.isfile() or member.isdir() or link is not None) or not all(
-                p.is_relative_to(root) for p in (path, link or path)
-            ):
+            inside = path.is_relative_to(root) and (link is None or link.is_relative_to(root))
+            if not inside or not (member.isfile() or member.isdir() or link is not None):
                 raise LeanUnavailable(f"the Lean library archive has an unsafe entry {member.name!r}; not installed")
             member.mode &= 0o755  # no setuid, setgid or world-writable files
         tar.extractall(target)  # every entry checked above
