@@ -6,6 +6,9 @@ Reference: `{"tests": [...], "entry_point": str | None, "language": "python", "c
   - a function call `{"args": [...], "kwargs": {...}, "expected": value}` on `entry_point` (JSON semantics:
     tuples compare as lists);
   - a stdin/stdout pair `{"input": str, "output": str}`, judged by the checker (python, c, cpp, javascript).
+The ecosystem's formats (APPS/TACO/PRIME `inputs`/`outputs`/`fn_name`, CodeContests, LiveCodeBench), and any of
+them as JSON text, are read into this one by `verifiers.code_formats`; a call test whose function the program
+does not define at top level calls the method of that name on a fresh `Solution()` (LeetCode style).
 The program is the last fenced block tagged with the language (```python), else the last untagged fenced
 block, else the whole text (after `<think>` reasoning is dropped); `evidence["extraction"]` says which.
 
@@ -84,6 +87,7 @@ from typing import Any
 
 from sandboxes.languages import fence_tags, language_names, lookup_language
 
+from .code_formats import native_reference
 from .hookspecs import hookimpl
 from .options import Option
 from .text import clip, strip_think
@@ -710,8 +714,15 @@ _SETUP = (
 
 
 def _plan(reference: Any, checker_option: Any) -> _Plan:
+    try:
+        reference = native_reference(reference)
+    except ValueError as exc:
+        raise _ReferenceError(str(exc)) from None
     if not isinstance(reference, Mapping):
-        raise _ReferenceError(f"the code reference must be a mapping with 'tests', got {type(reference).__name__}")
+        raise _ReferenceError(
+            f"the code reference must be a mapping with 'tests' (or a test-suite format named in "
+            f"verifiers.code_formats), got {type(reference).__name__}"
+        )
     tests_in = reference.get("tests")
     if isinstance(tests_in, (str, Mapping)) or not isinstance(tests_in, Sequence) or not tests_in:
         raise _ReferenceError("the code reference needs a non-empty list 'tests'")

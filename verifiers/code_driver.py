@@ -661,6 +661,16 @@ def _session(namespace, tests, first, max_value_bytes, to_program, from_program,
             return
 
 
+def _entry(ns, name):
+    """The function a call test calls: the program's top-level `name`, else (the LeetCode convention of LiveCodeBench
+    and TACO) the method `name` of a fresh instance of the program's `class Solution`."""
+    if name in ns:
+        return ns[name]
+    if "Solution" in ns:
+        return getattr(ns["Solution"](), name)
+    raise NameError("the program defines no %r" % (name,))
+
+
 def _run_ops(ns, ops, max_value_bytes):
     """Run one test's ops; the values of an assert's leaves are read when its last leaf has run (an operand is a
     reference in Python: a later call of the same assert that changes it in place is seen)."""
@@ -682,9 +692,7 @@ def _run_ops(ns, ops, max_value_bytes):
             if op[0] == "eval":
                 value = eval(compile(op[1], "<test>", "eval"), ns)
             else:
-                if op[1] not in ns:
-                    raise NameError("the program defines no %r" % (op[1],))
-                value = ns[op[1]](*decode(op[2]), **decode(op[3]))
+                value = _entry(ns, op[1])(*decode(op[2]), **decode(op[3]))
             pending.append((_len(results), value))
             results.append(None)
             if _len(op) > 2 and op[-1] == 1:  # the last leaf of an assert

@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from .code_formats import is_test_suite
 from .hookspecs import hookimpl
 from .numbers import is_plain
 from .verdict import Sample
@@ -31,9 +32,9 @@ def _looks_like_math(text: str) -> bool:
 
 
 def guess_domain(reference: Any) -> str | None:
+    if is_test_suite(reference):  # also the JSON text of one, as verl and OpenRLHF rows carry it
+        return "code"
     if isinstance(reference, Mapping):
-        if "tests" in reference:
-            return "code"
         if "steps" in reference or "statement" in reference:
             return "lean"
         if "principles" in reference:
