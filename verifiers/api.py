@@ -14,6 +14,7 @@ from typing import Any
 from .cache import Cache
 from .cascade import Policy
 from .executor import Plan, make_executor
+from .groups import regroup
 from .verdict import Sample, Verdict
 
 __all__ = ["verify", "verify_batch"]
@@ -91,10 +92,11 @@ def verify_batch(
     `verifiers list`); a domain cascade gives each stage the ones it declares.
 
     Names the caller passes (verifier, domain, options, executor) are checked before any work and raise an error
-    that lists what exists; a sample whose domain cannot be told gets an ERROR verdict saying so.
+    that lists what exists; a sample whose domain cannot be told gets an ERROR verdict saying so. Rewards that
+    depend on a GRPO group are computed over the groups within this call (`verifiers.groups`).
     """
     batch = [_as_sample(item, i) for i, item in enumerate(samples)]
     plan = Plan(
         verifier, domain, policy=policy, options=dict(options or {}), workers=workers, timeout=timeout, cache=cache
     )
-    return [verdict for _, verdict in make_executor(executor, plan, address=ray_address).run(batch)]
+    return regroup(batch, [verdict for _, verdict in make_executor(executor, plan, address=ray_address).run(batch)])

@@ -58,9 +58,10 @@ Reward (`reward_mode`): `binary` = 1 if every test passes else 0; `fraction` = p
   stub_i = 0 if a trivial stub passes test i, else 1. Stubs run once per reference: every function the
       tests call returning None / 0 / True / False / "" / [] (assert and call tests); the constant outputs
       "", "0", "1", "-1", "YES", "NO" (stdin/stdout tests, judged by the checker; not for checker programs);
-  difficulty_i = 1 - (k_i + 1) / (n + 2) when `group_weights` and the batch holds n >= 2 samples with the
-      same reference and prompt (a GRPO group), k_i of them passing test i (Laplace-smoothed failure rate:
-      harder tests weigh more); otherwise 1.
+  difficulty_i = 1 - (k_i + 1) / (n + 2) when `group_weights` and the sample is one of a group of n >= 2,
+      k_i of them passing test i (Laplace-smoothed failure rate: harder tests weigh more); otherwise 1. A group
+      is explicit and never depends on batching or caching: the samples of one call with the same test suite,
+      prompt and group id (`verifiers.groups`, applied by `verify_batch` and the training-loop adapters).
   When every weight is 0 (stubs pass every test), the partial term is all_passed. Status: CORRECT when
   every test passes, INCORRECT when the score is 0, else PARTIAL.
 """
@@ -71,6 +72,7 @@ import ast
 import builtins
 import concurrent.futures
 import functools
+import hashlib
 import json
 import marshal
 import math
@@ -88,6 +90,7 @@ from typing import Any
 from sandboxes.languages import fence_tags, language_names, lookup_language
 
 from .code_formats import native_reference
+from .groups import GROUP_EVIDENCE, weighted_score
 from .hookspecs import hookimpl
 from .options import Option
 from .text import clip, strip_think
@@ -1387,10 +1390,6 @@ class CodeVerifier(Verifier):
                     stubs[key] = future.result()
                 except Exception as exc:
                     stubs[key] = f"stub run raised {type(exc).__name__}: {exc}"
-        groups: dict[tuple[str, str | None], list[int]] = {}
-        for s, (_, plan, _, _) in jobs.items():
-            if not outcomes[s].error:
-                groups.setdefault((plan.key, samples[s].prompt), []).append(s)
         for s, (config, plan, code, how) in jobs.items():
             outcome = outcomes[s]
             if outcome.error:
@@ -1402,8 +1401,7 @@ class CodeVerifier(Verifier):
             if isinstance(stub, str):
                 results[s] = Verdict.error(self.name, f"stub run failed: {stub}")
                 continue
-            group = groups.get((plan.key, samples[s].prompt), [s])
-            results[s] = self._verdict(config, plan, code, how, outcome, stub, [outcomes[g] for g in group])
+            results[s] = self._verdict(config, plan, code, how, outcome, stub)
         return [r for r in results if r is not None]
 
     def _verdict(
@@ -1414,7 +1412,6 @@ class CodeVerifier(Verifier):
         how: str,
         outcome: _Outcome,
         stub: list[bool] | None,
-        group: list[_Outcome],
     ) -> Verdict:
         n = len(plan.tests)
         passed = outcome.passed
@@ -1434,23 +1431,18 @@ class CodeVerifier(Verifier):
             score = 1.0 if all_passed else 0.0
         elif mode == "fraction":
             score = math.fsum(outcome.scores) / n
-        else:
-            if config["group_weights"] and len(group) >= 2:
-                size = len(group)
-                for i in range(n):
-                    k = sum(1 for g in group if g.passed[i])
-                    weights[i] = 1.0 - (k + 1) / (size + 2)
-                evidence["group_size"] = size
+        else:  # alone: the weights come from the reference; `verifiers.groups.regroup` adds the group's difficulty
             if stub is not None:
                 weights = [0.0 if hit else w for w, hit in zip(weights, stub)]
                 evidence["stub_passed"] = [t.name for t, hit in zip(plan.tests, stub) if hit]
-            total = math.fsum(weights)
-            partial = (
-                math.fsum(w * sc for w, sc in zip(weights, outcome.scores)) / total if total > 0 else float(all_passed)
-            )
             alpha = float(config["alpha"])
-            score = alpha * float(all_passed) + (1.0 - alpha) * partial
+            score = weighted_score(alpha, weights, outcome.scores, all_passed)
             evidence["weights"] = [round(w, 6) for w in weights]
+            if config["group_weights"]:
+                evidence[GROUP_EVIDENCE] = {
+                    "suite": hashlib.sha256(plan.key.encode("utf-8", "surrogatepass")).hexdigest()[:16],
+                    "alpha": alpha, "base": weights, "scores": list(outcome.scores), "passed": list(passed),
+                }  # fmt: skip
         score = min(1.0, max(0.0, score))
         steps = [
             StepVerdict(

@@ -1,17 +1,23 @@
 """What every training-loop adapter shares: samples from the loop's values, a warm scorer, and reward mapping.
 
 A `Scorer` holds one executor (local or Ray) for its whole life, so worker pools, sandboxes and judge models stay
-warm between training steps. It is safe to call from many threads at once: concurrent calls are merged into one
-batch (verl scores samples from a thread pool, the reward server from one thread per request), so a judge stage
-sees them together; `batches` (default 1) lets that many batches run at once, so a slow batch does not hold
-back the calls that arrive while it runs (the reward server runs several). A sample that cannot even be built
-(a completion that is not text) or routed (no domain) gets an ERROR verdict; nothing a model writes raises in the
-training loop.
+warm between training steps. It is safe to call from many threads and event loops at once (`verify`,
+`verify_async`, `submit`): calls are queued and verified by the scorer's own batch threads, and the calls that
+arrive while a batch runs are merged into the next one (verl scores samples concurrently, the reward server
+from one thread per request), so a judge stage sees them together; `batches` (default 1) lets that many batches
+run at once, so a slow batch does not hold back the calls that arrive while it runs (the reward server runs
+several). Merging never changes a reward: group-dependent rewards are computed over each call's own groups. A
+sample that cannot even be built (a completion that is not text) or routed (no domain) gets an ERROR verdict;
+nothing a model writes raises in the training loop.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import threading
+import time
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -21,12 +27,13 @@ from verifiers.cascade import Policy
 from verifiers.datasets import message_text, verl_domain
 from verifiers.errors import OptionError
 from verifiers.executor import Executor, Plan, make_executor
+from verifiers.groups import regroup
 from verifiers.jobs import (
     INPUT_VERIFIER,  # named in ERROR verdicts of samples the loop's values could not make
 )
 from verifiers.verdict import Sample, Status, Verdict
 
-__all__ = ["RewardMap", "Scorer", "plain", "prompt_text", "response_text", "source_domain"]
+__all__ = ["RewardMap", "Scorer", "StatusLog", "plain", "prompt_text", "response_text", "source_domain"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,49 @@ class RewardMap:
         if verdict.status is Status.UNDECIDED:
             return self.undecided
         return self.error
+
+
+LOGGER = logging.getLogger("verifiers.integrations")
+
+
+class StatusLog:
+    """Failures made visible where a loop logs no metrics of ours (verl's training steps, TRL's async GRPO): every
+    `every` seconds at most, a WARNING on the `verifiers.integrations` logger says how many samples since the last
+    report were ERROR/TIMEOUT or UNDECIDED, what they were rewarded, and the first failure's reason."""
+
+    def __init__(self, label: str, rewards: RewardMap, every: float = 60.0) -> None:
+        self.label = label
+        self.rewards = rewards
+        self.every = every
+        self.counts: Counter[Status] = Counter()  # since the last report
+        self._first_failure = ""
+        self._last_report = time.monotonic() - every  # the first failure is reported at once
+        self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"label": self.label, "rewards": self.rewards, "every": self.every}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(**state)  # type: ignore[misc]
+
+    def record(self, verdicts: Sequence[Verdict]) -> None:
+        with self._lock:
+            self.counts.update(v.status for v in verdicts)
+            if not self._first_failure:
+                self._first_failure = next((v.reason for v in verdicts if v.status.is_failure), "")
+            failed = sum(n for status, n in self.counts.items() if status.is_failure)
+            now = time.monotonic()
+            if not failed or now - self._last_report < self.every:
+                return
+            total, undecided, reason = sum(self.counts.values()), self.counts[Status.UNDECIDED], self._first_failure
+            self.counts.clear()
+            self._first_failure = ""
+            self._last_report = now
+        LOGGER.warning(
+            "%s: %d of %d samples since the last report were ERROR/TIMEOUT (rewarded %s) and %d UNDECIDED "
+            "(rewarded %s): the verifier failed, not the model. First failure: %s",
+            self.label, failed, total, self.rewards.error, undecided, self.rewards.undecided, reason[:300],
+        )  # fmt: skip
 
 
 def plain(value: Any) -> Any:
@@ -106,7 +156,6 @@ def make_sample(
 class _Request:
     def __init__(self, samples: list[Sample]) -> None:
         self.samples = samples
-        self.taken = False  # in a batch that runs (or ran) in some thread
         self.future: Future[list[Verdict]] = Future()
 
 
@@ -153,59 +202,72 @@ class Scorer:
         self.executor: Executor = make_executor(executor, plan, address=ray_address)
         self._turn = threading.Condition()
         self._queue: list[_Request] = []
-        self._running = 0  # batches running now
+        self._running = 0  # threads verifying batches now
 
     def __reduce__(self) -> tuple[Any, ...]:
         """A copy (a pickle sent to another process, e.g. TRL's async rollout worker) is a new scorer with the same
         settings: its own executor, warmed up there."""
         return (_rebuild_scorer, (self.settings,))
 
+    def submit(self, items: Sequence[Sample | Verdict]) -> Future[list[Verdict]]:
+        """Queue `items` and return at once; the future holds a verdict per item, in order (see `verify`)."""
+        items = list(items)
+        samples = [item for item in items if isinstance(item, Sample)]
+        result: Future[list[Verdict]] = Future()
+        if not samples:
+            result.set_result([item for item in items if isinstance(item, Verdict)])
+            return result
+        request = _Request(samples)
+
+        def deliver(done: Future[list[Verdict]]) -> None:
+            error = done.exception()
+            if error is not None:
+                result.set_exception(error)
+                return
+            verdicts = iter(done.result())
+            result.set_result([item if isinstance(item, Verdict) else next(verdicts) for item in items])
+
+        request.future.add_done_callback(deliver)
+        with self._turn:
+            self._queue.append(request)
+            if self._running < self.batches:
+                self._running += 1
+                threading.Thread(target=self._drain, name="verifiers-scorer", daemon=True).start()
+        return result
+
     def verify(self, items: Sequence[Sample | Verdict]) -> list[Verdict]:
         """A verdict per item, in order; items that are already verdicts (samples that could not be built) pass
         through. Calls from other threads arriving meanwhile are verified in the same batch."""
-        samples = [item for item in items if isinstance(item, Sample)]
-        verdicts = iter(self._run(samples) if samples else [])
-        return [item if isinstance(item, Verdict) else next(verdicts) for item in items]
+        return self.submit(items).result()
 
-    def _run(self, samples: list[Sample]) -> list[Verdict]:
-        """Queue the samples; a caller that finds fewer than `batches` batches running verifies everything queued
-        in one batch (in its own thread), the others wait for their share or their turn."""
-        request = _Request(samples)
-        with self._turn:
-            self._queue.append(request)
-            while not request.taken and self._running >= self.batches:
-                self._turn.wait()
-            if request.taken:  # another caller's batch holds it: wait for that batch, not for a turn
-                batch = None
-            else:
-                self._running += 1
-                batch, self._queue = self._queue, []  # ours included
-                for queued in batch:
-                    queued.taken = True
-        if batch is None:
-            return request.future.result()
-        try:
-            self._verify_merged(batch)
-        finally:
+    async def verify_async(self, items: Sequence[Sample | Verdict]) -> list[Verdict]:
+        """`verify` for an event loop: the loop is never blocked, and concurrent calls (from this loop or other
+        threads) are merged into batches all the same."""
+        return await asyncio.wrap_future(self.submit(items))
+
+    def _drain(self) -> None:
+        """A batch thread: verifies everything queued as one batch, then what queued meanwhile, until nothing is
+        left. At most `batches` of these run at once."""
+        while True:
             with self._turn:
-                self._running -= 1
-                self._turn.notify_all()
-        return request.future.result()
+                if not self._queue:
+                    self._running -= 1
+                    return
+                batch, self._queue = self._queue, []
+            self._verify_merged(batch)
 
     def _verify_merged(self, batch: list[_Request]) -> None:
         merged = [sample for request in batch for sample in request.samples]
         try:
             verdicts = [verdict for _, verdict in self.executor.run(merged)]
-        except BaseException as exc:  # the executor itself broke (e.g. its Ray cluster went away)
+        except BaseException as exc:  # the executor itself broke (e.g. its Ray cluster went away): every caller sees it
             for request in batch:
                 request.future.set_exception(exc)
-            if not isinstance(exc, Exception):
-                raise
             return
         start = 0
-        for request in batch:
+        for request in batch:  # a group-dependent reward is computed over the groups of the caller's own call
             end = start + len(request.samples)
-            request.future.set_result(verdicts[start:end])
+            request.future.set_result(regroup(request.samples, verdicts[start:end]))
             start = end
 
 
