@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from types import ModuleType
 
@@ -20,6 +21,7 @@ from verifiers.datasets import (
     open_dataset,
     read_records,
     resolve_columns,
+    VERL_SOURCES,
     verl_domain,
 )
 
@@ -172,6 +174,29 @@ def test_verl_data_sources_map_to_domains() -> None:
     assert verl_domain("text", known_domains=("text",)) == "text"
     assert verl_domain("my/custom_set") is None
     assert verl_domain(None) is None
+
+
+@pytest.mark.parametrize("source", sorted(VERL_SOURCES))
+def test_every_data_source_verl_scores_has_its_domain(source: str) -> None:
+    assert verl_domain(source, known_domains=("math", "code", "text")) == VERL_SOURCES[source]
+
+
+def test_verl_sources_cover_the_names_of_the_installed_verl() -> None:
+    """Every data_source string verl's default_compute_score compares against is in the table (or is a domain)."""
+    import inspect
+
+    scores = pytest.importorskip("verl.utils.reward_score")
+    named = set(re.findall(r'"([A-Za-z0-9_/.-]+)"', inspect.getsource(scores.default_compute_score)))
+    assert named - set(VERL_SOURCES) <= {"math", "aime"}  # a domain name, and the prefix matched by keyword
+
+
+@pytest.mark.parametrize(
+    ("source", "domain"),
+    [("ARC-Challenge", "multiple_choice"), ("ArcherCodeR", None), ("archive_qa", None), ("amc23", "math"),
+     ("amcat", None), ("gsm_hard", "math"), ("AIME_2025", "math"), ("likaixin/TACO-verified", "code")],
+)  # fmt: skip
+def test_three_letter_keywords_name_whole_words_only(source: str, domain: str | None) -> None:
+    assert verl_domain(source) == domain
 
 
 def test_auto_detects_presets() -> None:

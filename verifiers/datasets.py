@@ -417,8 +417,9 @@ def _content_text(content: Any) -> str:
     return str(content)
 
 
-# verl's `data_source` names a dataset, not a domain; these keywords (matched against the start of each word of
-# the lower-cased name) say which domain's cascade checks it. Anything else is routed by its reference.
+# verl's `data_source` names a dataset, not a domain; past verl's own names (`VERL_SOURCES`), these keywords
+# (matched against the start of each word of the lower-cased name; a three-letter one only alone or before digits)
+# say which domain's cascade checks it. Anything else is routed by its reference.
 VERL_SOURCE_DOMAINS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("lean", "minif2f", "proofnet", "putnambench"), "lean"),
     (
@@ -430,18 +431,43 @@ VERL_SOURCE_DOMAINS: tuple[tuple[tuple[str, ...], str], ...] = (
 )
 
 
+VERL_SOURCES: dict[str, str] = {
+    **dict.fromkeys(["openai/gsm8k", "lighteval/MATH", "DigitalLearningGmbH/MATH-lighteval", "HuggingFaceH4/MATH-500",
+                     "math_dapo", "math_dapo_reasoning", "numina_aops_forum", "numina_synthetic_math",
+                     "numina_amc_aime", "numina_synthetic_amc", "numina_cn_k12", "numina_olympiads",
+                     "hiyouga/geometry3k"], "math"),
+    **dict.fromkeys(["codecontests", "apps", "codeforces", "taco"], "code"),
+    **dict.fromkeys(["searchR1_nq", "searchR1_triviaqa", "searchR1_popqa", "searchR1_hotpotqa",
+                     "searchR1_2wikimultihopqa", "searchR1_musique", "searchR1_bamboogle"], "text"),
+}  # fmt: skip
+"""Every `data_source` that verl's `default_compute_score` scores (verl 0.9), and the domain that checks it here
+("math" is a domain name itself; names starting with "aime" go by keyword)."""
+
+
 def verl_domain(data_source: Any, known_domains: Sequence[str] = ()) -> str | None:
-    """The domain for a verl `data_source`: itself when it is a known domain, else by keyword, else None."""
+    """The domain for a verl `data_source`: itself when it is a known domain, else verl's own name for it
+    (`VERL_SOURCES`), else by keyword, else None."""
     if data_source is None:
         return None
     source = str(data_source).strip()
     if source in known_domains:
         return source
+    if source in VERL_SOURCES:
+        return VERL_SOURCES[source]
     words = [w for w in re.split(r"[^a-z0-9]+", source.lower()) if w]
     for keywords, domain in VERL_SOURCE_DOMAINS:
-        if any(w.startswith(k) for w in words for k in keywords):
+        if any(_keyword_word(w, k) for w in words for k in keywords):
             return domain
     return None
+
+
+def _keyword_word(word: str, keyword: str) -> bool:
+    """Whether `word` is `keyword`'s: starts with it, and a short keyword (three letters: arc, amc, gsm) only with
+    digits after it ("amc12"), so "archer" or "archive" is not ARC."""
+    if not word.startswith(keyword):
+        return False
+    rest = word[len(keyword) :]
+    return len(keyword) > 3 or not rest or rest.isdigit()
 
 
 @dataclass(frozen=True)

@@ -74,7 +74,10 @@ NO_REFERENCE = "no reference to compare against"
 
 
 def _references(reference: Any) -> list[str]:
-    """A string reference or a list of acceptable ones, as strings."""
+    """A string reference or a list of acceptable ones, as strings; verl's QA form `{"target": [...]}` gives its
+    targets, any other mapping none (it is not a text to compare with)."""
+    if isinstance(reference, Mapping):
+        return _references(reference.get("target"))
     if reference is None:
         return []
     if isinstance(reference, (list, tuple)):
