@@ -35,6 +35,7 @@ from verifiers.integrations.trl import (
     RewardFunction,
     async_reward_function,
     reward_function,
+    reward_functions,
 )
 from verifiers.judge.backend import ENV_BASE_URL, ENV_MODEL, ENV_SERVER_MODEL
 
@@ -125,8 +126,9 @@ def chat(text: str) -> list[dict[str, str]]:
     return [{"role": "user", "content": question(text)}]
 
 
-def train(model_dir: Path, output_dir: Path, reward: Any, dataset: Dataset) -> GRPOTrainer:
-    """Run GRPO for STEPS steps on a fresh copy of the model in `model_dir`; check that it stepped."""
+def train(model_dir: Path, output_dir: Path, reward: Any, dataset: Dataset, *, learns: bool = True) -> GRPOTrainer:
+    """Run GRPO for STEPS steps on a fresh copy of the model in `model_dir` (`reward`: one reward function or a
+    list); check that it stepped, and (`learns`) that the weights moved."""
     model = AutoModelForCausalLM.from_pretrained(model_dir, local_files_only=True)
     tokenizer = AutoTokenizer.from_pretrained(model_dir, local_files_only=True)
     head = model.get_output_embeddings().weight.detach().clone()
@@ -136,12 +138,14 @@ def train(model_dir: Path, output_dir: Path, reward: Any, dataset: Dataset) -> G
         learning_rate=3e-3, logging_steps=1, save_strategy="no", dataloader_num_workers=0, disable_tqdm=True,
     )  # fmt: skip
     trainer = GRPOTrainer(
-        model=model, reward_funcs=[reward], args=config, train_dataset=dataset, processing_class=tokenizer
+        model=model, reward_funcs=reward if isinstance(reward, list) else [reward], args=config,
+        train_dataset=dataset, processing_class=tokenizer,
     )
     result = trainer.train()
     assert math.isfinite(result.training_loss)
     assert trainer.state.global_step == STEPS
-    assert not torch.equal(trainer.model.get_output_embeddings().weight.detach().cpu(), head)  # the weights moved
+    if learns:
+        assert not torch.equal(trainer.model.get_output_embeddings().weight.detach().cpu(), head)
     return trainer
 
 
@@ -233,3 +237,22 @@ def test_conversational_async_grpo_follows_the_references(coin_model: Path, tmp_
         s: pytest.approx(sum(v.status is s for v in last) / BATCH) for s in Status
     }
     assert five_over_six(trainer.model, tokenizer) < -0.1  # rewarded toward the references' 6
+
+
+def test_vector_rewards_one_function_per_aspect_from_one_verification(coin_model: Path, tmp_path: Path) -> None:
+    """`reward_functions` gives TRL the score and one reward per verdict aspect; TRL logs each under its name and
+    the batch is verified once for all of them."""
+    dataset = Dataset.from_dict({"prompt": [chat(text) for text, _ in FIVES], "solution": ["5"] * len(FIVES)})
+    functions = reward_functions(
+        verifier="length", aspects=["overlong"], name="length", options={"max_length": 10, "buffer": 4}
+    )
+    assert [f.__name__ for f in functions] == ["length", "length_overlong"]
+    trainer = train(coin_model, tmp_path / "run", functions, dataset, learns=False)  # both answers are as long
+    logs = [entry for entry in trainer.state.log_history if "rewards/length/mean" in entry]
+    assert len(logs) == STEPS
+    for logged in logs:
+        # "\\boxed{5}" is 9 characters, 3 past max_length - buffer: (10 - 9) / 4, the score and its one factor
+        assert logged["rewards/length/mean"] == logged["rewards/length_overlong/mean"] == pytest.approx(0.25)
+        assert "length_overlong/correct" not in logged  # statuses are logged once, by the score function
+    score, overlong = functions
+    assert overlong.last_verdicts is score.last_verdicts  # one verification served both functions

@@ -10,30 +10,101 @@ other columns, one value per completion. The reference comes from the first of `
 (`[{"role": "assistant", "content": ...}]`). The result is one `float | None` per completion: the verdict's score,
 None for UNDECIDED, ERROR and TIMEOUT (TRL leaves those out of the advantage) unless `undecided_reward=` or
 `error_reward=` give a number. Through TRL's `log_metric`/`log_extra` the function also logs the share of each
-status and a status column in the completions table.
+status and a status column in the completions table; where TRL passes neither (its async GRPO trainer), failures
+are reported on the `verifiers.integrations` logger instead (`StatusLog`).
+
+TRL versions: None as "no reward" needs TRL >= 1.6 (`MIN_TRL_FOR_NONE`): earlier releases sum a completion's
+rewards with `nansum`, so a completion whose every reward is None trained as 0. With an older TRL installed,
+building a function that can return None raises; give `undecided_reward=` and `error_reward=` numbers there.
+`async_reward_function` is detected as async by every TRL release: TRL >= 1.16 asks `is_async_callable` (the
+instance's `async __call__`), earlier ones `inspect.iscoroutinefunction` (or asyncio's), which this object also
+satisfies (it carries its coroutine's code object, as compiled functions do); it stays picklable.
+
+Vector rewards: `reward_functions(domain, aspects=[...])` gives the score function and one function per verdict
+aspect (e.g. a length verifier's "overlong", a rubric judge's criteria), all sharing one scorer and one
+verification per batch; TRL sums them with `reward_weights` and logs each under its own name.
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
+import hashlib
+import importlib.metadata
+import json
 import re
+import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from verifiers.errors import OptionError
 from verifiers.integrations.scoring import (
     RewardMap,
     Scorer,
+    StatusLog,
     make_sample,
     response_text,
     source_domain,
 )
 from verifiers.verdict import Status, Verdict
 
-__all__ = ["REFERENCE_COLUMNS", "AsyncRewardFunction", "RewardFunction", "async_reward_function", "reward_function"]
+__all__ = [
+    "MIN_TRL_FOR_NONE",
+    "REFERENCE_COLUMNS",
+    "AsyncRewardFunction",
+    "RewardFunction",
+    "async_reward_function",
+    "reward_function",
+    "reward_functions",
+]
 
 REFERENCE_COLUMNS = ("solution", "answer", "ground_truth", "reference", "tests", "test_cases", "label")
 # what TRL passes besides dataset columns; never a reference, a domain or metadata
 _TRAINER_KEYWORDS = frozenset({"completion_ids", "trainer_state", "log_extra", "log_metric", "environments"})
+MIN_TRL_FOR_NONE = (1, 6)
+"""The first TRL release that leaves a completion whose every reward is None out of the advantage."""
+
+
+def _installed_trl() -> tuple[int, ...] | None:
+    try:
+        version = importlib.metadata.version("trl")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    return tuple(int(part) for part in re.findall(r"\d+", version)[:3])
+
+
+def _check_none_semantics(rewards: RewardMap) -> None:
+    """Refuse None rewards where the installed TRL would train them as 0."""
+    if rewards.undecided is not None and rewards.error is not None:
+        return
+    installed = _installed_trl()
+    if installed is not None and installed[:2] < MIN_TRL_FOR_NONE:
+        raise OptionError(
+            f"TRL {'.'.join(map(str, installed))} sums rewards with nansum, so a completion whose every reward is None "
+            f"trains as 0: upgrade to trl>={'.'.join(map(str, MIN_TRL_FOR_NONE))}, or give undecided_reward= and "
+            "error_reward= numbers"
+        )
+
+
+class _Batch:
+    """The verdicts of the last batch, shared by the reward functions made together: TRL calls each of them with
+    the same batch, and only the first verifies it. Not copied into a pickle (a copy verifies anew)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.key: str | None = None
+        self.verdicts: list[Verdict] = []
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__()  # type: ignore[misc]
+
+
+def _batch_key(prompts: Any, completions: Any, columns: Mapping[str, Any]) -> str:
+    data = [prompts, completions, {k: v for k, v in columns.items() if k not in _TRAINER_KEYWORDS}]
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=repr).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class RewardFunction:
@@ -52,12 +123,16 @@ class RewardFunction:
         **settings: Any,
     ) -> None:
         self.rewards = RewardMap(undecided=undecided_reward, error=error_reward)
+        _check_none_semantics(self.rewards)
         self.scorer = Scorer(verifier=verifier, domain=domain, **settings)
         self.reference_column = reference_column
         self.log_statuses = log_statuses
         label = name or (verifier if isinstance(verifier, str) else None) or domain or "auto"
         self.__name__ = name or "verifiers_" + re.sub(r"\W+", "_", str(label)).strip("_")
         self.__qualname__ = self.__name__
+        self.aspect: str | None = None  # None: the verdict's score; else that aspect of the verdict
+        self.status_log = StatusLog(self.__name__, self.rewards)
+        self._batch = _Batch()
         self.last_verdicts: list[Verdict] = []  # the verdicts behind the last call's rewards, for inspection
 
     def __repr__(self) -> str:
@@ -96,6 +171,25 @@ class RewardFunction:
             raise RuntimeError(f"{len(verdicts)} verdicts for {count} completions")
         return verdicts
 
+    def for_aspect(self, aspect: str) -> RewardFunction:
+        """A reward function giving `aspect` of the same verdicts (None where a verdict has no such aspect), named
+        `<name>_<aspect>`; it shares this function's scorer and its batch: TRL's calls verify each batch once."""
+        if not isinstance(aspect, str) or not aspect:
+            raise OptionError(f"an aspect must be a non-empty name, got {aspect!r}")
+        clone = copy.copy(self)
+        clone.aspect = aspect
+        clone.log_statuses = False  # the score function logs the statuses of the shared verdicts
+        clone.__name__ = clone.__qualname__ = self.__name__ + "_" + re.sub(r"\W+", "_", aspect).strip("_")
+        return clone
+
+    def _shared_verdicts(self, prompts: Any, completions: Sequence[Any], columns: Mapping[str, Any]) -> list[Verdict]:
+        key = _batch_key(prompts, completions, columns)
+        with self._batch.lock:
+            if self._batch.key != key:
+                self._batch.verdicts = self.verdicts(prompts, completions, **columns)
+                self._batch.key = key
+            return self._batch.verdicts
+
     def _log(self, verdicts: list[Verdict], columns: Mapping[str, Any]) -> None:
         if not self.log_statuses or not verdicts:
             return
@@ -104,28 +198,46 @@ class RewardFunction:
             for status in Status:
                 share = sum(v.status is status for v in verdicts) / len(verdicts)
                 log_metric(f"{self.__name__}/{status.value}", share)
+        else:  # TRL's async GRPO passes no metric channel: failures go to the log instead
+            self.status_log.record(verdicts)
         if callable(log_extra):
             log_extra(f"{self.__name__}_status", [v.status.value for v in verdicts])
+
+    def _reward(self, verdict: Verdict) -> float | None:
+        if self.aspect is None or not verdict.status.is_decided:
+            return self.rewards(verdict)
+        return verdict.aspects.get(self.aspect)
 
     def __call__(
         self, prompts: Sequence[Any] | None = None, completions: Sequence[Any] | None = None, **columns: Any
     ) -> list[float | None]:
         if completions is None:
             raise TypeError(f"{self.__name__} needs completions= (TRL's reward function signature)")
-        verdicts = self.verdicts(prompts, completions, **columns)
+        verdicts = self._shared_verdicts(prompts, completions, columns)
         self.last_verdicts = verdicts
         self._log(verdicts, columns)
-        return [self.rewards(v) for v in verdicts]
+        return [self._reward(v) for v in verdicts]
 
 
 class AsyncRewardFunction(RewardFunction):
     """The same reward function as a coroutine: TRL runs async reward functions concurrently with each other
-    (e.g. a code sandbox and a model judge); the verification itself runs in a worker thread."""
+    (e.g. a code sandbox and a model judge); the verification itself runs in a worker thread.
+
+    TRL before 1.16 tells an async reward function by `inspect.iscoroutinefunction(f)`, which is False for an
+    instance with an `async __call__`: TRL would call it synchronously and get a coroutine instead of rewards.
+    `inspect` also accepts any object that looks like a compiled function (a `__code__` object, a `__name__`,
+    `__defaults__`, `__kwdefaults__`, `__annotations__`) and reads the coroutine flag from its code, so the
+    class carries those of its own `__call__`.
+    """
 
     async def __call__(  # type: ignore[override]
         self, prompts: Sequence[Any] | None = None, completions: Sequence[Any] | None = None, **columns: Any
     ) -> list[float | None]:
         return await asyncio.to_thread(super().__call__, prompts, completions, **columns)
+
+    __code__ = __call__.__code__
+    __defaults__ = None
+    __kwdefaults__ = None
 
 
 def reward_function(domain: str | None = None, **settings: Any) -> RewardFunction:
@@ -143,3 +255,15 @@ def reward_function(domain: str | None = None, **settings: Any) -> RewardFunctio
 def async_reward_function(domain: str | None = None, **settings: Any) -> AsyncRewardFunction:
     """`reward_function` as an async callable (TRL awaits async reward functions concurrently)."""
     return AsyncRewardFunction(domain=domain, **settings)
+
+
+def reward_functions(
+    domain: str | None = None, *, aspects: Sequence[str], asynchronous: bool = False, **settings: Any
+) -> list[RewardFunction]:
+    """The score function and one function per aspect in `aspects`, sharing one scorer: TRL calls them all with
+    each batch, which is verified once. An aspect a verdict does not have is None (no reward, left out by TRL);
+    a failed verdict gives every function the failure reward. Settings as for `reward_function`."""
+    if isinstance(aspects, str) or not aspects:
+        raise OptionError(f"aspects must be a non-empty list of aspect names, got {aspects!r}")
+    score = (AsyncRewardFunction if asynchronous else RewardFunction)(domain=domain, **settings)
+    return [score, *(score.for_aspect(aspect) for aspect in aspects)]
