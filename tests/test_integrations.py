@@ -322,6 +322,10 @@ CHAT_PROMPT = "<|im_start|>user\nWhat is 2+2?<|im_end|>\n<|im_start|>assistant\n
         (CHAT_PROMPT.replace("\n", " \n") + "\\boxed{5}</s>", " \n\\boxed{5}"),  # decoding changed the spacing
         ("garbled start" + CHAT_PROMPT[20:] + "A<eos>", "\nA"),  # found by the end of the prompt
         ("no prompt here \\boxed{1}", "no prompt here \\boxed{1}"),
+        (CHAT_PROMPT + "\\boxed{7}<｜end▁of▁sentence｜>", "\\boxed{7}"),  # DeepSeek: full-width bars
+        (CHAT_PROMPT + "\\boxed{7}<|eos|>", "\\boxed{7}"),  # any <|name|> special token
+        (CHAT_PROMPT + "x <| not a token |>", "x <| not a token |>"),  # spaces: not a token's shape
+        (CHAT_PROMPT + "a|b>", "a|b>"),
     ],
 )
 def test_openrlhf_response_from_query(query: str, expected: str):

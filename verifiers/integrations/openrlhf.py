@@ -14,40 +14,39 @@ Or write a two-line file of your own: `reward_func = make_reward_func(domain="ma
 reward server instead of a file, run `verifiers serve` (same protocol over HTTP; see `server.py`).
 
 The response is the query after its prompt, with trailing end-of-sequence tokens removed. A label that is a
-JSON object (a code test suite) is decoded. The result: `rewards` and `scores` (tensors when torch is importable,
-else lists), and `extra_logs` with per-sample `verifier_correct`, `verifier_failed`, `verifier_undecided` — OpenRLHF
-needs a number, so UNDECIDED gets `undecided_reward` and ERROR/TIMEOUT `error_reward` (0.0 by default), and the
-failure shows in the logs instead of passing as a silent 0.
+JSON object (a code test suite, a rubric) is decoded. The result: `rewards` and `scores` (tensors when torch is
+importable, else lists), and `extra_logs` with per-sample `verifier_correct`, `verifier_failed`,
+`verifier_undecided`, and `verifier_aspect_<name>` for each name of the `aspects` setting (the rule of
+`scoring.aspect_rewards`) — OpenRLHF needs a number, so UNDECIDED gets `undecided_reward` and ERROR/TIMEOUT
+`error_reward` (0.0 by default), and the failure shows in the logs (OpenRLHF logs `extra_logs` every step) instead
+of passing as a silent 0.
+
+OpenRLHF 0.11's agent executor loads this file with `spec_from_file_location("reward_func", path)` and calls
+`reward_func` with one sample at a time, from threads (`asyncio.to_thread`); the scorer merges those concurrent
+calls into batches. A call is one sample, so a group-dependent reward is computed for the sample alone
+(`verifiers.groups`). OpenRLHF catches an exception of `reward_func` and only logs it at INFO, so settings are
+checked when the file is first called and a broken setting fails every call the same way.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from collections.abc import Sequence
 from typing import Any
 
-from verifiers.integrations.scoring import RewardMap, Scorer, make_sample, plain
+from verifiers.integrations.scoring import RewardMap, Scorer, aspect_names, aspect_rewards, make_sample, plain
 from verifiers.verdict import Status, Verdict
 
 __all__ = ["RewardFunc", "make_reward_func", "response_from_query", "reward_func"]
 
-# end-of-sequence and padding markers of the common chat templates, removed from the end of a query
-_TRAILING_SPECIAL = (
-    "<|im_end|>",
-    "<|endoftext|>",
-    "<|eot_id|>",
-    "<|end_of_text|>",
-    "<|end|>",
-    "<|eom_id|>",
-    "<|return|>",
-    "</s>",
-    "<eos>",
-    "<end_of_turn>",
-    "<pad>",
-    "<|end▁of▁sentence|>",
-)
+# end-of-sequence and padding markers of the common chat templates, removed from the end of a query; besides
+# these, any marker shaped like a chat template's special token: `<|name|>` (Qwen, Llama 3, Phi, GPT-OSS) or
+# `<｜name｜>` with full-width bars (DeepSeek's `<｜end▁of▁sentence｜>`)
+_TRAILING_SPECIAL = ("</s>", "<eos>", "<end_of_turn>", "<pad>")
+_SPECIAL_SHAPE = re.compile(r"<([|｜])[^<>|｜\s]{1,40}\1>$")
 _PROMPT_TAIL = 32  # characters of the prompt's end looked for when the query does not start with the prompt
 
 
@@ -78,7 +77,10 @@ def _without_trailing_special(text: str) -> str:
             end -= 1
         marker = next((m for m in _TRAILING_SPECIAL if text.endswith(m, 0, end)), None)
         if marker is None:
-            return text[:cut]
+            shaped = _SPECIAL_SHAPE.search(text, max(0, end - 44), end)
+            if shaped is None:
+                return text[:cut]
+            marker = shaped.group()
         end -= len(marker)
         while end and text[end - 1].isspace():
             end -= 1
@@ -132,6 +134,7 @@ class RewardFunc:
         undecided_reward: float = 0.0,
         error_reward: float = 0.0,
         tensors: bool = True,
+        aspects: Sequence[str] | None = None,
         **settings: Any,
     ) -> None:
         if undecided_reward is None or error_reward is None:
@@ -139,6 +142,7 @@ class RewardFunc:
                 "OpenRLHF needs a number for every sample: undecided_reward and error_reward cannot be None"
             )
         self.rewards = RewardMap(undecided=undecided_reward, error=error_reward)
+        self.aspects = aspect_names(aspects)
         self.scorer = Scorer(verifier=verifier, domain=domain, **settings)
         self.tensors = tensors
         self.__name__ = "reward_func"
@@ -172,6 +176,9 @@ class RewardFunc:
             "verifier_failed": [1.0 if v.status.is_failure else 0.0 for v in verdicts],
             "verifier_undecided": [1.0 if v.status is Status.UNDECIDED else 0.0 for v in verdicts],
         }
+        per_verdict = [aspect_rewards(v, self.aspects, self.rewards) for v in verdicts]
+        for i, aspect in enumerate(self.aspects):
+            logs[f"verifier_aspect_{aspect}"] = [values[i] for values in per_verdict]
         convert = _as_tensor if (self.tensors if tensors is None else tensors) else list
         return {
             "rewards": convert(rewards),
@@ -189,8 +196,9 @@ class RewardFunc:
 def make_reward_func(domain: str | None = None, *, verifier: Any = None, **settings: Any) -> RewardFunc:
     """An OpenRLHF `reward_func` verifying with `domain`'s cascade (or `verifier`, or routing by label).
 
-    Settings: `undecided_reward`, `error_reward` (numbers, default 0.0), `policy`, `workers`, `timeout`, `cache`,
-    `executor`, `ray_address`, and any verifier option.
+    Settings: `undecided_reward`, `error_reward` (numbers, default 0.0), `aspects` (aspect names exported in
+    `extra_logs`), `policy`, `workers`, `timeout`, `cache`, `executor`, `ray_address`, and `options` (verifier
+    options).
     """
     return RewardFunc(domain=domain, verifier=verifier, **settings)
 

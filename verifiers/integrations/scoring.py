@@ -33,7 +33,17 @@ from verifiers.jobs import (
 )
 from verifiers.verdict import Sample, Status, Verdict
 
-__all__ = ["RewardMap", "Scorer", "StatusLog", "plain", "prompt_text", "response_text", "source_domain"]
+__all__ = [
+    "RewardMap",
+    "Scorer",
+    "StatusLog",
+    "aspect_names",
+    "aspect_rewards",
+    "plain",
+    "prompt_text",
+    "response_text",
+    "source_domain",
+]
 
 
 @dataclass(frozen=True)
@@ -61,6 +71,26 @@ class RewardMap:
         if verdict.status is Status.UNDECIDED:
             return self.undecided
         return self.error
+
+
+def aspect_names(aspects: Any) -> tuple[str, ...]:
+    """The `aspects` setting of an adapter (None or a list of aspect names), checked."""
+    if aspects is None:
+        return ()
+    names = isinstance(aspects, Sequence) and not isinstance(aspects, str)
+    if not names or not all(isinstance(a, str) and a for a in aspects):
+        raise OptionError(f"aspects must be a list of aspect names, got {aspects!r}")
+    return tuple(aspects)
+
+
+def aspect_rewards(verdict: Verdict, aspects: Sequence[str], rewards: RewardMap) -> list[float]:
+    """A number per aspect for loops that need one everywhere (verl, OpenRLHF): the verdict's aspect score, 0.0
+    where a decided verdict has no such aspect, and the failure's reward for a failed or undecided verdict (a
+    failure is never a good aspect score)."""
+    if not verdict.status.is_decided:
+        number = rewards(verdict)
+        return [float(number if number is not None else 0.0)] * len(aspects)
+    return [float(verdict.aspects.get(aspect, 0.0)) for aspect in aspects]
 
 
 LOGGER = logging.getLogger("verifiers.integrations")

@@ -64,11 +64,12 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from verifiers.errors import OptionError
 from verifiers.integrations.scoring import (
     RewardMap,
     Scorer,
     StatusLog,
+    aspect_names,
+    aspect_rewards,
     make_sample,
     plain,
     source_domain,
@@ -94,10 +95,7 @@ class _Setup:
         self.rewards = RewardMap(
             undecided=float(settings.pop("undecided_score", 0.0)), error=float(settings.pop("error_score", 0.0))
         )
-        aspects = settings.pop("aspects", None) or ()
-        if isinstance(aspects, str) or not all(isinstance(a, str) and a for a in aspects):
-            raise OptionError(f"aspects must be a list of aspect names, got {aspects!r}")
-        self.aspects: tuple[str, ...] = tuple(aspects)
+        self.aspects = aspect_names(settings.pop("aspects", None))
         self.scorer = Scorer(**settings)
         self.status_log = StatusLog("verifiers (verl)", self.rewards)
 
@@ -124,9 +122,8 @@ def score_dict(verdict: Verdict, rewards: RewardMap, aspects: Sequence[str] = ()
     """The verl result for a verdict: `RESULT_KEYS`, always all of them, then `aspect_<name>` per aspect."""
     pred = next((verdict.evidence[k] for k in _PRED_KEYS if isinstance(verdict.evidence.get(k), str)), "")
     score = rewards(verdict)
-    number = float(score if score is not None else 0.0)
     result = {
-        "score": number,
+        "score": float(score if score is not None else 0.0),
         "acc": 1.0 if verdict.status is Status.CORRECT else 0.0,
         "failed": 1.0 if verdict.status.is_failure else 0.0,
         "undecided": 1.0 if verdict.status is Status.UNDECIDED else 0.0,
@@ -135,9 +132,8 @@ def score_dict(verdict: Verdict, rewards: RewardMap, aspects: Sequence[str] = ()
         "reason": verdict.reason[:_REASON_CHARS],
         "pred": pred[:_REASON_CHARS],
     }
-    for aspect in aspects:
-        decided = verdict.status.is_decided
-        result[f"aspect_{aspect}"] = float(verdict.aspects.get(aspect, 0.0)) if decided else number
+    for aspect, value in zip(aspects, aspect_rewards(verdict, aspects, rewards)):
+        result[f"aspect_{aspect}"] = value
     return result
 
 
