@@ -81,6 +81,35 @@ def test_json_text_inputs_hold_one_argument_per_line_and_json_text_outputs_are_n
     assert_verdict(check("def f(xs, y):\n    return [xs + [y]]\n", reference), Status.INCORRECT)
 
 
+def test_text_outputs_of_call_tests_with_listed_arguments_are_strings_to_return():
+    """Only a row whose inputs are JSON text has JSON-text outputs; elsewhere "5" is the string "5"."""
+    reference = {"fn_name": "to_str", "inputs": [[5], [12]], "outputs": ["5", "12"]}
+    assert [t["expected"] for t in native_reference(reference)["tests"]] == ["5", "12"]
+    assert_verdict(check("def to_str(n):\n    return str(n)\n", reference), Status.CORRECT)
+    assert_verdict(check("def to_str(n):\n    return n\n", reference), Status.INCORRECT)
+
+
+def test_dict_outputs_with_integer_text_keys_have_integer_keys_as_apps_reads_them():
+    reference = {"fn_name": "count", "inputs": [[[1, 2, 2]]], "outputs": [[{"1": 1, "2": 2}]]}
+    assert native_reference(reference)["tests"][0]["expected"] == {1: 1, 2: 2}
+    assert_verdict(check("from collections import Counter\ndef count(xs):\n    return dict(Counter(xs))\n", reference),
+                   Status.CORRECT)  # fmt: skip
+    assert_verdict(check("def count(xs):\n    return {str(x): xs.count(x) for x in xs}\n", reference), Status.INCORRECT)
+    words = {"fn_name": "f", "inputs": [[1]], "outputs": [[{"1": 1, "a": 2}]]}  # not all integers: kept as text
+    assert native_reference(words)["tests"][0]["expected"] == {"1": 1, "a": 2}
+
+
+def test_primeintellect_function_call_tests_are_calls_not_stdin():
+    """The attack: read as stdin tests, a program printing the upper-cased input passed and the function failed."""
+    tests = [{"type": "function_call", "fn_name": "shout", "input": ["hi"], "output": ["HI"]},
+             {"type": "function_call", "fn_name": "shout", "input": ["yo"], "output": ["YO"]}]  # fmt: skip
+    assert native_reference(tests)["tests"] == [{"args": ["hi"], "expected": "HI"}, {"args": ["yo"], "expected": "YO"}]
+    assert_verdict(check("def shout(s):\n    return s.upper()\n", json.dumps(tests)), Status.CORRECT)
+    assert_verdict(check("print(input().upper())\n", tests), Status.INCORRECT)
+    stdin = [{"type": "stdin_stdout", "input": "1 2\n", "output": "3\n"}]
+    assert_verdict(check(ADD_STDIO, stdin), Status.CORRECT)
+
+
 def test_a_leetcode_solution_class_method_is_called_and_a_program_without_the_function_fails():
     reference = {"fn_name": "add", "inputs": [[1, 2], [5, 5]], "outputs": [[3], [10]]}
     method = "class Solution:\n    def {}(self, a, b):\n        return a {} b\n"
@@ -102,7 +131,10 @@ def test_an_empty_function_name_means_stdin_stdout():
         ({"inputs": "1", "outputs": ["1"]}, "must be lists"),
         ({"inputs": [1], "outputs": ["1"]}, "input 1 must be a string"),
         ({"fn_name": "f", "inputs": ["{oops"], "outputs": ["1"]}, "input 1 is not JSON"),
-        ({"fn_name": "f", "inputs": [[1]], "outputs": ["nope"]}, "output 1 is not JSON"),
+        ({"fn_name": "f", "inputs": ["1"], "outputs": ["nope"]}, "output 1 is not JSON"),
+        ([{"input": "1", "output": "1", "testtype": "interactive"}], "unknown test type 'interactive'"),
+        ([{"type": "function_call", "fn_name": "f", "input": [1], "output": [1]},
+          {"type": "function_call", "fn_name": "g", "input": [1], "output": [1]}], "call different functions"),
         ({"fn_name": "f()", "inputs": [[1]], "outputs": [[1]]}, "must be an identifier"),
         ({"inputs": [], "outputs": []}, "non-empty list"),
         ('{"inputs": [', "must be a mapping"),

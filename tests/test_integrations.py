@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import importlib.util
 import threading
 import time
@@ -326,6 +327,8 @@ CHAT_PROMPT = "<|im_start|>user\nWhat is 2+2?<|im_end|>\n<|im_start|>assistant\n
         (CHAT_PROMPT + "\\boxed{7}<|eos|>", "\\boxed{7}"),  # any <|name|> special token
         (CHAT_PROMPT + "x <| not a token |>", "x <| not a token |>"),  # spaces: not a token's shape
         (CHAT_PROMPT + "a|b>", "a|b>"),
+        (CHAT_PROMPT + "the set is <|1|>", "the set is <|1|>"),  # too short, no letter: content, not a token
+        (CHAT_PROMPT + "ans: <|x|><|im_end|>", "ans: <|x|>"),
     ],
 )
 def test_openrlhf_response_from_query(query: str, expected: str):
@@ -455,3 +458,44 @@ def test_reward_functions_pickle_into_a_fresh_scorer_with_the_same_settings():
     copied = copy.deepcopy(make_reward_func("math", error_reward=-1.0))
     rewards = copied(["q \\boxed{4}"], ["q"], ["4"])["rewards"]
     assert [float(r) for r in rewards] == [1.0]  # a tensor, or a list without torch
+
+
+def test_a_bug_after_the_executor_reaches_the_caller_and_the_scorer_goes_on(monkeypatch: pytest.MonkeyPatch):
+    """Before: a batch thread died on an exception past the executor, and every later call waited forever."""
+    import verifiers.integrations.scoring as scoring
+
+    scorer = Scorer(verifier="exact", cache=None)
+    real = scoring.regroup
+    calls = {"n": 0}
+
+    def broken_once(samples: Any, verdicts: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("regroup bug")
+        return real(samples, verdicts)
+
+    monkeypatch.setattr(scoring, "regroup", broken_once)
+    with pytest.raises(RuntimeError, match="regroup bug"):
+        scorer.submit([Sample("a", "a")]).result(timeout=10)
+    assert scorer.submit([Sample("a", "a")]).result(timeout=10)[0].status is Status.CORRECT
+
+
+def test_a_cancelled_async_call_is_dropped_quietly(caplog: pytest.LogCaptureFixture):
+    class Slow(Verifier):
+        name = "slow-for-cancel"
+
+        def verify(self, sample: Sample) -> Verdict:
+            time.sleep(0.3)
+            return Verdict.correct(self.name, "ok")
+
+    scorer = Scorer(verifier=Slow(), cache=None)
+
+    async def run() -> None:
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(scorer.verify_async([Sample("a")]), 0.05)
+
+    with caplog.at_level(logging.ERROR):
+        asyncio.run(run())
+        time.sleep(0.5)  # the batch finishes after its caller gave up
+    assert not [r for r in caplog.records if "callback" in r.getMessage()]
+    assert scorer.verify([Sample("b")])[0].status is Status.CORRECT

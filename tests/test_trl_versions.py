@@ -151,3 +151,18 @@ def test_one_function_per_aspect_share_one_verification_per_batch():
         reward_functions("math", aspects="short")
     clone = pickle.loads(pickle.dumps(tone))
     assert clone.aspect == "tone" and clone(**batch) == [0.5, 0.5, None, None]
+
+
+def test_concurrent_async_aspect_functions_verify_a_batch_once_and_odd_columns_do_not_break_them():
+    _Aspects.batches = 0
+    functions = reward_functions(verifier=_Aspects(), aspects=["short", "tone"], asynchronous=True, cache=None)
+    batch = {"prompts": ["p", "p"], "completions": ["ab", "abcdef"], "solution": ["r", "r"]}
+
+    async def together() -> list[list[Any]]:
+        return list(await asyncio.gather(*(f(**batch) for f in functions)))  # as TRL awaits async reward functions
+
+    assert asyncio.run(together()) == [[1.0, 0.0], [1.0, 0.0], [0.5, 0.5]]
+    assert _Aspects.batches == 1
+    odd = {**batch, "extra": [{(1, 2): "a"}, {1: "a", "b": 2}]}  # keys json cannot write
+    assert asyncio.run(functions[0](**odd)) == [1.0, 0.0]
+    assert str(inspect.signature(functions[0])).startswith("(prompts")  # no `self` in what tools are told

@@ -979,7 +979,7 @@ class CodeVerifier(Verifier):
     domains = ("code",)
     cost = 20.0
     batched = True
-    version = "1"
+    version = "2"  # 2: ecosystem test-suite formats, `Solution` methods, group weights applied after caching
     options = {
         "reward_mode": Option.choice(
             "fraction",

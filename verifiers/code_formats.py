@@ -16,7 +16,16 @@ Accepted, as a mapping or as its JSON text (verl and OpenRLHF rows carry the gro
 - LiveCodeBench: `{"public_test_cases", "private_test_cases", "metadata"}` as the dataset ships them (JSON texts;
   the private cases may be base64/zlib/pickle-compressed, read by an unpickler that builds no objects but strings,
   numbers, lists and dicts) or a bare list of `{"input", "output", "testtype"}` tests; `"functional"` tests call
-  `metadata.func_name` (or the row's `fn_name`), others are stdin/stdout.
+  `metadata.func_name` (or the row's `fn_name`), `"stdin"` ones are stdin/stdout;
+- PrimeIntellect (SYNTHETIC-1, verifiable-coding-problems): a list of `{"type": "function_call", "fn_name",
+  "input": [args], "output": [value]}` or `{"type": "stdin_stdout", "input", "output"}` tests.
+  A test type not named here is refused, never guessed.
+
+How a call test's expected value is read, one rule for every format: when every input of the row is text (one
+JSON value per line: LiveCodeBench, DeepCoder), a text output is the JSON of the return value; otherwise outputs
+are values as they are (a text output is a string to return), unwrapped from one-element lists only when every
+output of the row is one (APPS, TACO, PrimeIntellect), and a dict whose keys are all integers written as text has
+integer keys, as APPS's own harness reads them (JSON cannot hold integer keys).
 
 Each reader returns the native mapping; a reference in none of these forms is returned as it came, and the
 verifier reports what it expected. Anything malformed raises `ValueError` saying which test and why.
@@ -25,9 +34,11 @@ verifier reports what it expected. Anything malformed raises `ValueError` saying
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import json
 import pickle
+import re
 import zlib
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -39,6 +50,9 @@ MAX_DECOMPRESSED_BYTES = 256 * 1024 * 1024
 _CODECONTESTS_GROUPS = ("public_tests", "private_tests", "generated_tests")
 _LIVECODEBENCH_GROUPS = ("public_test_cases", "private_test_cases")
 _PASSED_ON = ("entry_point", "language", "checker")  # keys of a foreign row that mean the same here
+_STDIO_TYPES = ("stdin", "stdin_stdout")  # LiveCodeBench's, PrimeIntellect's
+_CALL_TYPES = ("functional", "function_call")
+_INTEGER = re.compile(r"-?\d+")
 
 
 def is_test_suite(reference: Any) -> bool:
@@ -46,15 +60,27 @@ def is_test_suite(reference: Any) -> bool:
     this module reads — what routing uses to send an undeclared sample to the `code` verifier."""
     decoded = _decoded(reference)
     if isinstance(decoded, Mapping):
-        return any(k in decoded for k in ("tests", "inputs", *_CODECONTESTS_GROUPS, *_LIVECODEBENCH_GROUPS))
+        return any(k in decoded for k in ("tests", "inputs", "outputs", *_CODECONTESTS_GROUPS, *_LIVECODEBENCH_GROUPS))
     return _is_test_list(decoded)
 
 
 def native_reference(reference: Any) -> Any:
     """`reference` as the `code` verifier's own `{"tests": [...]}` mapping (see the module docstring)."""
-    decoded = _decoded(reference)
+    if isinstance(reference, str):
+        return _native_from_text(reference)
+    return _native(reference)
+
+
+@functools.lru_cache(maxsize=16)
+def _native_from_text(text: str) -> Any:
+    """`_native` of a JSON text, kept for the next samples of the same row (a GRPO group shares its reference,
+    and a compressed LiveCodeBench row takes a while to unpack)."""
+    return _native(_decoded(text))
+
+
+def _native(decoded: Any) -> Any:
     if _is_test_list(decoded):
-        return _livecodebench(decoded, None, {})
+        return _single_tests(decoded, None, {})
     if not isinstance(decoded, Mapping) or "tests" in decoded:
         return decoded
     extra = {k: decoded[k] for k in _PASSED_ON if k in decoded}
@@ -67,7 +93,7 @@ def native_reference(reference: Any) -> Any:
         for group in _LIVECODEBENCH_GROUPS:
             if decoded.get(group) is not None:
                 tests.extend(_livecodebench_group(decoded[group], group))
-        return _livecodebench(tests, _function_name(decoded), extra)
+        return _single_tests(tests, _function_name(decoded), extra)
     return decoded
 
 
@@ -95,7 +121,7 @@ def _function_name(row: Mapping[str, Any]) -> str | None:
     if name is None:
         metadata = _decoded(row.get("metadata"))
         name = metadata.get("func_name") if isinstance(metadata, Mapping) else None
-    if name is None or name == "":
+    if name is None or name == "" or (isinstance(name, float) and name != name):  # NaN: a pandas row's "none"
         return None
     if not isinstance(name, str) or not name.isidentifier():
         raise ValueError(f"the function name must be an identifier, got {name!r}")
@@ -144,16 +170,23 @@ def _inputs_outputs(row: Mapping[str, Any], extra: dict[str, Any]) -> dict[str, 
             {"input": _text(i, f"input {n}"), "output": _text(o, f"output {n}")} for n, (i, o) in enumerate(pairs, 1)
         ]
         return {**extra, "tests": tests}
-    raw = [o for _, o in pairs if not isinstance(o, str)]
-    wrapped = bool(raw) and all(isinstance(o, list) and len(o) == 1 for o in raw)
+    json_lines = all(isinstance(given, str) for given, _ in pairs)
+    wrapped = not json_lines and all(isinstance(o, list) and len(o) == 1 for _, o in pairs)
     calls: list[dict[str, Any]] = []
     for n, (given, output) in enumerate(pairs, 1):
-        if isinstance(output, str):
-            expected = _json_value(output, f"output {n}")
+        if json_lines:
+            expected = _json_value(output, f"output {n}") if isinstance(output, str) else output
         else:
-            expected = output[0] if wrapped else output
+            expected = _integer_keys(output[0] if wrapped else output)
         calls.append({"args": _arguments(given, f"input {n}"), "expected": expected})
     return {**extra, "entry_point": name, "tests": calls}
+
+
+def _integer_keys(value: Any) -> Any:
+    """A dict whose keys are all integers written as text, with integer keys (APPS's harness does the same)."""
+    if isinstance(value, dict) and value and all(isinstance(k, str) and _INTEGER.fullmatch(k) for k in value):
+        return {int(k): v for k, v in value.items()}
+    return value
 
 
 def _codecontests(row: Mapping[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
@@ -169,28 +202,31 @@ def _codecontests(row: Mapping[str, Any], extra: dict[str, Any]) -> dict[str, An
     return {**extra, "tests": tests}
 
 
-def _livecodebench(tests: Sequence[Any], name: str | None, extra: dict[str, Any]) -> dict[str, Any]:
-    functional = [t.get("testtype") == "functional" for t in tests]
-    if any(functional) and not all(functional):
-        raise ValueError("the tests mix 'functional' and 'stdin' test types")
-    if not any(functional):
-        return {
-            **extra,
-            "tests": [
-                {"input": _text(t["input"], f"input {n}"), "output": _text(t["output"], f"output {n}")}
-                for n, t in enumerate(tests, 1)
-            ],
-        }
-    if name is None:
-        raise ValueError("functional tests need the function's name (metadata.func_name or fn_name)")
-    calls = [
-        {
-            "args": _arguments(t["input"], f"input {n}"),
-            "expected": _json_value(_text(t["output"], f"output {n}"), f"output {n}"),
-        }
-        for n, t in enumerate(tests, 1)
-    ]
-    return {**extra, "entry_point": name, "tests": calls}
+def _single_tests(tests: Sequence[Any], name: str | None, extra: dict[str, Any]) -> dict[str, Any]:
+    """A list of tests each with its own "input", "output" and type (LiveCodeBench's `testtype`, PrimeIntellect's
+    `type`), read as one `inputs`/`outputs` row so that every format follows the same call-test rule."""
+    kinds = []
+    for n, test in enumerate(tests, 1):
+        kind = test.get("testtype", test.get("type"))
+        if kind is None or kind in _STDIO_TYPES:
+            kinds.append("stdio")
+        elif kind in _CALL_TYPES:
+            kinds.append("call")
+        else:
+            raise ValueError(
+                f"test {n} has the unknown test type {kind!r}; known: {', '.join(_STDIO_TYPES + _CALL_TYPES)}"
+            )
+    if len(set(kinds)) > 1:
+        raise ValueError("the tests mix function-call and stdin/stdout tests")
+    row: dict[str, Any] = {"inputs": [t["input"] for t in tests], "outputs": [t["output"] for t in tests]}
+    if kinds[0] == "call":
+        named = {t["fn_name"] for t in tests if t.get("fn_name")}
+        if len(named) > 1 or (name is not None and named - {name}):
+            raise ValueError(f"the tests call different functions: {sorted(str(n) for n in named | {name} if n)}")
+        row["fn_name"] = name if name is not None else next(iter(named), None)
+        if row["fn_name"] is None:
+            raise ValueError("function-call tests need the function's name (metadata.func_name or fn_name)")
+    return _inputs_outputs(row, extra)
 
 
 def _livecodebench_group(value: Any, group: str) -> list[Any]:
@@ -215,11 +251,13 @@ def _unpack(text: str, group: str) -> str:
     try:
         inflater = zlib.decompressobj()
         raw = inflater.decompress(base64.b64decode(text.encode("ascii"), validate=True), MAX_DECOMPRESSED_BYTES)
-        complete = not inflater.unconsumed_tail
-        value = _PlainUnpickler(io.BytesIO(raw)).load() if complete else None
+        too_big = bool(inflater.unconsumed_tail)
+        if not too_big and not inflater.eof:
+            raise ValueError("the compressed data ends early")
+        value = None if too_big else _PlainUnpickler(io.BytesIO(raw)).load()
     except Exception as exc:  # bad base64, zlib or pickle data: each library has its own errors
         raise ValueError(f"{group} is neither JSON nor LiveCodeBench's compressed form: {exc}") from None
-    if not complete:
+    if too_big:
         raise ValueError(f"{group} expands past {MAX_DECOMPRESSED_BYTES} bytes")
     if not isinstance(value, str):
         raise ValueError(f"{group}: the compressed form holds {type(value).__name__}, not JSON text")

@@ -426,7 +426,7 @@ VERL_SOURCE_DOMAINS: tuple[tuple[tuple[str, ...], str], ...] = (
         ("code", "apps", "taco", "primeintellect", "livecodebench", "humaneval", "mbpp", "kodcode"),
         "code",
     ),
-    (("gsm8k", "math", "aime", "amc", "olympiad", "numina", "deepscaler", "dapo", "minerva", "gsm"), "math"),
+    (("gsm8k", "gsmplus", "math", "aime", "amc", "olympiad", "numina", "deepscaler", "dapo", "minerva", "gsm"), "math"),
     (("mmlu", "gpqa", "arc", "commonsenseqa", "hellaswag", "multiple_choice"), "multiple_choice"),
 )
 

@@ -73,6 +73,11 @@ MAX_ANSWER_CHARS = 10_000
 NO_REFERENCE = "no reference to compare against"
 
 
+REFERENCES_VERSION = "1"
+"""The version of the verifiers that read references with `_references`: 1 since a mapping is no text to compare
+with (verl's `{"target": [...]}` gives its targets), so verdicts cached before are not reused."""
+
+
 def _references(reference: Any) -> list[str]:
     """A string reference or a list of acceptable ones, as strings; verl's QA form `{"target": [...]}` gives its
     targets, any other mapping none (it is not a text to compare with)."""
@@ -108,6 +113,7 @@ class ExactMatch(Verifier):
     """The response equals the reference (or one of a list of references) exactly, after stripping outer whitespace."""
 
     name = "exact"
+    version = REFERENCES_VERSION
     cost = 0.1
     options = {"strip": Option.flag(True, "strip outer whitespace from the response and the references first")}
 
@@ -139,6 +145,7 @@ class NormalizedMatch(Verifier):
     """
 
     name = "normalized"
+    version = REFERENCES_VERSION
     domains = ("text",)
     cost = 0.2
     options = {
@@ -508,6 +515,7 @@ class ChoiceMatch(Verifier):
     """
 
     name = "choice"
+    version = REFERENCES_VERSION
     domains = ("multiple_choice",)
     cost = 0.2
     options = {
@@ -1037,6 +1045,7 @@ class BleuScore(Verifier):
     """
 
     name = "bleu"
+    version = REFERENCES_VERSION
     cost = 0.5
     options = {
         "threshold": Option.number(

@@ -46,7 +46,7 @@ __all__ = ["RewardFunc", "make_reward_func", "response_from_query", "reward_func
 # these, any marker shaped like a chat template's special token: `<|name|>` (Qwen, Llama 3, Phi, GPT-OSS) or
 # `<｜name｜>` with full-width bars (DeepSeek's `<｜end▁of▁sentence｜>`)
 _TRAILING_SPECIAL = ("</s>", "<eos>", "<end_of_turn>", "<pad>")
-_SPECIAL_SHAPE = re.compile(r"<([|｜])[^<>|｜\s]{1,40}\1>$")
+_SPECIAL_SHAPE = re.compile(r"<([|｜])(?=[^<>|｜\s]*[A-Za-z])[^<>|｜\s]{3,40}\1>$")  # a name, not `<|1|>`
 _PROMPT_TAIL = 32  # characters of the prompt's end looked for when the query does not start with the prompt
 
 

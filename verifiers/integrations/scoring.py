@@ -14,12 +14,13 @@ nothing a model writes raises in the training loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass
 from typing import Any
 
@@ -250,24 +251,39 @@ class Scorer:
         request = _Request(samples)
 
         def deliver(done: Future[list[Verdict]]) -> None:
-            error = done.exception()
-            if error is not None:
-                result.set_exception(error)
+            try:
+                error = done.exception()
+                if error is None:
+                    verdicts = iter(done.result())
+                    result.set_result([item if isinstance(item, Verdict) else next(verdicts) for item in items])
+                    return
+            except InvalidStateError:  # the caller cancelled it (e.g. verify_async under a timeout)
                 return
-            verdicts = iter(done.result())
-            result.set_result([item if isinstance(item, Verdict) else next(verdicts) for item in items])
+            except BaseException as exc:  # a bug here must reach the caller, not leave it waiting
+                error = exc
+            with contextlib.suppress(InvalidStateError):
+                result.set_exception(error)
 
         request.future.add_done_callback(deliver)
         with self._turn:
             self._queue.append(request)
-            if self._running < self.batches:
+            start = self._running < self.batches
+            if start:
                 self._running += 1
+        if start:
+            try:
                 threading.Thread(target=self._drain, name="verifiers-scorer", daemon=True).start()
+            except BaseException:  # no thread (the process is out of them): nothing left queued, the caller sees why
+                with self._turn:
+                    self._running -= 1
+                    if request in self._queue:
+                        self._queue.remove(request)
+                raise
         return result
 
     def verify(self, items: Sequence[Sample | Verdict]) -> list[Verdict]:
         """A verdict per item, in order; items that are already verdicts (samples that could not be built) pass
-        through. Calls from other threads arriving meanwhile are verified in the same batch."""
+        through. Calls arriving while a batch runs, from any thread, are verified together in the next batch."""
         return self.submit(items).result()
 
     async def verify_async(self, items: Sequence[Sample | Verdict]) -> list[Verdict]:
@@ -284,7 +300,12 @@ class Scorer:
                     self._running -= 1
                     return
                 batch, self._queue = self._queue, []
-            self._verify_merged(batch)
+            try:
+                self._verify_merged(batch)
+            except BaseException as exc:  # a bug past the executor: its callers see it, and the thread goes on
+                for request in batch:
+                    if not request.future.done():
+                        request.future.set_exception(exc)
 
     def _verify_merged(self, batch: list[_Request]) -> None:
         merged = [sample for request in batch for sample in request.samples]

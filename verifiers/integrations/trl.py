@@ -31,10 +31,12 @@ import asyncio
 import copy
 import hashlib
 import importlib.metadata
+import inspect
 import json
 import re
 import threading
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
 from typing import Any
 
 from verifiers.errors import OptionError
@@ -43,6 +45,7 @@ from verifiers.integrations.scoring import (
     Scorer,
     StatusLog,
     make_sample,
+    plain,
     response_text,
     source_domain,
 )
@@ -88,12 +91,14 @@ def _check_none_semantics(rewards: RewardMap) -> None:
 
 class _Batch:
     """The verdicts of the last batch, shared by the reward functions made together: TRL calls each of them with
-    the same batch, and only the first verifies it. Not copied into a pickle (a copy verifies anew)."""
+    the same batch, and only the first verifies it (a call arriving while it does waits for its verdicts). Not
+    copied into a pickle (a copy verifies anew)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.key: str | None = None
         self.verdicts: list[Verdict] = []
+        self.pending: dict[str, Future[list[Verdict]]] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         return {}
@@ -102,9 +107,14 @@ class _Batch:
         self.__init__()  # type: ignore[misc]
 
 
-def _batch_key(prompts: Any, completions: Any, columns: Mapping[str, Any]) -> str:
-    data = [prompts, completions, {k: v for k, v in columns.items() if k not in _TRAINER_KEYWORDS}]
-    return hashlib.sha256(json.dumps(data, sort_keys=True, default=repr).encode("utf-8", "surrogatepass")).hexdigest()
+def _batch_key(prompts: Any, completions: Any, columns: Mapping[str, Any]) -> str | None:
+    """A digest of a call's inputs, or None when they cannot be written down (then nothing is shared)."""
+    data = plain([prompts, completions, {k: v for k, v in columns.items() if k not in _TRAINER_KEYWORDS}])
+    try:
+        text = json.dumps(data, sort_keys=True, default=repr)
+    except (TypeError, ValueError):
+        return None
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class RewardFunction:
@@ -184,11 +194,30 @@ class RewardFunction:
 
     def _shared_verdicts(self, prompts: Any, completions: Sequence[Any], columns: Mapping[str, Any]) -> list[Verdict]:
         key = _batch_key(prompts, completions, columns)
-        with self._batch.lock:
-            if self._batch.key != key:
-                self._batch.verdicts = self.verdicts(prompts, completions, **columns)
-                self._batch.key = key
-            return self._batch.verdicts
+        if key is None:
+            return self.verdicts(prompts, completions, **columns)
+        shared = self._batch
+        with shared.lock:
+            if shared.key == key:
+                return shared.verdicts
+            waiting = shared.pending.get(key)
+            if waiting is None:
+                mine: Future[list[Verdict]] = Future()
+                shared.pending[key] = mine
+        if waiting is not None:  # the same batch is being verified for another function of this set
+            return waiting.result()
+        try:
+            verdicts = self.verdicts(prompts, completions, **columns)
+        except BaseException as exc:
+            mine.set_exception(exc)
+            raise
+        finally:
+            with shared.lock:
+                shared.pending.pop(key, None)
+        with shared.lock:
+            shared.key, shared.verdicts = key, verdicts
+        mine.set_result(verdicts)
+        return verdicts
 
     def _log(self, verdicts: list[Verdict], columns: Mapping[str, Any]) -> None:
         if not self.log_statuses or not verdicts:
@@ -236,8 +265,9 @@ class AsyncRewardFunction(RewardFunction):
         return await asyncio.to_thread(super().__call__, prompts, completions, **columns)
 
     __code__ = __call__.__code__
-    __defaults__ = None
+    __defaults__ = (None, None)
     __kwdefaults__ = None
+    __signature__ = inspect.Signature(list(inspect.signature(RewardFunction.__call__).parameters.values())[1:])
 
 
 def reward_function(domain: str | None = None, **settings: Any) -> RewardFunction:
