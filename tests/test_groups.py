@@ -89,7 +89,7 @@ def baseline(sandbox):
     return lambda programs: [v.score for v in verify_batch([sample(p) for p in programs], verifier=verifier)]
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(
     group=st.lists(st.integers(0, len(PROGRAMS) - 1), min_size=2, max_size=5),
     others=st.lists(st.lists(st.integers(0, len(PROGRAMS) - 1), min_size=1, max_size=3), max_size=3),

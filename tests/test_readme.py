@@ -65,8 +65,9 @@ def test_readme_training_loop_example_gives_the_documented_rewards():
             exec(code, namespace)
         else:
             results.append(eval(code, namespace))  # our own README text
-    trl, verl, openrlhf = results
+    trl, verl, verl_code, openrlhf = results
     assert trl == [1.0] and verl == 1.0 and [float(r) for r in openrlhf] == [1.0]  # a tensor, a list without torch
+    assert verl_code == 1.0
 
 
 # -- the set-up commands --------------------------------------------------------------------------------------
