@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support import ray_local
 from support.extras import install_hint
 
 import verifiers
@@ -32,7 +33,7 @@ ray = pytest.importorskip("ray", reason=install_hint("ray", "ray"))
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 ADD = {"tests": ["assert add(1, 2) == 3", "assert add(-1, 1) == 0", "assert add(2, 2) == 4"]}
-RAY_ENV = {"RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}
+RAY_ENV = ray_local.RAY_ENV
 
 
 def mixed_samples() -> list[dict[str, Any]]:
@@ -120,18 +121,8 @@ def test_an_unreachable_cluster_is_a_quick_clear_error(tmp_path: Path):
 
 @pytest.fixture(scope="module")
 def local_ray() -> Iterator[Any]:
-    saved = {k: os.environ.get(k) for k in RAY_ENV}
-    os.environ.update(RAY_ENV)
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
-    try:
-        yield ray
-    finally:
-        ray.shutdown()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    with ray_local.local_ray() as ray_module:
+        yield ray_module
 
 
 def test_verify_batch_on_ray_equals_local(local_ray: Any):

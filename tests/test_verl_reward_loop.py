@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support import ray_local
 from support.extras import install_hint
 from test_code import bwrap_sandbox
 
@@ -195,20 +195,9 @@ def test_the_reward_loop_worker_scores_a_mixed_batch(tokenizer_dir: Path, manage
 
 @pytest.fixture(scope="module")
 def local_ray() -> Any:
-    ray = pytest.importorskip("ray")
-    env = {"RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
-    try:
+    pytest.importorskip("ray")
+    with ray_local.local_ray() as ray:
         yield ray
-    finally:
-        ray.shutdown()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def test_the_reward_loop_manager_with_its_ray_workers(tokenizer_dir: Path, local_ray: Any):
