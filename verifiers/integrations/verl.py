@@ -10,9 +10,9 @@ verl loads a reward function by file path and name, so point it at this file:
 imports only absolute names.
 
 Which function:
-- `compute_score_async` — verl's reward loop (`verl.experimental.reward_loop`, which verl 0.9's PPO trainer always
-  uses; its managers `naive`, `dapo`, `gdpo`, `limited`, `remote` await a coroutine function natively). It never blocks the
-  loop's event loop: samples are queued to the scorer's own batch threads.
+- `compute_score_async` — verl's reward loop (`verl.experimental.reward_loop`, which verl 0.9's PPO trainer
+  always uses; its managers `naive`, `dapo`, `gdpo`, `limited`, `remote` await a coroutine function natively). It
+  never blocks the loop's event loop: samples are queued to the scorer's own batch threads.
 - `compute_score` — the same, synchronous: the legacy `naive` and `dapo` managers (`verl.workers.reward_manager`);
   the reward loop runs it in a thread pool, which works but holds a thread per waiting sample.
 - `compute_score_batch` — the legacy `batch` manager (`reward_manager=batch`).
