@@ -8,10 +8,13 @@ capabilities, a seccomp filter refusing syscalls programs never need (ptrace, bp
 and two private size-capped tmpfs: /tmp and the working directory /box; the root itself is read-only.
 Nothing else of the host is visible.
 
-Limits: a tiny `sh` launcher writes its own pid into a fresh memory and pids cgroup (v1, see `cgroups`),
-then execs `prlimit` (CPU, file size, open files, no core) which execs (as root: `setpriv` to the sandbox uid,
-then) `bwrap`. The parent streams the output with a cap and SIGKILLs the process group and every process of
-the cgroups on overflow or at the wall clock; the sandboxed tree dies with bwrap's pid-namespace init.
+Limits: a tiny `sh` launcher writes its own pid into a fresh cgroup (v1 memory and pids controllers, or a
+delegated cgroup v2 subtree, see `cgroups`), then execs `prlimit` (CPU, file size, open files, no core) which
+execs (as root: `setpriv` to the sandbox uid, then) `bwrap`. The parent streams the output with a cap and
+SIGKILLs the process group and every process of the cgroup on overflow or at the wall clock; the sandboxed tree
+dies with bwrap's pid-namespace init. Where no cgroup is usable (mode "fallback", `sandboxes.fallback`): a uid of
+its own per concurrent execution with RLIMIT_NPROC (root), RLIMIT_DATA for python, c and cpp, and an RSS watchdog
+over the tree. `BwrapSandbox.enforcement` says which mode holds and what each limit is.
 """
 
 from __future__ import annotations
@@ -33,7 +36,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from . import ExecResult, Limits, Outcome, SandboxUnavailable, SandboxWarning
-from .cgroups import CgroupSupport, ExecCgroup, detect
+from .cgroups import CgroupSupport, ExecCgroup, ExecCgroupV2, detect, exec_cgroup
+from .enforcement import APPROXIMATED, ENFORCED, NOT_ENFORCED, Enforcement, LimitState, limits_required
+from .fallback import DATA_LIMIT_LANGUAGES, UidSlots, Watchdog, shared_uid_nproc, tree_rss_bytes
 from .languages import BINARY, Language
 from .process import SubprocessBackend, Supervised, classify, rlimit_argv, supervise
 
@@ -104,6 +109,7 @@ class _Workspace:
     """The program's files for one `run_many`: copied into each sandbox, plus a build dir for compilers."""
 
     sources: dict[str, bytes]
+    language: str = ""
     build: Path | None = None
     binary: Path | None = None
     dirs: list[str] = field(default_factory=list)
@@ -123,9 +129,10 @@ def _find_bwrap(path: str | None) -> str:
 class BwrapSandbox(SubprocessBackend):
     """Runs each execution in a fresh bubblewrap sandbox (see the module docstring for what that means).
 
-    Raises `SandboxUnavailable` at construction when bubblewrap is missing or cannot create namespaces here,
-    or, with `require_cgroups=True`, when the memory and pids cgroups cannot be used. Without cgroups the
-    memory and pids limits are not enforced, which is announced with a `SandboxWarning`.
+    Raises `SandboxUnavailable` at construction when bubblewrap is missing or cannot create namespaces here; with
+    `require_cgroups=True` when no cgroup can be used (mode "fallback"); with `require_limits=True` (default:
+    `$VERIFIERS_REQUIRE_SANDBOX_LIMITS`) when a limit would not be enforced at all (`enforcement.refusal()`).
+    `cgroups=False` forces the fallback. A limit that is not enforced is announced with a `SandboxWarning`.
     """
 
     name = "bwrap"
@@ -138,6 +145,7 @@ class BwrapSandbox(SubprocessBackend):
         uid: int = 65534,
         gid: int = 65534,
         require_cgroups: bool = False,
+        require_limits: bool | None = None,
         cgroups: bool = True,
         seccomp: bool = True,
     ) -> None:
@@ -145,16 +153,17 @@ class BwrapSandbox(SubprocessBackend):
         self.uid, self.gid = int(uid), int(gid)
         self.seccomp = seccomp_filter() if seccomp else None
         self._drop = os.geteuid() == 0 and os.access(SETPRIV, os.X_OK)
-        self.cgroups = detect() if cgroups else CgroupSupport(None, None)
-        missing = {"memory", "pids"} - set(self.cgroups.controllers)
-        if missing:
-            message = (
-                f"no usable {' and '.join(sorted(missing))} cgroup here: the {'/'.join(sorted(missing))} limits of "
-                f"the bwrap sandbox are not enforced (run as root with writable cgroup v1 controllers)"
-            )
-            if require_cgroups:
-                raise SandboxUnavailable(message)
-            warnings.warn(message, SandboxWarning, stacklevel=2)
+        self.cgroups = detect() if cgroups else CgroupSupport(None, None, reason="cgroups switched off (cgroups=False)")
+        self.fallback = self.cgroups.mode == "fallback"
+        self._slots = UidSlots() if self.fallback and self._drop else None
+        self.enforcement = self._enforcement()
+        if self.fallback and require_cgroups:
+            raise SandboxUnavailable(f"no usable cgroup here: {self.cgroups.reason}")
+        refusal = self.enforcement.refusal()
+        if refusal:
+            if limits_required(require_limits):
+                raise SandboxUnavailable(refusal)
+            warnings.warn(refusal, SandboxWarning, stacklevel=2)
         self._base = self._base_args()
         # the probe uses every option a run uses, so an old bubblewrap (no --size, --disable-userns) fails here
         probe_args = (*self._base, "--perms", "1777", "--size", str(1 << 20), "--tmpfs", "/tmp", "--remount-ro", "/")
@@ -164,6 +173,41 @@ class BwrapSandbox(SubprocessBackend):
                 f"bubblewrap cannot create a sandbox here ({problem}); user namespaces may be disabled "
                 "(sysctl kernel.unprivileged_userns_clone / user.max_user_namespaces) or restricted by AppArmor"
             )
+
+    def _enforcement(self) -> Enforcement:
+        """What holds in this backend's mode (see the module docstring)."""
+        mode = self.cgroups.mode
+        limits = [
+            LimitState("wall clock", ENFORCED, "the parent kills the tree at the deadline"),
+            LimitState("cpu time", ENFORCED, "RLIMIT_CPU per process"
+                       + ("; cpu.max: one CPU for the whole tree" if mode == "cgroup v2" else "")),
+            LimitState("output", ENFORCED, "streamed with a cap; the tree is killed past it"),
+            LimitState("disk", ENFORCED, "size-capped private tmpfs for /tmp and the working directory"),
+            LimitState("network", ENFORCED, "a network namespace of its own"),
+        ]  # fmt: skip
+        if mode != "fallback":
+            limits += [
+                LimitState("memory", ENFORCED, f"{mode} memory limit on the whole tree, no swap"),
+                LimitState("pids", ENFORCED, f"{mode} pids limit on the whole tree"),
+            ]
+            return Enforcement("bwrap", mode, tuple(limits))
+        why = f" (no cgroup: {self.cgroups.reason})" if self.cgroups.reason else ""
+        limits.append(LimitState(
+            "memory", APPROXIMATED,
+            f"RLIMIT_DATA per process for {', '.join(sorted(DATA_LIMIT_LANGUAGES))}, and an RSS watchdog killing the "
+            f"tree when its summed RSS passes the limit (checked every 50 ms){why}",
+        ))  # fmt: skip
+        if self._slots is not None:
+            limits.append(LimitState("pids", ENFORCED, "RLIMIT_NPROC on a uid of the execution's own"))
+        elif os.geteuid() == 0:
+            limits.append(LimitState("pids", NOT_ENFORCED, f"root without {SETPRIV}: no uid of its own to limit"))
+        else:
+            limits.append(LimitState(
+                "pids", APPROXIMATED,
+                "RLIMIT_NPROC on this user's uid (its tasks at the start plus the limit): bounds the host's pids, "
+                "but shares the allowance with the user's other processes",
+            ))  # fmt: skip
+        return Enforcement("bwrap", mode, tuple(limits))
 
     # -- the command line ---------------------------------------------------------------------------------
     def _base_args(self) -> list[str]:
@@ -188,21 +232,29 @@ class BwrapSandbox(SubprocessBackend):
             "--dev", "/dev",
         ]  # fmt: skip
 
-    def _prefix(self, limits: Limits, procs_files: Sequence[str] = ()) -> list[str]:
-        """Launcher (join the cgroups), rlimits and privilege drop, in front of `bwrap`."""
+    def _prefix(
+        self, limits: Limits, procs_files: Sequence[str] = (), *, uid: int | None = None, language: str = ""
+    ) -> list[str]:
+        """Launcher (join the cgroups), rlimits and privilege drop (to `uid`, default the sandbox uid), in front of
+        `bwrap`; in the fallback also RLIMIT_NPROC and (for `language`s that tolerate it) RLIMIT_DATA."""
         prefix: list[str] = []
         if procs_files:
             joins = " && ".join(f"echo $$ > {shlex.quote(p)}" for p in procs_files)
             prefix += ["/bin/sh", "-c", f'{joins} && exec "$@"', "sh"]
-        prefix += rlimit_argv(limits)
+        nproc = data = None
+        if self.fallback:
+            nproc = limits.pids if self._slots is not None else shared_uid_nproc(limits.pids)
+            data = limits.memory_mb if language in DATA_LIMIT_LANGUAGES else None
+        prefix += rlimit_argv(limits, nproc=nproc, data_mb=data)
         if self._drop:
-            prefix += [SETPRIV, f"--reuid={self.uid}", f"--regid={self.gid}", "--clear-groups", "--"]
+            owner = self.uid if uid is None else uid
+            prefix += [SETPRIV, f"--reuid={owner}", f"--regid={self.gid}", "--clear-groups", "--"]
         return [*prefix, self.bwrap]
 
     # -- SubprocessBackend ----------------------------------------------------------------------------------
     @contextlib.contextmanager
     def _workspace(self, sources: dict[str, str], language: Language) -> Iterator[_Workspace]:
-        workspace = _Workspace({name: text.encode() for name, text in sources.items()})
+        workspace = _Workspace({name: text.encode() for name, text in sources.items()}, language.name)
         parents = {str(p) for name in sources for p in PurePosixPath(name).parents if str(p) != "."}
         workspace.dirs = sorted(parents, key=lambda p: p.count("/"))
         if language.compile is None:
@@ -226,20 +278,36 @@ class BwrapSandbox(SubprocessBackend):
         self, workspace: object, argv: Sequence[str], stdin: bytes, limits: Limits, *, compiling: bool
     ) -> ExecResult:
         assert isinstance(workspace, _Workspace)
+        if self._slots is None:
+            return self._execute_as(workspace, argv, stdin, limits, compiling=compiling, uid=None)
+        with self._slots.slot() as uid:
+            return self._execute_as(workspace, argv, stdin, limits, compiling=compiling, uid=uid)
+
+    def _execute_as(
+        self, workspace: _Workspace, argv: Sequence[str], stdin: bytes, limits: Limits, *, compiling: bool,
+        uid: int | None,
+    ) -> ExecResult:  # fmt: skip
         try:
-            cgroup = ExecCgroup(self.cgroups, memory_mb=limits.memory_mb, pids=limits.pids)
+            cgroup = exec_cgroup(self.cgroups, memory_mb=limits.memory_mb, pids=limits.pids)
         except OSError as exc:
             return ExecResult(Outcome.SANDBOX_ERROR, detail=f"could not create the execution cgroup: {exc}")
         fds: list[int] = []
         status_r, status_w = os.pipe()
         open_fds = [status_r, status_w]
 
-        def close_status_w() -> None:
+        watchdog: Watchdog | None = None
+        running: list[subprocess.Popen] = []
+
+        def started(proc: subprocess.Popen) -> None:
             os.close(status_w)
             open_fds.remove(status_w)
+            running.append(proc)
+            if watchdog is not None:
+                watchdog.start(proc.pid)
 
         try:
-            args = [*self._prefix(limits, cgroup.procs_files), *self._base, "--json-status-fd", str(status_w)]
+            prefix = self._prefix(limits, cgroup.procs_files, uid=uid, language=workspace.language)
+            args = [*prefix, *self._base, "--json-status-fd", str(status_w)]
             disk = str(int(limits.disk_mb) << 20)
             args += ["--perms", "1777", "--size", disk, "--tmpfs", "/tmp"]
             if limits.network:
@@ -272,6 +340,12 @@ class BwrapSandbox(SubprocessBackend):
                     os.killpg(proc.pid, 9)
                 cgroup.kill()
 
+            if self.fallback:  # no cgroup sums the tree's memory: the watchdog does
+                cap = int(limits.memory_mb) << 20
+                watchdog = Watchdog(lambda root: tree_rss_bytes(root) > cap, lambda: kill(running[0]))
+            elif isinstance(cgroup, ExecCgroup):  # a v1 OOM kill takes one process: end the whole execution
+                watchdog = Watchdog(lambda _root: cgroup.oom_killed(), lambda: kill(running[0]))
+
             try:
                 raw = supervise(
                     args,
@@ -282,18 +356,23 @@ class BwrapSandbox(SubprocessBackend):
                     pass_fds=[status_w, *fds],
                     status_fd=status_r,
                     env={"PATH": "/usr/bin:/bin"},
-                    after_start=close_status_w,
+                    after_start=started,
                 )
             except OSError as exc:
                 return ExecResult(Outcome.SANDBOX_ERROR, detail=f"could not start bubblewrap: {exc}")
-            return self._result(raw, limits, cgroup)
+            finally:
+                if watchdog is not None:
+                    watchdog.stop()
+            return self._result(raw, limits, cgroup, watchdog)
         finally:
             for fd in (*fds, *open_fds):
                 with contextlib.suppress(OSError):
                     os.close(fd)
             cgroup.remove()
 
-    def _result(self, raw: Supervised, limits: Limits, cgroup: ExecCgroup) -> ExecResult:
+    def _result(
+        self, raw: Supervised, limits: Limits, cgroup: ExecCgroup | ExecCgroupV2, watchdog: Watchdog | None
+    ) -> ExecResult:
         cpu = cgroup.cpu_s()
         if cpu is not None:  # bwrap does not wait for its pid-namespace init, so rusage misses the program
             raw.cpu_s = cpu
@@ -304,7 +383,7 @@ class BwrapSandbox(SubprocessBackend):
                 Outcome.SANDBOX_ERROR, exit_code=raw.returncode, wall_s=raw.wall_s, detail=f"bwrap failed: {message}"
             )
         rc = status.get("exit-code", raw.returncode)
-        oom_killed = cgroup.oom_killed()
+        oom_killed = cgroup.oom_killed() or (self.fallback and watchdog is not None and watchdog.fired)
         if (rc is None or rc < 0) and not (raw.timed_out or raw.output_exceeded or oom_killed):
             # bwrap itself died by a signal we did not send: killed from outside (an operator, the OOM killer of
             # the host): the program's run is unknown, never a verdict on it
@@ -322,11 +401,15 @@ class BwrapSandbox(SubprocessBackend):
             exit_code, sig = None, rc - 128
         else:
             exit_code = rc
-        oom = oom_killed or (cgroup.memory_limit_hit() and b"MemoryError" in raw.stderr[-4096:] and rc not in (0, None))
+        memory_error = b"MemoryError" in raw.stderr[-4096:] and rc not in (0, None)
+        # in the fallback RLIMIT_DATA makes an allocation past the limit fail inside the program (MemoryError)
+        oom = oom_killed or (memory_error and (cgroup.memory_limit_hit() or self.fallback))
         notes = []
         refused = cgroup.pids_refused()
         if refused:
             notes.append(f"{refused} forks refused by the pids limit ({limits.pids})")
+        if self.fallback and watchdog is not None and watchdog.fired:
+            notes.append(f"the tree's RSS passed {limits.memory_mb} MB (watchdog)")
         return classify(raw, limits, exit_code=exit_code, sig=sig, oom=oom, detail="; ".join(notes))
 
 

@@ -1,14 +1,21 @@
 """Per-execution cgroups for the memory and pids limits of a whole process tree (and its CPU time).
 
-Only cgroup v1 controllers are used (`/sys/fs/cgroup/memory`, `/sys/fs/cgroup/pids`): on the machines this
-runs on the v2 tree offers no controllers. Execution cgroups are created under the caller's own cgroup
-(`<mount>/<own path>/verifiers/<id>`), so they also count against any limit placed on the caller.
-RLIMIT_NPROC cannot stand in for the pids controller (it does not stop root's fork bomb, and every sandbox
-shares one host uid), and RLIMIT_AS breaks threaded runtimes, so without cgroups those limits are not enforced.
+Two kinds, the first usable wins (`detect`):
+- cgroup v1 controllers (`/sys/fs/cgroup/memory`, `/sys/fs/cgroup/pids`, writable: root on a v1 or hybrid host).
+  Execution cgroups are created under the caller's own cgroup (`<mount>/<own path>/verifiers/<id>`), so they
+  also count against any limit placed on the caller.
+- a delegated cgroup v2 subtree: `$VERIFIERS_CGROUP` (a cgroup2 directory prepared for us, e.g. by systemd
+  `Delegate=yes`), else the caller's own cgroup when its memory and pids controllers can be enabled for a
+  `verifiers` child (root of a unified host; a container with its own cgroup namespace whose processes live in
+  a leaf). Each execution gets `<base>/<id>` with `memory.max`, `memory.swap.max` = 0, `pids.max` and `cpu.max`
+  (one CPU), is killed as a group through `cgroup.kill` and removed after.
+Without either the backend falls back to rlimits and a watchdog (`sandboxes.bwrap`); `CgroupSupport.reason`
+says why no cgroup was usable.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
 import itertools
@@ -16,27 +23,45 @@ import os
 import signal
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-__all__ = ["CgroupSupport", "ExecCgroup", "detect"]
+__all__ = ["CGROUP_ENV", "CgroupSupport", "ExecCgroup", "ExecCgroupV2", "detect", "exec_cgroup"]
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
+CGROUP_ENV = "VERIFIERS_CGROUP"
+"""A delegated cgroup v2 directory to create execution cgroups in (its memory and pids controllers enabled or
+enableable for children)."""
+_V2_CONTROLLERS = ("memory", "pids")
 _PREFIX = "verifiers"
 _counter = itertools.count()
 
 
 @dataclass(frozen=True)
 class CgroupSupport:
-    """Where execution cgroups can be created; None for a controller that is not usable here."""
+    """Where execution cgroups can be created: v1 controller directories (None where not usable), or a cgroup v2
+    base directory; `reason` says why neither is usable when that is so."""
 
     memory: Path | None
     pids: Path | None
     cpuacct: Path | None = None  # only measures: the CPU time of the whole tree
+    v2: Path | None = None
+    reason: str = ""
 
     @property
     def controllers(self) -> tuple[str, ...]:
+        if self.v2 is not None:
+            return ("memory", "pids", "cpu")
         return tuple(name for name in ("memory", "pids", "cpuacct") if getattr(self, name) is not None)
+
+    @property
+    def mode(self) -> str:
+        """ "cgroup v2", "cgroup v1" (memory and pids controllers both usable), or "fallback"."""
+        if self.v2 is not None:
+            return "cgroup v2"
+        if self.memory is not None and self.pids is not None:
+            return "cgroup v1"
+        return "fallback"
 
 
 def _own_paths() -> dict[str, str]:
@@ -47,6 +72,8 @@ def _own_paths() -> dict[str, str]:
         return paths
     for line in lines:
         _, controllers, path = line.split(":", 2)
+        if not controllers:  # the cgroup v2 line ("0::/path")
+            paths[""] = path
         for controller in controllers.split(","):
             if controller:
                 paths[controller] = path
@@ -89,13 +116,80 @@ def _sweep(base: Path) -> None:
 
 @functools.lru_cache(maxsize=1)
 def detect() -> CgroupSupport:
-    """The usable v1 controllers of this machine for this process (probed once: mkdir + rmdir)."""
+    """What this process can use here (probed once: mkdir + rmdir): `$VERIFIERS_CGROUP`, else the v1 memory and
+    pids controllers, else a v2 subtree of its own cgroup, else nothing (with the reason)."""
     own = _own_paths()
-    return CgroupSupport(
+    explicit = os.environ.get(CGROUP_ENV, "").strip()
+    if explicit:
+        base, why = _v2_base(Path(explicit), create_child=False)
+        return CgroupSupport(None, None, v2=base, reason="" if base else f"${CGROUP_ENV}={explicit}: {why}")
+    v1 = CgroupSupport(
         memory=_usable_base("memory", own.get("memory")),
         pids=_usable_base("pids", own.get("pids")),
         cpuacct=_usable_base("cpuacct", own.get("cpuacct")),
     )
+    if v1.mode == "cgroup v1":
+        return v1
+    mount = _v2_mount()
+    if mount is None:
+        return replace(v1, reason="no writable cgroup v1 memory and pids controllers, and no cgroup2 mount")
+    base, why = _v2_base(mount / own.get("", "/").lstrip("/"), create_child=True)
+    if base is not None:
+        return CgroupSupport(None, None, v2=base)
+    return replace(v1, reason=f"no writable cgroup v1 memory and pids controllers; cgroup v2 ({mount}): {why}")
+
+
+def _v2_mount() -> Path | None:
+    """Where the cgroup2 hierarchy is mounted (`/sys/fs/cgroup` on a unified host, `.../unified` on a hybrid)."""
+    try:
+        lines = Path("/proc/self/mountinfo").read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        fields = line.split(" - ", 1)
+        if len(fields) == 2 and fields[1].split(" ", 1)[0] == "cgroup2":
+            return Path(fields[0].split()[4])
+    return None
+
+
+def _v2_base(own: Path, *, create_child: bool) -> tuple[Path | None, str]:
+    """A cgroup v2 directory whose children get the memory and pids controllers, or (None, why not).
+
+    `create_child`: make `own/verifiers` and enable the controllers for it in `own` (which the kernel refuses
+    while `own` holds processes, except at the root); else use `own` itself."""
+    try:
+        available = set((own / "cgroup.controllers").read_text().split())
+    except OSError as exc:
+        return None, f"{own} is not a cgroup2 directory ({exc.strerror or exc})"
+    missing = [c for c in _V2_CONTROLLERS if c not in available]
+    if missing:
+        return None, f"the {' and '.join(missing)} controllers are not available in {own} (cgroup.controllers)"
+    base = own / _PREFIX if create_child else own
+    wanted = [*_V2_CONTROLLERS, *(["cpu"] if "cpu" in available else [])]
+    try:
+        if create_child:
+            _enable(own, wanted)
+            base.mkdir(exist_ok=True)
+        _enable(base, wanted)
+        probe = base / f"probe-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        probe.mkdir()
+        try:
+            if not (probe / "memory.max").exists() or not (probe / "pids.max").exists():
+                return None, f"children of {base} get no memory.max/pids.max"
+        finally:
+            probe.rmdir()
+    except OSError as exc:
+        return None, f"cannot delegate {base}: {exc.strerror or exc} (a cgroup that holds processes cannot enable "
+        f"controllers for children: set ${CGROUP_ENV} to a delegated cgroup, e.g. systemd Delegate=yes)"
+    _sweep(base)
+    return base, ""
+
+
+def _enable(cgroup: Path, controllers: list[str]) -> None:
+    enabled = set((cgroup / "cgroup.subtree_control").read_text().split())
+    todo = [c for c in controllers if c not in enabled]
+    if todo:
+        _write(cgroup / "cgroup.subtree_control", " ".join(f"+{c}" for c in todo))
 
 
 def _write(path: Path, value: str) -> None:
@@ -241,3 +335,89 @@ class ExecCgroup:
                     self.kill(0.1)
                     time.sleep(0.002 * (attempt + 1))
         self.dirs = []
+
+
+class ExecCgroupV2:
+    """One execution's cgroup v2 directory: memory.max (no swap), pids.max, cpu.max (one CPU), joined through
+    `procs_files`, killed at once through `cgroup.kill`, removed after; the same interface as `ExecCgroup`."""
+
+    CPU_PERIOD_US = 100_000
+
+    def __init__(self, base: Path, *, memory_mb: int, pids: int) -> None:
+        self.path = base / f"{os.getpid()}-{next(_counter)}-{uuid.uuid4().hex[:6]}"
+        self.path.mkdir()
+        try:
+            _write(self.path / "memory.max", str(int(memory_mb) << 20))
+            if (self.path / "memory.swap.max").exists():
+                _write(self.path / "memory.swap.max", "0")
+            _write(self.path / "pids.max", str(int(pids)))
+            if (self.path / "memory.oom.group").exists():  # an OOM kill takes the whole execution, not one process
+                _write(self.path / "memory.oom.group", "1")
+            if (self.path / "cpu.max").exists():
+                _write(self.path / "cpu.max", f"{self.CPU_PERIOD_US} {self.CPU_PERIOD_US}")
+        except BaseException:
+            self.remove()
+            raise
+
+    @property
+    def procs_files(self) -> list[str]:
+        return [str(self.path / "cgroup.procs")]
+
+    def _event(self, name: str, key: str) -> int:
+        return _read_int(self.path / name, key) or 0
+
+    def oom_killed(self) -> bool:
+        return self._event("memory.events", "oom_kill") > 0
+
+    def memory_limit_hit(self) -> bool:
+        return self._event("memory.events", "max") > 0
+
+    def cpu_s(self) -> float | None:
+        usage = _read_int(self.path / "cpu.stat", "usage_usec")
+        return None if usage is None else usage / 1e6
+
+    def pids_refused(self) -> int:
+        return self._event("pids.events", "max")
+
+    def kill(self, timeout_s: float = 2.0) -> bool:
+        """Kill the whole cgroup (`cgroup.kill`, or SIGKILL per member on kernels before 5.14) until it is empty."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                members = [int(p) for p in (self.path / "cgroup.procs").read_text().split()]
+            except (OSError, ValueError):
+                return True
+            if not members:
+                return True
+            try:
+                _write(self.path / "cgroup.kill", "1")
+            except OSError:
+                for pid in members:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.002)
+
+    def remove(self) -> None:
+        if not self.path.exists():
+            return
+        self.kill()
+        for attempt in range(50):
+            try:
+                self.path.rmdir()
+                return
+            except FileNotFoundError:
+                return
+            except OSError as exc:
+                if exc.errno != errno.EBUSY:
+                    return
+                self.kill(0.1)
+                time.sleep(0.002 * (attempt + 1))
+
+
+def exec_cgroup(support: CgroupSupport, *, memory_mb: int, pids: int) -> ExecCgroup | ExecCgroupV2:
+    """The cgroup(s) of one execution in whatever `support` offers (an `ExecCgroup` holding nothing in fallback)."""
+    if support.v2 is not None:
+        return ExecCgroupV2(support.v2, memory_mb=memory_mb, pids=pids)
+    return ExecCgroup(support, memory_mb=memory_mb, pids=pids)

@@ -47,6 +47,7 @@ from verifiers.hookspecs import hookimpl
 
 from . import ExecResult, Limits, Outcome
 from .docker_image import PYTHON_PATH, SUPERVISOR_PATH, ensure_image
+from .enforcement import ENFORCED, Enforcement, LimitState
 from .languages import get_language
 
 __all__ = ["DockerSandbox", "DockerUnavailable", "register_sandboxes"]
@@ -123,6 +124,15 @@ class DockerSandbox:
 
     name = "docker"
     isolating = True
+    enforcement = Enforcement("docker", "docker", (
+        LimitState("wall clock", ENFORCED, "the supervisor kills the execution at the deadline"),
+        LimitState("cpu time", ENFORCED, "RLIMIT_CPU per process, and the container's CPU share"),
+        LimitState("output", ENFORCED, "streamed with a cap"),
+        LimitState("memory", ENFORCED, "the container's memory limit (its cgroup), no swap"),
+        LimitState("pids", ENFORCED, "the container's pids limit (its cgroup)"),
+        LimitState("disk", ENFORCED, "a read-only root and size-capped tmpfs"),
+        LimitState("network", ENFORCED, "network_mode none"),
+    ))  # fmt: skip
 
     def __init__(
         self,

@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 from . import ExecResult, Limits, Outcome, SandboxUnavailable, SandboxWarning
+from .enforcement import ENFORCED, NOT_ENFORCED, Enforcement, LimitState
 from .languages import Language, get_language
 
 __all__ = ["ProcessSandbox", "Supervised", "check_files", "compile_limits", "rlimit_argv", "supervise"]
@@ -80,13 +81,13 @@ def supervise(
     status_fd: int | None = None,
     cwd: str | None = None,
     env: Mapping[str, str] | None = None,
-    after_start: Callable[[], None] | None = None,
+    after_start: Callable[[subprocess.Popen], None] | None = None,
 ) -> Supervised:
     """Run `argv` in a new session; stream its output up to `output_bytes`; `kill` it on overflow or wall clock.
 
     `status_fd` is the read end of a pipe whose write end the child holds (bubblewrap's `--json-status-fd`);
-    its content is returned in `status`; `after_start` runs once the child exists (to close the parent's copy
-    of that write end). Raises OSError only when the child cannot be started at all.
+    its content is returned in `status`; `after_start(proc)` runs once the child exists (to close the parent's
+    copy of that write end, to start watching it). Raises OSError only when the child cannot be started at all.
     """
     start = time.monotonic()
     deadline = start + wall_s
@@ -101,7 +102,7 @@ def supervise(
         start_new_session=True,
     )
     if after_start is not None:
-        after_start()
+        after_start(proc)
     assert proc.stdout is not None and proc.stderr is not None
     pidfd: int | None = None
     out, err = bytearray(), bytearray()
@@ -212,13 +213,17 @@ def supervise(
     )
 
 
-def rlimit_argv(limits: Limits) -> list[str]:
+def rlimit_argv(limits: Limits, *, nproc: int | None = None, data_mb: int | None = None) -> list[str]:
     """`prlimit` in front of a command: CPU (SIGXCPU at the limit, SIGKILL a second later), file size,
-    open files, no core dumps. RLIMIT_AS is left alone: it breaks threaded runtimes (node, the JVM)."""
+    open files, no core dumps; and where asked (the fallback without cgroups, `sandboxes.fallback`) the tasks of
+    the uid (RLIMIT_NPROC) and each process's data segment (RLIMIT_DATA). RLIMIT_AS is left alone: it breaks
+    threaded runtimes (node, the JVM)."""
     cpu = max(1, math.ceil(limits.cpu_s))
     fsize = int(limits.file_size_mb) << 20
     nofile = int(limits.open_files)
-    return [PRLIMIT, f"--cpu={cpu}:{cpu + 1}", f"--fsize={fsize}", f"--nofile={nofile}", "--core=0", "--"]
+    extra = [f"--nproc={int(nproc)}"] if nproc is not None else []
+    extra += [f"--data={int(data_mb) << 20}"] if data_mb is not None else []
+    return [PRLIMIT, f"--cpu={cpu}:{cpu + 1}", f"--fsize={fsize}", f"--nofile={nofile}", "--core=0", *extra, "--"]
 
 
 def compile_limits(limits: Limits) -> Limits:
@@ -376,6 +381,15 @@ class ProcessSandbox(SubprocessBackend):
 
     name = "process"
     isolating = False
+    enforcement = Enforcement("process", "none (not isolating)", (
+        LimitState("wall clock", ENFORCED, "the parent kills the process group at the deadline"),
+        LimitState("cpu time", ENFORCED, "RLIMIT_CPU per process"),
+        LimitState("output", ENFORCED, "streamed with a cap"),
+        LimitState("memory", NOT_ENFORCED, "no cgroup and no rlimit: the process backend does not contain programs"),
+        LimitState("pids", NOT_ENFORCED, "no cgroup and no rlimit: the process backend does not contain programs"),
+        LimitState("disk", NOT_ENFORCED, "the program writes to the host's file system (RLIMIT_FSIZE per file only)"),
+        LimitState("network", NOT_ENFORCED, "the host's network"),
+    ))  # fmt: skip
 
     def __init__(self, *, quiet: bool = False) -> None:
         if not os.access(PRLIMIT, os.X_OK):
