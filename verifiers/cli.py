@@ -90,6 +90,12 @@ def _add_choice_args(parser: argparse.ArgumentParser) -> None:
         help="a verifier option; VALUE is read as JSON when it is valid JSON, else as a string (repeatable)",
     )
     parser.add_argument(
+        "--require-sandbox-limits",
+        action="store_true",
+        help="refuse to run programs in a sandbox that leaves a limit (memory, pids, ...) not enforced here: code "
+        "samples get ERROR verdicts instead (sets VERIFIERS_REQUIRE_SANDBOX_LIMITS=1; see `verifiers sandbox doctor`)",
+    )
+    parser.add_argument(
         "--policy",
         choices=("first", "addon"),
         default="first",
@@ -243,6 +249,17 @@ def build_parser() -> argparse.ArgumentParser:
     doctor = lean_commands.add_parser("doctor", help="which Lean is used, its version, and a one-theorem check")
     doctor.add_argument("--no-check", action="store_true", help="skip the check of a tiny theorem")
     doctor.set_defaults(func=_cmd_lean_doctor)
+    sandbox = commands.add_parser("sandbox", help="the code sandbox: what it enforces here")
+    sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", metavar="ACTION", required=True)
+    sandbox_doctor = sandbox_commands.add_parser(
+        "doctor", help="the sandbox's limits mode (cgroup v2, cgroup v1, fallback) and each limit's state"
+    )
+    sandbox_doctor.add_argument("--backend", default="bwrap", help="the sandbox backend (default: bwrap)")
+    sandbox_doctor.add_argument("--json", action="store_true", help="print JSON instead of lines")
+    sandbox_doctor.add_argument(
+        "--require-limits", action="store_true", help="exit 1 when a limit is not enforced (for scripts and CI)"
+    )
+    sandbox_doctor.set_defaults(func=_cmd_sandbox_doctor)
     return parser
 
 
@@ -255,6 +272,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else 2
     from .errors import VerifiersError
 
+    if getattr(args, "require_sandbox_limits", False):
+        from sandboxes.enforcement import REQUIRE_LIMITS_ENV
+
+        os.environ[REQUIRE_LIMITS_ENV] = "1"  # worker processes and every sandbox made from here on inherit it
     try:
         return int(args.func(args))
     except (VerifiersError, UsageError) as exc:
@@ -709,6 +730,31 @@ def _cmd_lean_doctor(args: argparse.Namespace) -> int:
         }
     print(json.dumps(report, indent=2))
     return 0 if report.get("check", {}).get("ok", True) else 1
+
+
+def _cmd_sandbox_doctor(args: argparse.Namespace) -> int:
+    import warnings
+
+    from sandboxes import SandboxError, SandboxWarning
+
+    from .plugins import get_sandbox
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SandboxWarning)  # the report says it, once
+            sandbox = get_sandbox(args.backend)
+    except SandboxError as exc:
+        print(json.dumps({"backend": args.backend, "available": False, "reason": str(exc)}, indent=2))
+        return 1
+    enforcement = getattr(sandbox, "enforcement", None)
+    if enforcement is None:
+        print(json.dumps({"backend": args.backend, "available": True, "enforcement": None}, indent=2))
+        return 1 if args.require_limits else 0
+    print(json.dumps(enforcement.to_dict(), indent=2) if args.json else enforcement.describe())
+    refusal = enforcement.refusal()
+    if refusal and not args.json:
+        print(f"not enforced: {refusal}")
+    return 1 if args.require_limits and refusal else 0
 
 
 def _cmd_list(args: argparse.Namespace) -> int:

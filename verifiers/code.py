@@ -997,6 +997,12 @@ class CodeVerifier(Verifier):
         ),
         "memory_mb": Option.integer(512, "memory cap of the program, in MB"),
         "sandbox": Option(None, "a sandbox backend name or object (None: bubblewrap)", per_sample=False),
+        "require_limits": Option.flag(
+            False,
+            "refuse a sandbox that leaves a limit (memory, pids, ...) not enforced here: every verdict is an ERROR "
+            "before any program runs (also: the VERIFIERS_REQUIRE_SANDBOX_LIMITS=1 environment variable)",
+            per_sample=False,
+        ),
         "workers": Option.integer(
             None, "parallel sandbox executions (None: the CPU count, at least 2)", optional=True, per_sample=False
         ),
@@ -1046,7 +1052,25 @@ class CodeVerifier(Verifier):
                     self._sandbox_obj = choice
             except Exception as exc:  # no usable sandbox: every verdict is an ERROR, never a 0
                 self._sandbox_error = f"no sandbox available ({type(exc).__name__}: {exc})"
+                return None
+            from sandboxes.enforcement import limits_required
+
+            if limits_required(self.config["require_limits"] or None):
+                enforcement = getattr(self._sandbox_obj, "enforcement", None)
+                refusal = (
+                    enforcement.refusal() if enforcement is not None
+                    else f"the {getattr(self._sandbox_obj, 'name', 'given')} sandbox does not say what it enforces"
+                )  # fmt: skip
+                if refusal:
+                    self._sandbox_obj, self._sandbox_error = None, f"sandbox limits required: {refusal}"
             return self._sandbox_obj
+
+    def _sandbox_evidence(self) -> dict[str, Any]:
+        """The backend and its limits mode, for every verdict's evidence (see `sandboxes.enforcement`)."""
+        sandbox = self._sandbox_obj
+        enforcement = getattr(sandbox, "enforcement", None)
+        return {"backend": getattr(sandbox, "name", type(sandbox).__name__),
+                "limits": enforcement.mode if enforcement is not None else "unknown"}  # fmt: skip
 
     def _limits(self, config: Mapping[str, Any], wall: float, output: int) -> Any:
         from sandboxes import Limits
@@ -1394,7 +1418,9 @@ class CodeVerifier(Verifier):
             outcome = outcomes[s]
             if outcome.error:
                 results[s] = Verdict.error(
-                    self.name, outcome.error, evidence={"code": clip(code, 2000), "extraction": how}
+                    self.name,
+                    outcome.error,
+                    evidence={"code": clip(code, 2000), "extraction": how, "sandbox": self._sandbox_evidence()},
                 )
                 continue
             stub = stubs.get(plan.key)
@@ -1425,6 +1451,7 @@ class CodeVerifier(Verifier):
             "passed": sum(passed),
             "total": n,
             "reward_mode": mode,
+            "sandbox": self._sandbox_evidence(),
             **outcome.evidence,
         }
         if mode == "binary":
