@@ -164,6 +164,13 @@ class BwrapSandbox(SubprocessBackend):
             if limits_required(require_limits):
                 raise SandboxUnavailable(refusal)
             warnings.warn(refusal, SandboxWarning, stacklevel=2)
+        elif self.fallback and cgroups:  # asked for cgroups, got approximations: say so (doctor has the details)
+            warnings.warn(
+                f"no usable cgroup here ({self.cgroups.reason}): the bwrap sandbox's memory limit (and without root "
+                f"its pids limit) is approximated by rlimits and a watchdog; see `verifiers sandbox doctor`",
+                SandboxWarning,
+                stacklevel=2,
+            )
         self._base = self._base_args()
         # the probe uses every option a run uses, so an old bubblewrap (no --size, --disable-userns) fails here
         probe_args = (*self._base, "--perms", "1777", "--size", str(1 << 20), "--tmpfs", "/tmp", "--remount-ro", "/")
