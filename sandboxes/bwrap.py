@@ -27,6 +27,7 @@ import os
 import platform
 import shlex
 import shutil
+import signal
 import struct
 import subprocess
 import tempfile
@@ -38,7 +39,7 @@ from pathlib import Path, PurePosixPath
 from . import ExecResult, Limits, Outcome, SandboxUnavailable, SandboxWarning
 from .cgroups import CgroupSupport, ExecCgroup, ExecCgroupV2, detect, exec_cgroup
 from .enforcement import APPROXIMATED, ENFORCED, NOT_ENFORCED, Enforcement, LimitState, limits_required
-from .fallback import DATA_LIMIT_LANGUAGES, UidSlots, Watchdog, shared_uid_nproc, tree_rss_bytes
+from .fallback import DATA_LIMIT_LANGUAGES, UidSlots, Watchdog, shared_uid_nproc, tree_usage
 from .languages import BINARY, Language
 from .process import SubprocessBackend, Supervised, classify, rlimit_argv, supervise
 
@@ -68,16 +69,23 @@ _DENIED_SYSCALLS = {
 }  # fmt: skip
 
 
-@functools.lru_cache(maxsize=1)
-def seccomp_filter() -> bytes | None:
-    """A classic-BPF seccomp program (for `bwrap --seccomp`): the syscalls above fail with EPERM, foreign
-    architectures and the x32 ABI are refused; None on machines other than x86_64 (no filter there)."""
+# Memory no rlimit or RSS sum sees, refused where no cgroup charges it (the fallback): System V shared memory
+# segments and memory-backed files.
+_UNCOUNTED_MEMORY_SYSCALLS = {"shmget": 29, "shmat": 30, "shmctl": 31, "memfd_create": 319}
+
+
+@functools.lru_cache(maxsize=2)
+def seccomp_filter(fallback: bool = False) -> bytes | None:
+    """A classic-BPF seccomp program (for `bwrap --seccomp`): the syscalls above (`fallback`: and the uncounted
+    memory ones) fail with EPERM, foreign architectures and the x32 ABI are refused; None on machines other than
+    x86_64 (no filter there)."""
     if platform.machine() not in ("x86_64", "amd64"):
         return None
     ld_abs, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06
     audit_arch_x86_64, kill_process, allow = 0xC000003E, 0x80000000, 0x7FFF0000
     deny = 0x00050000 | errno.EPERM
-    numbers = sorted(_DENIED_SYSCALLS.values())
+    denied = {**_DENIED_SYSCALLS, **(_UNCOUNTED_MEMORY_SYSCALLS if fallback else {})}
+    numbers = sorted(denied.values())
     n = len(numbers)
     deny_at = 5 + n + 1  # index of the final "return EPERM"
     prog = [
@@ -151,10 +159,10 @@ class BwrapSandbox(SubprocessBackend):
     ) -> None:
         self.bwrap = _find_bwrap(bwrap)
         self.uid, self.gid = int(uid), int(gid)
-        self.seccomp = seccomp_filter() if seccomp else None
         self._drop = os.geteuid() == 0 and os.access(SETPRIV, os.X_OK)
         self.cgroups = detect() if cgroups else CgroupSupport(None, None, reason="cgroups switched off (cgroups=False)")
         self.fallback = self.cgroups.mode == "fallback"
+        self.seccomp = seccomp_filter(self.fallback) if seccomp else None
         self._slots = UidSlots() if self.fallback and self._drop else None
         self.enforcement = self._enforcement()
         if self.fallback and require_cgroups:
@@ -164,17 +172,15 @@ class BwrapSandbox(SubprocessBackend):
             if limits_required(require_limits):
                 raise SandboxUnavailable(refusal)
             warnings.warn(refusal, SandboxWarning, stacklevel=2)
-        elif self.fallback and cgroups:  # asked for cgroups, got approximations: say so (doctor has the details)
-            warnings.warn(
-                f"no usable cgroup here ({self.cgroups.reason}): the bwrap sandbox's memory limit (and without root "
-                f"its pids limit) is approximated by rlimits and a watchdog; see `verifiers sandbox doctor`",
-                SandboxWarning,
-                stacklevel=2,
-            )
+
         self._base = self._base_args()
         # the probe uses every option a run uses, so an old bubblewrap (no --size, --disable-userns) fails here
         probe_args = (*self._base, "--perms", "1777", "--size", str(1 << 20), "--tmpfs", "/tmp", "--remount-ro", "/")
-        problem = _probe(self.bwrap, tuple(self._prefix(Limits())), probe_args)
+        if self._slots is not None:  # as a run would: a uid of its own (65534 may already hold many tasks)
+            with self._slots.slot() as uid:
+                problem = _probe(self.bwrap, tuple(self._prefix(Limits(), uid=uid)), probe_args)
+        else:
+            problem = _probe(self.bwrap, tuple(self._prefix(Limits())), probe_args)
         if problem:
             raise SandboxUnavailable(
                 f"bubblewrap cannot create a sandbox here ({problem}); user namespaces may be disabled "
@@ -200,9 +206,11 @@ class BwrapSandbox(SubprocessBackend):
             return Enforcement("bwrap", mode, tuple(limits))
         why = f" (no cgroup: {self.cgroups.reason})" if self.cgroups.reason else ""
         limits.append(LimitState(
-            "memory", APPROXIMATED,
-            f"RLIMIT_DATA per process for {', '.join(sorted(DATA_LIMIT_LANGUAGES))}, and an RSS watchdog killing the "
-            f"tree when its summed RSS passes the limit (checked every 50 ms){why}",
+            "memory", NOT_ENFORCED,
+            f"the program's own memory is bounded (RLIMIT_DATA per process for "
+            f"{', '.join(sorted(DATA_LIMIT_LANGUAGES))}, a watchdog killing the tree when its summed PSS passes the "
+            f"limit, checked every 50 ms; System V shared memory and memfd refused), but memory the kernel holds for "
+            f"it (socket and pipe buffers) is counted nowhere{why}",
         ))  # fmt: skip
         if self._slots is not None:
             limits.append(LimitState("pids", ENFORCED, "RLIMIT_NPROC on a uid of the execution's own"))
@@ -251,7 +259,8 @@ class BwrapSandbox(SubprocessBackend):
         nproc = data = None
         if self.fallback:
             nproc = limits.pids if self._slots is not None else shared_uid_nproc(limits.pids)
-            data = limits.memory_mb if language in DATA_LIMIT_LANGUAGES else None
+            # twice the limit: RLIMIT_DATA counts reserved memory (a thread's whole stack), the watchdog what is used
+            data = 2 * limits.memory_mb if language in DATA_LIMIT_LANGUAGES else None
         prefix += rlimit_argv(limits, nproc=nproc, data_mb=data)
         if self._drop:
             owner = self.uid if uid is None else uid
@@ -268,6 +277,7 @@ class BwrapSandbox(SubprocessBackend):
             yield workspace
             return
         build = Path(tempfile.mkdtemp(prefix="verifiers-build-"))
+        build.chmod(0o755)  # the runs (each maybe under a uid of its own) read the binary through it
         try:
             for name, data in workspace.sources.items():
                 (build / name).parent.mkdir(parents=True, exist_ok=True)
@@ -304,6 +314,7 @@ class BwrapSandbox(SubprocessBackend):
 
         watchdog: Watchdog | None = None
         running: list[subprocess.Popen] = []
+        sampled_cpu = [0.0]  # the fallback's CPU time of the tree, as last seen by the watchdog
 
         def started(proc: subprocess.Popen) -> None:
             os.close(status_w)
@@ -317,10 +328,15 @@ class BwrapSandbox(SubprocessBackend):
             args = [*prefix, *self._base, "--json-status-fd", str(status_w)]
             disk = str(int(limits.disk_mb) << 20)
             args += ["--perms", "1777", "--size", disk, "--tmpfs", "/tmp"]
+            # /dev is a tmpfs the sandbox uid owns: shared memory gets a capped tmpfs of its own, the rest is read-only
+            args += ["--perms", "1777", "--size", disk, "--tmpfs", "/dev/shm", "--remount-ro", "/dev"]
             if limits.network:
                 args += ["--share-net", *[a for p in _NET_ETC for a in ("--ro-bind-try", p, p)]]
             if compiling:
                 assert workspace.build is not None
+                if uid is not None:  # the compiler runs as this execution's uid: the build dir is its to write
+                    for path in [workspace.build, *workspace.build.rglob("*")]:
+                        os.chown(path, uid, self.gid)
                 args += ["--bind", str(workspace.build), WORKDIR]
             else:
                 args += ["--perms", "0777", "--size", disk, "--tmpfs", WORKDIR]
@@ -343,13 +359,19 @@ class BwrapSandbox(SubprocessBackend):
             args += ["--remount-ro", "/", "--chdir", WORKDIR, "--", *argv]
 
             def kill(proc: subprocess.Popen) -> None:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(proc.pid, 9)
+                if proc.poll() is None:  # never signal a pid (group) that may be another process's by now
+                    _end_tree(proc)
                 cgroup.kill()
 
-            if self.fallback:  # no cgroup sums the tree's memory: the watchdog does
+            if self.fallback:  # no cgroup sums the tree's memory (or times its CPU): the watchdog does
                 cap = int(limits.memory_mb) << 20
-                watchdog = Watchdog(lambda root: tree_rss_bytes(root) > cap, lambda: kill(running[0]))
+
+                def over(root: int) -> bool:
+                    memory, cpu = tree_usage(root)
+                    sampled_cpu[0] = max(sampled_cpu[0], cpu)
+                    return memory > cap
+
+                watchdog = Watchdog(over, lambda: kill(running[0]))
             elif isinstance(cgroup, ExecCgroup):  # a v1 OOM kill takes one process: end the whole execution
                 watchdog = Watchdog(lambda _root: cgroup.oom_killed(), lambda: kill(running[0]))
 
@@ -370,6 +392,7 @@ class BwrapSandbox(SubprocessBackend):
             finally:
                 if watchdog is not None:
                     watchdog.stop()
+            raw.cpu_s = max(raw.cpu_s, sampled_cpu[0])
             return self._result(raw, limits, cgroup, watchdog)
         finally:
             for fd in (*fds, *open_fds):
@@ -420,6 +443,21 @@ class BwrapSandbox(SubprocessBackend):
         return classify(raw, limits, exit_code=exit_code, sig=sig, oom=oom, detail="; ".join(notes))
 
 
+def _end_tree(proc: subprocess.Popen) -> None:
+    """Kill a running bwrap's sandbox: its pid-namespace init first (the kernel then kills everything inside),
+    so that bwrap reaps it and exits by itself; then the whole process group. Killing bwrap first would leave
+    its init a zombie for the host's init to reap (which in a container without one never happens)."""
+    with contextlib.suppress(OSError, ValueError):
+        for child in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split():
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(int(child), signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(0.2)
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
 def _parse_status(data: bytes) -> dict[str, int]:
     status: dict[str, int] = {}
     for line in data.decode(errors="replace").splitlines():
@@ -430,9 +468,22 @@ def _parse_status(data: bytes) -> dict[str, int]:
     return status
 
 
-@functools.lru_cache(maxsize=8)
+_PROBED: set[tuple[str, tuple[str, ...], tuple[str, ...]]] = set()
+
+
 def _probe(bwrap: str, prefix: tuple[str, ...], base: tuple[str, ...]) -> str:
-    """'' when a minimal sandbox runs `/usr/bin/true` here, else what went wrong (checked once per setup)."""
+    """'' when a minimal sandbox runs `/usr/bin/true` here, else what went wrong (a success is remembered per
+    setup; a failure is not, so a passing condition — a busy host — does not disable the sandbox for good)."""
+    key = (bwrap, tuple(a for a in prefix if not a.startswith("--reuid=")), base)
+    if key in _PROBED:
+        return ""
+    problem = _run_probe(bwrap, prefix, base)
+    if not problem:
+        _PROBED.add(key)
+    return problem
+
+
+def _run_probe(bwrap: str, prefix: tuple[str, ...], base: tuple[str, ...]) -> str:
     try:
         proc = subprocess.run(
             [*prefix, *base, "--", "/usr/bin/true"],

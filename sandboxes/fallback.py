@@ -8,61 +8,81 @@
 - **RLIMIT_DATA per process** for runtimes that tolerate it (`DATA_LIMIT_LANGUAGES`: python, c, cpp — their
   heaps and thread stacks are private writable mappings, which the kernel counts). Node's V8 and the JVM reserve
   far more than they use, so JavaScript gets none.
-- **An RSS watchdog** (`Watchdog` over `tree_rss_bytes`) summing the resident memory of the sandbox's whole
-  process tree every 50 ms and killing it past the memory limit: the tree's total, which no rlimit sees, checked
-  at that interval.
+- **A memory watchdog** (`Watchdog` over `tree_usage`) summing the proportional resident memory (PSS: shared
+  copy-on-write pages once) of the sandbox's whole process tree every 50 ms and killing it past the memory limit:
+  the tree's total, which no rlimit sees, checked at that interval. It also keeps the tree's CPU time, which
+  nothing else measures without a cgroup.
+- What stays uncounted: memory the kernel holds for a program (socket and pipe buffers). System V shared memory
+  and memfd files are refused by the seccomp filter in this mode, and /dev/shm, /tmp and the working directory
+  are size-capped tmpfs. So the fallback's memory limit bounds the program's own memory, not all the memory it
+  can make the kernel hold: `enforcement` reports memory as not enforced.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import itertools
 import os
 import signal
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-__all__ = ["DATA_LIMIT_LANGUAGES", "UidSlots", "Watchdog", "kill_uid", "shared_uid_nproc", "tree_rss_bytes"]
+__all__ = ["DATA_LIMIT_LANGUAGES", "UidSlots", "Watchdog", "kill_uid", "shared_uid_nproc", "tree_usage"]
 
 DATA_LIMIT_LANGUAGES = frozenset({"python", "c", "cpp"})
 UID_BASE = 2_100_000_000
 """Slot uids are UID_BASE + n: far above any account's uid (and below the 2^31 that some tools read as negative)."""
 _PAGE = os.sysconf("SC_PAGE_SIZE")
+_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 class UidSlots:
-    """Hands out the uids of concurrent executions: `UID_BASE + n`, each held by one execution at a time.
+    """Hands out the uids of concurrent executions, `UID_BASE + n`, each held by one execution at a time across
+    every process of this host (an exclusive `flock` on `<lock dir>/<uid>.lock`, held for the execution).
 
-    After an execution every live process left with its uid is killed, and the uid cools down: it is handed out
-    again only once no task of it is left. A killed tree's last tasks are zombies until the host's init reaps
-    them (which may take a second or two), and a zombie still counts against RLIMIT_NPROC, so a uid reused at once
-    would start the next execution with part of its allowance gone ("bwrap: Can't fork")."""
+    After an execution every live process left with its uid is killed. A uid is handed out only when no task of
+    it is left: a killed tree's last tasks are zombies until their parent reaps them, and a zombie still counts
+    against RLIMIT_NPROC, so a uid reused at once would start the next execution with part of its allowance gone
+    ("bwrap: Can't fork")."""
 
-    def __init__(self, base: int = UID_BASE) -> None:
+    def __init__(self, base: int = UID_BASE, lock_dir: Path | None = None) -> None:
         self.base = base
-        self._free: list[int] = []
-        self._cooling: list[int] = []
-        self._next = 0
-        self._lock = threading.Lock()
+        self.lock_dir = lock_dir or _lock_dir()
 
     @contextlib.contextmanager
     def slot(self) -> Iterator[int]:
-        with self._lock:
-            if self._cooling:
-                busy = _uids_in_use()
-                self._free += [uid for uid in self._cooling if uid not in busy]
-                self._cooling = [uid for uid in self._cooling if uid in busy]
-            if self._free:
-                uid = self._free.pop()
-            else:
-                uid = self.base + self._next
-                self._next += 1
+        busy = _uids_in_use()
+        for n in itertools.count():
+            uid = self.base + n
+            if uid in busy:
+                continue
+            fd = os.open(self.lock_dir / f"{uid}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:  # another execution (of this process or another one) holds it
+                os.close(fd)
+                continue
+            if uid in _uids_in_use():  # its last holder left a task behind between the scan and the lock
+                os.close(fd)
+                continue
+            break
         try:
             yield uid
         finally:
             kill_uid(uid)
-            with self._lock:
-                self._cooling.append(uid)
+            os.close(fd)  # releases the lock
+
+
+def _lock_dir() -> Path:
+    for candidate in (Path("/run/verifiers-uid-slots"), Path(tempfile.gettempdir()) / "verifiers-uid-slots"):
+        with contextlib.suppress(OSError):
+            candidate.mkdir(mode=0o700, exist_ok=True)
+            if os.access(candidate, os.W_OK):
+                return candidate
+    raise OSError("no writable directory for the uid slot locks (/run or the temporary directory)")
 
 
 def _uids_in_use() -> set[int]:
@@ -105,30 +125,42 @@ def shared_uid_nproc(pids: int) -> int:
     return tasks + pids
 
 
-def _children() -> dict[int, list[int]]:
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-            parent = int(stat[stat.rindex(")") + 2 :].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        children.setdefault(parent, []).append(int(entry))
-    return children
-
-
-def tree_rss_bytes(root: int) -> int:
-    """The resident memory of `root` and all its descendants (threads share their process's)."""
-    children = _children()
-    total, todo = 0, [root]
+def _descendants(root: int) -> list[int]:
+    """`root` and every process below it, from the kernel's per-task children lists (no scan of all /proc)."""
+    found, todo = [], [root]
     while todo:
         pid = todo.pop()
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * _PAGE
-        todo.extend(children.get(pid, ()))
-    return total
+        found.append(pid)
+        with contextlib.suppress(OSError):
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with contextlib.suppress(OSError, ValueError):
+                    todo.extend(int(c) for c in Path(f"/proc/{pid}/task/{task}/children").read_text().split())
+    return found
+
+
+def _pss_bytes(pid: int) -> int:
+    """A process's proportional share of its resident memory: shared copy-on-write pages count once in a tree."""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) << 10
+    with contextlib.suppress(OSError, ValueError, IndexError):  # kernels before 4.14: RSS
+        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * _PAGE
+    return 0
+
+
+def _cpu_s(pid: int) -> float:
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        fields = stat[stat.rindex(")") + 2 :].split()
+        return (int(fields[11]) + int(fields[12])) / _TICKS
+    return 0.0
+
+
+def tree_usage(root: int) -> tuple[int, float]:
+    """(memory in bytes, CPU seconds) of `root`'s live process tree: the sum of PSS, and of user + system time."""
+    pids = _descendants(root)
+    return sum(_pss_bytes(p) for p in pids), sum(_cpu_s(p) for p in pids)
 
 
 class Watchdog:

@@ -54,9 +54,17 @@ def sandbox(request: pytest.FixtureRequest) -> BwrapSandbox:
         pytest.skip(f"no writable cgroup v1 memory and pids controllers here: {detect().reason}")
     if mode == "cgroup v2" and (reason := _v2_reason()):
         pytest.skip(f"no delegated cgroup v2 subtree with memory and pids here: {reason}")
-    sandbox = BwrapSandbox(cgroups=mode != "fallback")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SandboxWarning)  # the fallback says what it does not enforce
+        sandbox = BwrapSandbox(cgroups=mode != "fallback")
     assert sandbox.enforcement.mode == mode
     return sandbox
+
+
+def _fallback() -> BwrapSandbox:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SandboxWarning)
+        return BwrapSandbox(cgroups=False)
 
 
 def _pids_with(marker: str) -> list[int]:
@@ -211,11 +219,14 @@ def test_a_code_verdict_on_a_bomb_is_a_zero_that_names_the_mode(sandbox: BwrapSa
 
 
 def test_every_mode_names_each_limit_and_none_runs_unbounded_silently() -> None:
-    fallback = BwrapSandbox(cgroups=False)
+    with pytest.warns(SandboxWarning, match="does not enforce memory"):  # never silently
+        fallback = BwrapSandbox(cgroups=False)
     states = {s.limit: s.state for s in fallback.enforcement.limits}
-    assert states["memory"] == APPROXIMATED
+    assert states["memory"] == NOT_ENFORCED  # the program's own memory is bounded, kernel buffers are not
+    assert "socket and pipe buffers" in next(s.how for s in fallback.enforcement.limits if s.limit == "memory")
     assert states["pids"] == (ENFORCED if os.geteuid() == 0 else APPROXIMATED)
-    assert "RSS watchdog" in next(s.how for s in fallback.enforcement.limits if s.limit == "memory")
+    with pytest.raises(SandboxUnavailable, match="does not enforce memory"):
+        BwrapSandbox(cgroups=False, require_limits=True)
     if detect().mode != "fallback":
         full = BwrapSandbox()
         assert {s.limit: s.state for s in full.enforcement.limits}["memory"] == ENFORCED
@@ -226,13 +237,13 @@ def test_a_limit_not_enforced_is_refused_when_limits_are_required(monkeypatch: p
     if os.geteuid() != 0:
         pytest.skip("the not-enforced case needs root (a non-root fallback approximates pids)")
     monkeypatch.setattr("sandboxes.bwrap.SETPRIV", "/nonexistent/setpriv")
-    with pytest.warns(SandboxWarning, match="does not enforce pids"):
+    with pytest.warns(SandboxWarning, match="does not enforce memory, pids"):
         loose = BwrapSandbox(cgroups=False)
     assert loose.enforcement.state("pids") == NOT_ENFORCED
-    with pytest.raises(SandboxUnavailable, match="does not enforce pids"):
+    with pytest.raises(SandboxUnavailable, match="does not enforce memory, pids"):
         BwrapSandbox(cgroups=False, require_limits=True)
     monkeypatch.setenv(REQUIRE_LIMITS_ENV, "1")
-    with pytest.raises(SandboxUnavailable, match="does not enforce pids"):
+    with pytest.raises(SandboxUnavailable, match="does not enforce memory, pids"):
         BwrapSandbox(cgroups=False)
 
 
@@ -290,9 +301,142 @@ def test_back_to_back_fallback_executions_do_not_inherit_each_others_tasks() -> 
     to count against the next run's RLIMIT_NPROC ("bwrap: Can't fork for pid 1")."""
     from sandboxes import SandboxPool
 
-    pool = SandboxPool(BwrapSandbox(cgroups=False), workers=2)
+    pool = SandboxPool(_fallback(), workers=2)
     try:
         results = pool.run_batch([{"program": f"print({i})", "limits": Limits(pids=8, wall_s=10)} for i in range(60)])
     finally:
         pool.close()
     assert [r.stdout for r in results] == [f"{i}\n" for i in range(60)], [r for r in results if not r.ok][:2]
+
+
+# -- what the review of the fallback found ----------------------------------------------------------------------------
+
+
+def test_compiled_languages_run_in_every_mode(sandbox: BwrapSandbox) -> None:
+    """In the fallback the compiler runs as the execution's own uid: the build directory must be its to write."""
+    from sandboxes import run_many
+
+    program = '#include <stdio.h>\nint main(){int a,b;scanf("%d %d",&a,&b);printf("%d\\n",a+b);}'
+    compiled, runs = run_many(sandbox, program, language="c", stdins=["1 2", "3 4"])
+    assert compiled is not None and compiled.ok, compiled
+    assert [r.stdout for r in runs] == ["3\n", "7\n"]
+    assert sandbox.run("#include <iostream>\nint main(){std::cout<<42<<std::endl;}", language="cpp").stdout == "42\n"
+
+
+def test_dev_is_read_only_and_shared_memory_is_capped(sandbox: BwrapSandbox) -> None:
+    program = (
+        "n = 0\n"
+        "try:\n"
+        "    with open('/dev/shm/fill', 'wb') as fh:\n"
+        "        for _ in range(200):\n"
+        "            fh.write(b'x' * (1 << 20))\n"
+        "            n += 1\n"
+        "except OSError as exc:\n"
+        "    print('shm', n, exc.errno)\n"
+        "try:\n"
+        "    open('/dev/extra', 'wb').write(b'x')\n"
+        "except OSError as exc:\n"
+        "    print('dev', exc.errno)\n"
+        "open('/dev/null', 'w').write('still works')\n"
+    )
+    result = sandbox.run(program, limits=Limits(disk_mb=32, file_size_mb=64, memory_mb=256))
+    assert result.ok, result
+    shm, written, shm_errno, dev, dev_errno = result.stdout.split()
+    assert int(written) <= 32 and int(shm_errno) == 28  # ENOSPC: the tmpfs's cap
+    assert int(dev_errno) == 30  # EROFS
+
+
+def test_the_fallback_refuses_memory_no_watchdog_sees() -> None:
+    program = (
+        "import ctypes, os\n"
+        "try:\n"
+        "    os.memfd_create('x')\n"
+        "    print('memfd allowed')\n"
+        "except OSError as exc:\n"
+        "    print('memfd', exc.errno)\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        "print('shmget', libc.shmget(0, 1 << 28, 0o1600), ctypes.get_errno())\n"
+    )
+    result = _fallback().run(program)
+    assert result.stdout.split() == ["memfd", "1", "shmget", "-1", "1"], result  # EPERM from the seccomp filter
+
+
+def test_the_fallback_counts_shared_copy_on_write_pages_once() -> None:
+    """Five processes sharing a parent's 100 MB use 100 MB, not 500 (the sum of PSS, not of RSS)."""
+    program = (
+        "import os, time\n"
+        "block = bytearray(100 << 20)\n"
+        "for i in range(0, len(block), 4096):\n"
+        "    block[i] = 1\n"
+        "children = [os.fork() for _ in range(4)]\n"
+        "if 0 in children:\n"
+        "    time.sleep(1.5)\n"
+        "    os._exit(0)\n"
+        "for pid in children:\n"
+        "    os.waitpid(pid, 0)\n"
+        "print('done')\n"
+    )
+    result = _fallback().run(program, limits=Limits(memory_mb=256, wall_s=20))
+    assert result.ok and result.stdout == "done\n", result
+
+
+def test_the_fallback_allows_a_large_reserved_stack() -> None:
+    """RLIMIT_DATA counts reserved memory: a 256 MB thread stack (a deep-recursion idiom) must still start."""
+    program = (
+        "import threading\n"
+        "threading.stack_size(1 << 28)\n"
+        "t = threading.Thread(target=lambda: print('deep ok'))\n"
+        "t.start()\n"
+        "t.join()\n"
+    )
+    result = _fallback().run(program, limits=Limits(memory_mb=256))
+    assert result.ok and result.stdout == "deep ok\n", result
+
+
+def test_the_fallback_reports_cpu_time_and_a_cpu_limit_is_a_timeout() -> None:
+    program = "import signal\nsignal.signal(signal.SIGXCPU, signal.SIG_IGN)\nwhile True:\n    pass\n"
+    result = _fallback().run(program, limits=Limits(cpu_s=1, wall_s=10))
+    assert result.outcome is Outcome.TIMEOUT and "CPU time" in result.detail, result
+    assert result.cpu_s >= 1.5
+
+
+def test_two_sandboxes_never_share_a_uid(tmp_path: Path) -> None:
+    """Each execution's uid is held across sandbox objects and processes: the end of one run (which kills every
+    process of its uid) must not kill another's."""
+    if os.geteuid() != 0:
+        pytest.skip("uid slots need root")
+    other = subprocess.Popen(
+        [sys.executable, "-W", "ignore", "-c",
+         "from sandboxes.bwrap import BwrapSandbox\nfrom sandboxes import Limits\n"
+         "r = BwrapSandbox(cgroups=False).run('import time\\ntime.sleep(3)\\nprint(1)', limits=Limits(wall_s=20))\n"
+         "print(r.outcome.value, r.stdout.strip())"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    time.sleep(1.0)  # the other process's execution is running now
+    mine, also_mine = _fallback(), _fallback()
+    for sandbox in (mine, also_mine, mine):
+        assert sandbox.run("print(2)").stdout == "2\n"
+    out, _ = other.communicate(timeout=60)
+    assert out.split() == ["ok", "1"]
+
+
+def test_a_killed_run_leaves_no_zombie_for_the_host(sandbox: BwrapSandbox) -> None:
+    """The sandbox's pid-namespace init is killed first, so bwrap reaps it: nothing is left for the host's init."""
+
+    def orphaned_bwraps() -> set[int]:
+        found = set()
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    stat = Path(f"/proc/{entry}/stat").read_text()
+                except OSError:
+                    continue
+                fields = stat[stat.rindex(")") + 2 :].split()
+                if "(bwrap)" in stat and fields[0] == "Z" and fields[1] == "1":
+                    found.add(int(entry))
+        return found
+
+    before = orphaned_bwraps()
+    result = sandbox.run("import time\ntime.sleep(30)", limits=Limits(wall_s=1))
+    assert result.outcome is Outcome.TIMEOUT
+    assert orphaned_bwraps() - before == set()
