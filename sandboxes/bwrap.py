@@ -192,15 +192,25 @@ class BwrapSandbox(SubprocessBackend):
         mode = self.cgroups.mode
         limits = [
             LimitState("wall clock", ENFORCED, "the parent kills the tree at the deadline"),
-            LimitState("cpu time", ENFORCED, "RLIMIT_CPU per process"
-                       + ("; cpu.max: one CPU for the whole tree" if mode == "cgroup v2" else "")),
+            LimitState("cpu time", ENFORCED, "RLIMIT_CPU per process" + ("; cpu.max: one CPU for the whole tree"
+                       if self.cgroups.v2 is not None and _has_controller(self.cgroups.v2, "cpu") else "")),
             LimitState("output", ENFORCED, "streamed with a cap; the tree is killed past it"),
             LimitState("disk", ENFORCED, "size-capped private tmpfs for /tmp and the working directory"),
             LimitState("network", ENFORCED, "a network namespace of its own"),
         ]  # fmt: skip
         if mode != "fallback":
+            swap_file = (
+                self.cgroups.v2 / "memory.swap.max" if self.cgroups.v2 is not None
+                else Path(str(self.cgroups.memory)) / "memory.memsw.limit_in_bytes"
+            )  # fmt: skip
+            swap = _no_swap_here() or swap_file.exists()
             limits += [
-                LimitState("memory", ENFORCED, f"{mode} memory limit on the whole tree, no swap"),
+                LimitState(
+                    "memory",
+                    ENFORCED,
+                    f"{mode} memory limit on the whole tree"
+                    + (", no swap" if swap else " (swap not limited: no memory.swap.max)"),
+                ),
                 LimitState("pids", ENFORCED, f"{mode} pids limit on the whole tree"),
             ]
             return Enforcement("bwrap", mode, tuple(limits))
@@ -441,6 +451,21 @@ class BwrapSandbox(SubprocessBackend):
         if self.fallback and watchdog is not None and watchdog.fired:
             notes.append(f"the tree's RSS passed {limits.memory_mb} MB (watchdog)")
         return classify(raw, limits, exit_code=exit_code, sig=sig, oom=oom, detail="; ".join(notes))
+
+
+def _has_controller(cgroup: Path, controller: str) -> bool:
+    try:
+        return controller in (cgroup / "cgroup.subtree_control").read_text().split()
+    except OSError:
+        return False
+
+
+def _no_swap_here() -> bool:
+    """Whether the host has no swap at all (then a memory limit needs no swap limit)."""
+    try:
+        return len(Path("/proc/swaps").read_text().splitlines()) <= 1
+    except OSError:
+        return False
 
 
 def _end_tree(proc: subprocess.Popen) -> None:

@@ -165,12 +165,17 @@ def _v2_base(own: Path, *, create_child: bool) -> tuple[Path | None, str]:
     if missing:
         return None, f"the {' and '.join(missing)} controllers are not available in {own} (cgroup.controllers)"
     base = own / _PREFIX if create_child else own
-    wanted = [*_V2_CONTROLLERS, *(["cpu"] if "cpu" in available else [])]
+    wanted = list(_V2_CONTROLLERS)
     try:
         if create_child:
             _enable(own, wanted)
             base.mkdir(exist_ok=True)
         _enable(base, wanted)
+        if "cpu" in available:  # optional: the kernel refuses it while realtime tasks run, which costs only cpu.max
+            with contextlib.suppress(OSError):
+                if create_child:
+                    _enable(own, ["cpu"])
+                _enable(base, ["cpu"])
         probe = base / f"probe-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         probe.mkdir()
         try:

@@ -102,7 +102,13 @@ def supervise(
         start_new_session=True,
     )
     if after_start is not None:
-        after_start(proc)
+        try:
+            after_start(proc)
+        except BaseException:  # never leave the child running unsupervised
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            raise
     assert proc.stdout is not None and proc.stderr is not None
     pidfd: int | None = None
     out, err = bytearray(), bytearray()
