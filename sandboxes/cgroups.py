@@ -23,6 +23,7 @@ import os
 import signal
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -222,6 +223,21 @@ def _read_int(path: Path, key: str | None = None) -> int | None:
     return None
 
 
+def _rmdir(cgroup: Path, kill: Callable[[float], bool]) -> None:
+    """Remove an execution cgroup, killing stragglers while the kernel still says it is busy (a dying task)."""
+    for attempt in range(50):
+        try:
+            cgroup.rmdir()
+            return
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            if exc.errno != errno.EBUSY:
+                return
+            kill(0.1)
+            time.sleep(0.002 * (attempt + 1))
+
+
 class ExecCgroup:
     """The memory and pids cgroups of one execution: create, join (via `procs_files`), kill, remove."""
 
@@ -328,17 +344,7 @@ class ExecCgroup:
             return
         self.kill()
         for d in reversed(self.dirs):
-            for attempt in range(50):
-                try:
-                    d.rmdir()
-                    break
-                except FileNotFoundError:
-                    break
-                except OSError as exc:
-                    if exc.errno != errno.EBUSY:
-                        break
-                    self.kill(0.1)
-                    time.sleep(0.002 * (attempt + 1))
+            _rmdir(d, self.kill)
         self.dirs = []
 
 
@@ -408,17 +414,7 @@ class ExecCgroupV2:
         if not self.path.exists():
             return
         self.kill()
-        for attempt in range(50):
-            try:
-                self.path.rmdir()
-                return
-            except FileNotFoundError:
-                return
-            except OSError as exc:
-                if exc.errno != errno.EBUSY:
-                    return
-                self.kill(0.1)
-                time.sleep(0.002 * (attempt + 1))
+        _rmdir(self.path, self.kill)
 
 
 def exec_cgroup(support: CgroupSupport, *, memory_mb: int, pids: int) -> ExecCgroup | ExecCgroupV2:

@@ -13,13 +13,13 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 import uuid
 import warnings
 from pathlib import Path
 
 import pytest
+from support.processes import peak_while, pids_with
 from support.system import skip_without
 
 from sandboxes import Limits, Outcome, SandboxUnavailable, SandboxWarning
@@ -67,18 +67,6 @@ def _fallback() -> BwrapSandbox:
         return BwrapSandbox(cgroups=False)
 
 
-def _pids_with(marker: str) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit() and int(entry) != os.getpid():
-            try:
-                if marker.encode() in Path(f"/proc/{entry}/cmdline").read_bytes():
-                    found.append(int(entry))
-            except OSError:
-                pass
-    return found
-
-
 def _our_cgroups() -> list[Path]:
     """Execution cgroups of this process still on disk (named `<pid>-<n>-<random>`)."""
     support = detect()
@@ -89,9 +77,9 @@ def _our_cgroups() -> list[Path]:
 def _contained(marker: str) -> None:
     """Nothing of the run is left, and the host still starts a process at once."""
     deadline = time.monotonic() + 5  # a busy machine may take a moment to reap a killed tree
-    while _pids_with(marker) and time.monotonic() < deadline:
+    while pids_with(marker) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert _pids_with(marker) == []
+    assert pids_with(marker) == []
     assert _our_cgroups() == []
     started = time.monotonic()
     subprocess.run(["/bin/true"], check=True, timeout=10)
@@ -101,26 +89,6 @@ def _contained(marker: str) -> None:
 def _marked(body: str, marker: str) -> str:
     """`body` exec'd with `marker` in its command line, so each of its processes can be counted from the host."""
     return f"import os\nos.execv('/usr/bin/python3', ['/usr/bin/python3', '-c', {body!r}, {marker!r}])"
-
-
-def _peak_while(run, marker: str) -> tuple[object, int]:
-    peak = 0
-    done = threading.Event()
-
-    def watch() -> None:
-        nonlocal peak
-        while not done.is_set():
-            peak = max(peak, len(_pids_with(marker)))
-            time.sleep(0.05)
-
-    watcher = threading.Thread(target=watch)
-    watcher.start()
-    try:
-        result = run()
-    finally:
-        done.set()
-        watcher.join()
-    return result, peak
 
 
 FORK_BOMB = (
@@ -170,7 +138,7 @@ DISK_FILLER = (
 
 def test_the_fork_bomb_is_held_to_the_pids_limit(sandbox: BwrapSandbox) -> None:
     marker = f"fork-bomb-{uuid.uuid4().hex}"
-    result, peak = _peak_while(lambda: sandbox.run(_marked(FORK_BOMB, marker), limits=Limits(pids=32, wall_s=3)),
+    result, peak = peak_while(lambda: sandbox.run(_marked(FORK_BOMB, marker), limits=Limits(pids=32, wall_s=3)),
                                marker)  # fmt: skip
     assert result.outcome in (Outcome.TIMEOUT, Outcome.RUNTIME_ERROR), result
     assert 1 <= peak <= 32, peak
