@@ -13,8 +13,8 @@ delegated cgroup v2 subtree, see `cgroups`), then execs `prlimit` (CPU, file siz
 execs (as root: `setpriv` to the sandbox uid, then) `bwrap`. The parent streams the output with a cap and
 SIGKILLs the process group and every process of the cgroup on overflow or at the wall clock; the sandboxed tree
 dies with bwrap's pid-namespace init. Where no cgroup is usable (mode "fallback", `sandboxes.fallback`): a uid of
-its own per concurrent execution with RLIMIT_NPROC (root), RLIMIT_DATA for python, c and cpp, and an RSS watchdog
-over the tree. `BwrapSandbox.enforcement` says which mode holds and what each limit is.
+its own per concurrent execution with RLIMIT_NPROC (root), RLIMIT_DATA for python, c and cpp, and a memory
+watchdog (summed PSS) over the tree. `BwrapSandbox.enforcement` says which mode holds and what each limit is.
 """
 
 from __future__ import annotations
@@ -209,7 +209,7 @@ class BwrapSandbox(SubprocessBackend):
                     "memory",
                     ENFORCED,
                     f"{mode} memory limit on the whole tree"
-                    + (", no swap" if swap else " (swap not limited: no memory.swap.max)"),
+                    + (", no swap" if swap else f" (swap not limited: no {swap_file.name})"),
                 ),
                 LimitState("pids", ENFORCED, f"{mode} pids limit on the whole tree"),
             ]
@@ -449,7 +449,7 @@ class BwrapSandbox(SubprocessBackend):
         if refused:
             notes.append(f"{refused} forks refused by the pids limit ({limits.pids})")
         if self.fallback and watchdog is not None and watchdog.fired:
-            notes.append(f"the tree's RSS passed {limits.memory_mb} MB (watchdog)")
+            notes.append(f"the tree's summed PSS passed {limits.memory_mb} MB (watchdog)")
         return classify(raw, limits, exit_code=exit_code, sig=sig, oom=oom, detail="; ".join(notes))
 
 

@@ -85,22 +85,24 @@ def _lock_dir() -> Path:
     raise OSError("no writable directory for the uid slot locks (/run or the temporary directory)")
 
 
-def _uids_in_use() -> set[int]:
-    uids = set()
+def _processes() -> Iterator[tuple[str, int]]:
+    """(pid, owner uid) of every process on the host, from one pass over /proc."""
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             with contextlib.suppress(OSError):
-                uids.add(os.stat(f"/proc/{entry}").st_uid)
-    return uids
+                yield entry, os.stat(f"/proc/{entry}").st_uid
+
+
+def _uids_in_use() -> set[int]:
+    return {owner for _, owner in _processes()}
 
 
 def kill_uid(uid: int) -> None:
     """SIGKILL every process of `uid` (what a killed tree may leave: a double-forked straggler)."""
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            with contextlib.suppress(OSError):
-                if os.stat(f"/proc/{entry}").st_uid == uid:
-                    os.kill(int(entry), signal.SIGKILL)
+    for pid, owner in _processes():
+        if owner == uid:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(int(pid), signal.SIGKILL)
 
 
 def _tasks(pid: str) -> int:
@@ -116,13 +118,7 @@ def _tasks(pid: str) -> int:
 def shared_uid_nproc(pids: int) -> int:
     """RLIMIT_NPROC for a sandbox that shares this process's uid: the uid's tasks now, plus `pids`."""
     uid = os.getuid()
-    tasks = 0
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            with contextlib.suppress(OSError):
-                if os.stat(f"/proc/{entry}").st_uid == uid:
-                    tasks += _tasks(entry)
-    return tasks + pids
+    return sum(_tasks(pid) for pid, owner in _processes() if owner == uid) + pids
 
 
 def _descendants(root: int) -> list[int]:

@@ -3,7 +3,7 @@ bomb and a disk filler are contained (the host stays responsive, nothing is left
 behind), a code verdict on them is a 0 that names the mode, and a mode that cannot hold a limit says so.
 
 Modes: "cgroup v1" (root with writable v1 controllers, as on this machine), "fallback" (forced with
-`cgroups=False`: a uid per execution with RLIMIT_NPROC, RLIMIT_DATA, an RSS watchdog), "cgroup v2" (a delegated
+`cgroups=False`: a uid per execution with RLIMIT_NPROC, RLIMIT_DATA, a PSS watchdog), "cgroup v2" (a delegated
 cgroup2 subtree with the memory and pids controllers; skipped, with the kernel's reason, where none exists).
 """
 
